@@ -1,0 +1,115 @@
+"""Validated image intake: bytes in, an RGB `PIL.Image` at its original size out, or a `LookalikeError`.
+
+Checks run cheapest first and the pixels are decoded only after the header passed: byte size, format
+(a whitelist handed to `Image.open`, so ICO/PSD/TGA/PDF/... never reach a parser), side lengths, EXIF
+orientation, then the decode itself. Pillow's global limits are left as they are: its
+`MAX_IMAGE_PIXELS` bomb check still fires inside `Image.open`, and `LOAD_TRUNCATED_IMAGES` stays False
+so a truncated file raises instead of yielding a half-grey image. No global state is touched, so this is
+safe to call from many threads at once.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+# Import the accepted plugins up front: Image.open would otherwise import TIFF/WebP lazily on first use.
+from PIL import (
+    BmpImagePlugin,  # noqa: F401
+    GifImagePlugin,  # noqa: F401
+    Image,
+    JpegImagePlugin,  # noqa: F401
+    PngImagePlugin,  # noqa: F401
+    PpmImagePlugin,  # noqa: F401
+    TiffImagePlugin,  # noqa: F401
+    UnidentifiedImageError,
+    WebPImagePlugin,  # noqa: F401
+)
+
+from lookalike.errors import LookalikeError
+
+MAX_PIC_BYTES = 4 * 1024 * 1024
+MIN_SIDE = 100
+MAX_SIDE = 4096
+FORMATS = ("PNG", "JPEG", "BMP", "GIF", "WEBP", "TIFF", "PPM")
+ORIENTATION_TAG = 0x0112
+# EXIF orientations 2..8 make viewers flip or rotate the pixels; 0 and junk values change nothing.
+ROTATED = frozenset(range(2, 9))
+WHITE = (255, 255, 255, 255)
+
+
+def decode_image(data: bytes) -> Image.Image:
+    if len(data) > MAX_PIC_BYTES:
+        raise LookalikeError(
+            "InvalidPicContent",
+            f"The picture is {len(data)} bytes; the limit is {MAX_PIC_BYTES} bytes (4 MB).",
+        )
+    if not data:
+        raise LookalikeError("InvalidPicContent", "The picture is empty.")
+
+    try:
+        image = Image.open(io.BytesIO(data), formats=FORMATS)
+    except UnidentifiedImageError:
+        if _has_accepted_signature(data[:16]):  # e.g. a TIFF cut before its directory
+            raise LookalikeError("InvalidPicContent", "The picture header is truncated or corrupt.") from None
+        raise LookalikeError(
+            "UnsupportedPicFormat",
+            "The picture is not in a supported format; use PNG, JPEG, BMP, GIF, WebP, TIFF or PPM.",
+        ) from None
+    except Image.DecompressionBombError:
+        raise _pixels_error("declares more pixels than Pillow's decompression-bomb limit") from None
+    except Exception as exc:  # plugins raise a zoo of types (ValueError, OSError, ...) on hostile headers
+        raise LookalikeError("InvalidPicContent", f"The picture header is corrupt ({exc}).") from None
+
+    width, height = image.size
+    if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
+        raise _pixels_error(f"is {width}x{height} px")
+
+    try:
+        # Read the orientation before load(): Pillow's TIFF loader applies it and drops the tag. (For a PNG
+        # whose eXIf chunk follows the pixels, getexif() loads them itself.)
+        orientation = image.getexif().get(ORIENTATION_TAG)
+        if orientation not in ROTATED:
+            image.load()  # first frame only for GIF/TIFF/APNG/WebP
+            rgb = _to_rgb(image)
+    except Exception as exc:  # truncated or corrupt data: refuse rather than pass on a half-decoded image
+        raise LookalikeError(
+            "InvalidPicContent", f"The picture data is truncated or corrupt ({exc})."
+        ) from None
+
+    if orientation in ROTATED:
+        raise LookalikeError(
+            "IncorrectOrientation",
+            f"The picture has EXIF orientation {orientation}; only upright pictures (orientation 1 or none) "
+            "are accepted. Rotate the pixels and drop the orientation tag.",
+        )
+    return rgb
+
+
+def _has_accepted_signature(prefix: bytes) -> bool:
+    """Whether the magic bytes claim one of the accepted formats (Pillow's own per-format check)."""
+    return any(bool(accept and accept(prefix)) for _, accept in (Image.OPEN[fmt] for fmt in FORMATS))
+
+
+def _pixels_error(what: str) -> LookalikeError:
+    return LookalikeError(
+        "UnsupportedPicPixels",
+        f"The picture {what}; each side must be between {MIN_SIDE} and {MAX_SIDE} px.",
+    )
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    """A new, detached RGB image; transparency is composited onto white."""
+    mode = image.mode
+    if mode.startswith("I") or mode == "F":
+        # 16/32-bit grey (16-bit PNG, TIFF, PGM) or float (PFM): Pillow's convert would clip, not scale.
+        pixels = np.asarray(image, dtype=np.float64)
+        top = 1.0 if mode == "F" else 65535.0
+        return Image.fromarray(np.clip(pixels / top * 255.0 + 0.5, 0, 255).astype(np.uint8)).convert("RGB")
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        canvas = Image.new("RGBA", image.size, WHITE)
+        canvas.alpha_composite(rgba)
+        return canvas.convert("RGB")
+    return image.convert("RGB")  # a copy even when already RGB, so the file object can go

@@ -1,0 +1,78 @@
+"""Image embeddings from the packaged EfficientNet-Lite0 ONNX model (onnxruntime, CPU).
+
+The model (built by `tools/export_onnx.py`) takes `image` (N,3,224,224 float32, RGB, (x - 127) / 128) and
+returns `feature_map` (N,1280,7,7), `features` (N,1280, their average pool) and `logits` (N,1000). `embed`
+asks only for `features` and L2-normalises them; the features follow a ReLU6, so they are non-negative and
+the cosine of two embeddings lies in [0, 1].
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+from PIL import Image
+
+INPUT_SIZE = 224
+MODEL_ASSET = "assets/efficientnet_lite0.onnx"
+MAX_BATCH = 32  # bounds the activation memory of one session.run
+
+
+def preprocess(images: Sequence[Image.Image]) -> np.ndarray:
+    """Whole image (no crop) resized to 224x224 bilinear, (x - 127) / 128, NCHW float32."""
+    batch = np.empty((len(images), 3, INPUT_SIZE, INPUT_SIZE), dtype=np.float32)
+    for i, image in enumerate(images):
+        if image.mode != "RGB":
+            image = image.convert("RGB")
+        pixels = np.asarray(image.resize((INPUT_SIZE, INPUT_SIZE), Image.Resampling.BILINEAR), np.float32)
+        batch[i] = ((pixels - 127.0) / 128.0).transpose(2, 0, 1)
+    return batch
+
+
+def _cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # respects cgroup/taskset pinning, unlike os.cpu_count()
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def load_session(model_path: Path | None = None, *, threads: int | None = None) -> ort.InferenceSession:
+    """One CPU session; `InferenceSession.run` is safe to call from several threads at once."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads or _cpu_count()
+    options.inter_op_num_threads = 1  # the graph is a straight chain: nothing to run in parallel
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    # Idle worker threads would otherwise spin and steal the cores from concurrent callers.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    if model_path is None:
+        model: bytes | str = resources.files("lookalike.vision").joinpath(MODEL_ASSET).read_bytes()
+    else:
+        model = str(model_path)
+    return ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
+
+
+class Embedder:
+    dim: int = 1280
+
+    def __init__(self, model_path: Path | None = None, *, threads: int | None = None) -> None:
+        self.session = load_session(model_path, threads=threads)
+        self.dim = next(o.shape[1] for o in self.session.get_outputs() if o.name == "features")
+
+    def features(self, images: Sequence[Image.Image]) -> np.ndarray:
+        """Raw (not normalised) pooled features, (n, dim) float32."""
+        out = np.empty((len(images), self.dim), dtype=np.float32)
+        for start in range(0, len(images), MAX_BATCH):
+            chunk = preprocess(images[start : start + MAX_BATCH])
+            (out[start : start + len(chunk)],) = self.session.run(["features"], {"image": chunk})
+        return out
+
+    def embed(self, images: Sequence[Image.Image]) -> np.ndarray:
+        """(n, dim) float32, rows L2-normalised."""
+        vectors = self.features(images)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        # An all-zero feature row (never seen on real photos) stays zero rather than becoming NaN.
+        return vectors / np.maximum(norms, 1e-12)

@@ -1,0 +1,130 @@
+"""The real model: its packaged file, its parity with the torch export, and the geometry of its embeddings."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from concurrent.futures import ThreadPoolExecutor
+from importlib import resources
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+from PIL import Image
+
+from lookalike.vision.embedder import Embedder, load_session, preprocess
+from tests.vision.conftest import PHOTOS
+
+ASSETS = resources.files("lookalike.vision").joinpath("assets")
+MANIFEST = json.loads(ASSETS.joinpath("efficientnet_lite0.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def session() -> ort.InferenceSession:
+    return load_session()
+
+
+def jpeg_copy(image: Image.Image, scale: float = 0.7, quality: int = 60) -> Image.Image:
+    """What a shop re-uploads: resized and recompressed."""
+    small = image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    small.save(out, "JPEG", quality=quality)
+    return Image.open(io.BytesIO(out.getvalue())).convert("RGB")
+
+
+def test_onnx_file_matches_its_manifest(session):
+    data = ASSETS.joinpath(MANIFEST["onnx_file"]).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == MANIFEST["onnx_sha256"]
+    assert len(data) == MANIFEST["onnx_bytes"] < 30 * 1024 * 1024
+    (image,) = session.get_inputs()
+    assert (image.name, image.shape[1:], image.type) == ("image", [3, 224, 224], "tensor(float)")
+    shapes = {out.name: out.shape[1:] for out in session.get_outputs()}
+    assert shapes == {name: shape[1:] for name, shape in MANIFEST["outputs"].items()}
+
+
+def test_random_input_reproduces_the_torch_reference(session):
+    ref = MANIFEST["reference"]["random"]
+    pixels = np.random.default_rng(ref["seed"]).integers(0, 256, size=(1, 3, 224, 224), dtype=np.uint8)
+    x = ((pixels.astype(np.float32) - 127.0) / 128.0).astype(np.float32)
+    assert hashlib.sha256(x.tobytes()).hexdigest() == ref["input_sha256"], "numpy's seeded stream changed"
+    (features,) = session.run(["features"], {"image": x})
+    diff = np.abs(features[0] - np.array(ref["features"], np.float32)).max()
+    assert diff <= MANIFEST["reference"]["tolerance"], f"onnxruntime differs from torch by {diff:.2e}"
+
+
+def test_photo_reproduces_the_torch_reference(session, photo):
+    ref = MANIFEST["reference"]["photo"]
+    x = preprocess([photo(ref["file"].rsplit("/", 1)[1])])
+    # A different input means our decode/resize changed (or Pillow's did): the reference no longer applies.
+    assert hashlib.sha256(x.tobytes()).hexdigest() == ref["input_sha256"], "preprocessing changed"
+    features, logits = session.run(["features", "logits"], {"image": x})
+    diff = np.abs(features[0] - np.array(ref["features"], np.float32)).max()
+    assert diff <= MANIFEST["reference"]["tolerance"], f"onnxruntime differs from torch by {diff:.2e}"
+    assert np.argsort(-logits[0])[:5].tolist() == ref["top5_logits"]
+
+
+def test_outputs_agree_with_each_other(session, photo):
+    x = preprocess([photo("chelsea.png"), photo("coffee.png")])
+    feature_map, features, logits = session.run(["feature_map", "features", "logits"], {"image": x})
+    assert feature_map.shape == (2, 1280, 7, 7) and logits.shape == (2, 1000)
+    assert feature_map.min() >= 0 and feature_map.max() <= 6  # after ReLU6
+    np.testing.assert_allclose(feature_map.mean(axis=(2, 3)), features, atol=1e-5)
+    assert logits[0].argmax() in range(281, 286)  # ImageNet's domestic cats
+    assert logits[1].argmax() == 967  # espresso
+
+
+def test_embeddings_are_unit_non_negative_float32(embedder, photo):
+    vectors = embedder.embed([photo(name) for name in PHOTOS])
+    assert embedder.dim == 1280
+    assert vectors.shape == (len(PHOTOS), 1280) and vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert vectors.min() >= 0
+    assert embedder.embed([]).shape == (0, 1280)
+
+
+def test_identical_image_scores_one(embedder, photo):
+    a = embedder.embed([photo("rocket.jpg")])[0]
+    b = embedder.embed([photo("rocket.jpg").copy()])[0]
+    assert float(a @ b) >= 0.9999
+
+
+def test_recompressed_copy_is_nearest_to_its_original(embedder, photo):
+    originals = embedder.embed([photo(name) for name in PHOTOS])
+    copies = embedder.embed([jpeg_copy(photo(name)) for name in PHOTOS])
+    scores = copies @ originals.T  # row i: copy i against every original
+    for i, name in enumerate(PHOTOS):
+        others = np.delete(scores[i], i)
+        assert scores[i, i] > others.max(), f"{name}: {scores[i, i]:.3f} vs {others.max():.3f}"
+        assert scores[i, i] > 0.9
+
+
+def test_batch_equals_single_calls(embedder, photo):
+    images = [photo(name) for name in PHOTOS]
+    batch = embedder.embed(images)
+    singles = np.concatenate([embedder.embed([image]) for image in images])
+    np.testing.assert_allclose(batch, singles, atol=1e-5)
+
+
+def test_any_input_mode_and_size(embedder, photo):
+    rgb = photo("chelsea.png")
+    for image in [rgb.convert("L"), rgb.convert("P"), rgb.resize((100, 4000)), rgb.resize((4096, 100))]:
+        vector = embedder.embed([image])
+        assert vector.shape == (1, 1280) and np.isfinite(vector).all()
+
+
+def test_concurrent_calls_match_serial(embedder, photo):
+    images = [photo(name) for name in PHOTOS]
+    serial = [embedder.embed([image]) for image in images]
+    with ThreadPoolExecutor(4) as pool:
+        parallel = list(pool.map(lambda image: embedder.embed([image]), images * 2))
+    for got, want in zip(parallel, serial * 2, strict=True):
+        np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+def test_model_path_and_threads_are_honoured(photo):
+    path = resources.files("lookalike.vision").joinpath("assets", "efficientnet_lite0.onnx")
+    with resources.as_file(path) as file:
+        embedder = Embedder(file, threads=1)
+    assert embedder.session.get_session_options().intra_op_num_threads == 1
+    assert embedder.embed([photo("coffee.png")]).shape == (1, 1280)
