@@ -1,0 +1,85 @@
+"""The domain's requests and answers: typed, validated, free of wire names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from lookalike.store.base import Filter, Hit
+from lookalike.vision.subjects import Box
+
+InstanceType = Literal["product", "generic"]
+
+
+@dataclass(frozen=True)
+class Instance:
+    name: str
+    type: InstanceType = "product"
+    capacity: int = 10_000_000
+    created_ms: int = 0  # Unix epoch milliseconds
+
+    @property
+    def collection(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class Attributes:
+    """What a caller stores beside an image and gets back with it."""
+
+    custom_content: str = ""
+    int_attr: int = 0
+    int_attr2: int = 0
+    int_attr3: int = 0
+    int_attr4: int = 0
+    str_attr: str = ""
+    str_attr2: str = ""
+    str_attr3: str = ""
+    str_attr4: str = ""
+
+
+@dataclass(frozen=True)
+class Picture:
+    """Where to look in a picture: an explicit region wins over crop; crop=False means the whole image."""
+
+    data: bytes
+    crop: bool = True
+    region: Box | None = None
+
+
+@dataclass(frozen=True)
+class AddImage:
+    instance: str
+    product_id: str
+    pic_name: str
+    picture: Picture
+    category_id: int | None = None
+    attributes: Attributes = field(default_factory=Attributes)
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    category_id: int | None = None
+    num: int = 10
+    start: int = 0
+    filter: Filter | None = None
+    distinct_product_id: bool = False
+    score_threshold: float | None = None
+
+
+@dataclass(frozen=True)
+class PicInfo:
+    """What the service saw in a picture: the region it used, the other subjects, the category."""
+
+    region: Box
+    category_id: int
+    categories: dict[int, str]
+    multi_region: tuple[Box, ...] = ()
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    hits: list[Hit]  # scores in [0, 1]; 1.0 for the identical image
+    pic_info: PicInfo
+    docs_matched: int
+    search_ms: int

@@ -1,0 +1,55 @@
+"""Ranking semantics on top of the store: paging, one result per product, the score threshold."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from lookalike.service.models import SearchOptions
+from lookalike.store.base import Filter, Hit, Store
+
+MAX_RESULTS = 500  # no result past this rank is ever returned, as in the service
+
+
+def to_score(cosine: float) -> float:
+    """Cosine similarity of the non-negative features, as a score in [0, 1] (1.0: the identical image)."""
+    return min(1.0, max(0.0, round(cosine, 6)))
+
+
+def ranked_page(
+    store: Store, collection: str, vector: np.ndarray, options: SearchOptions, filter: Filter | None
+) -> list[Hit]:
+    """One page of the ranking, scores mapped to [0, 1], cut at the score threshold."""
+    end = min(options.start + options.num, MAX_RESULTS)
+    if end <= options.start:
+        return []
+    if options.distinct_product_id:
+        hits = _best_per_product(store, collection, vector, filter, end)[options.start : end]
+    else:
+        hits = store.search(
+            collection, vector, limit=end - options.start, offset=options.start, filter=filter
+        )
+    page = [replace(hit, score=to_score(hit.score)) for hit in hits]
+    if options.score_threshold is not None:
+        page = [hit for hit in page if hit.score >= options.score_threshold]
+    return page
+
+
+def _best_per_product(
+    store: Store, collection: str, vector: np.ndarray, filter: Filter | None, wanted: int
+) -> list[Hit]:
+    """The best hit of each product, best first, until `wanted` products or the ranking runs out.
+
+    Fetches a growing prefix of the plain ranking: products with many similar images push others down.
+    """
+    cap = store.capabilities.max_window
+    limit = min(max(2 * wanted, 20), cap)
+    while True:
+        hits = store.search(collection, vector, limit=limit, filter=filter)
+        best: dict[str, Hit] = {}
+        for hit in hits:
+            best.setdefault(hit.record.product_id, hit)
+        if len(best) >= wanted or len(hits) < limit or limit >= cap:
+            return list(best.values())[:wanted]
+        limit = min(limit * 4, cap)

@@ -1,0 +1,105 @@
+"""Ranking semantics on a real embedded store: paging, one result per product, the score threshold."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lookalike.service.models import SearchOptions
+from lookalike.service.search import MAX_RESULTS, ranked_page, to_score
+from lookalike.store.base import Compare, ImageRecord
+from lookalike.store.qdrant_edge import QdrantEdgeStore
+
+DIM = 16
+
+
+def unit(v: np.ndarray) -> np.ndarray:
+    return (v / np.linalg.norm(v)).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    store = QdrantEdgeStore(tmp_path_factory.mktemp("search") / "store")
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def query() -> np.ndarray:
+    return unit(np.ones(DIM))
+
+
+@pytest.fixture(scope="module")
+def crowded(store, query) -> str:
+    """Product 'crowd' owns the 60 images nearest the query; products 'a'..'e' come after it."""
+    rng = np.random.default_rng(3)
+    records = []
+    for i in range(60):
+        records.append(
+            _record("crowd", f"{i}.jpg", unit(query + 0.05 * rng.standard_normal(DIM)), int_attr=i)
+        )
+    for i, product in enumerate("abcde"):
+        records.append(
+            _record(product, "x.jpg", unit(query + (0.6 + 0.1 * i) * rng.standard_normal(DIM)), int_attr=i)
+        )
+    store.ensure_collection("crowded", DIM)
+    store.upsert("crowded", records)
+    return "crowded"
+
+
+def _record(product: str, pic: str, vector: np.ndarray, int_attr: int = 0) -> ImageRecord:
+    return ImageRecord(product, pic, category_id=0, region=(0, 1, 0, 1), int_attr=int_attr, vector=vector)
+
+
+def test_pages_are_slices_of_the_ranking(store, crowded, query):
+    everything = ranked_page(store, crowded, query, SearchOptions(num=65), None)
+    assert len(everything) == 65
+    for start in (0, 10, 60):
+        page = ranked_page(store, crowded, query, SearchOptions(num=10, start=start), None)
+        assert [h.record.key for h in page] == [h.record.key for h in everything[start : start + 10]]
+
+
+def test_distinct_products_reach_past_a_product_with_many_images(store, crowded, query):
+    """The first 60 hits are one product: the search must look further to find five others."""
+    page = ranked_page(store, crowded, query, SearchOptions(num=10, distinct_product_id=True), None)
+    products = [h.record.product_id for h in page]
+    assert products[0] == "crowd"
+    assert sorted(products) == sorted(["crowd", *"abcde"])
+    assert len(set(products)) == len(products)
+
+
+def test_distinct_paging(store, crowded, query):
+    first = ranked_page(store, crowded, query, SearchOptions(num=3, distinct_product_id=True), None)
+    second = ranked_page(store, crowded, query, SearchOptions(num=3, start=3, distinct_product_id=True), None)
+    assert {h.record.product_id for h in first} | {h.record.product_id for h in second} == {"crowd", *"abcde"}
+
+
+def test_distinct_respects_the_filter(store, crowded, query):
+    low = Compare("int_attr", "<", 3)
+    page = ranked_page(store, crowded, query, SearchOptions(num=10, distinct_product_id=True), low)
+    assert all(h.record.int_attr < 3 for h in page)
+    assert {h.record.product_id for h in page} == {"crowd", "a", "b", "c"}
+
+
+def test_the_threshold_cuts_the_ranking(store, crowded, query):
+    page = ranked_page(store, crowded, query, SearchOptions(num=100, score_threshold=0.9), None)
+    assert page and all(h.score >= 0.9 for h in page)
+    assert all(h.record.product_id == "crowd" for h in page)
+
+
+def test_scores_are_in_zero_one_and_ordered(store, crowded, query):
+    page = ranked_page(store, crowded, query, SearchOptions(num=65), None)
+    scores = [h.score for h in page]
+    assert scores == sorted(scores, reverse=True)
+    assert all(0.0 <= s <= 1.0 for s in scores)
+
+
+def test_no_result_past_rank_500(store, crowded, query):
+    assert (
+        len(ranked_page(store, crowded, query, SearchOptions(num=100, start=499), None)) <= MAX_RESULTS - 499
+    )
+
+
+@pytest.mark.parametrize(("cosine", "score"), [(1.0000001, 1.0), (0.99999994, 1.0), (0.5, 0.5), (-0.2, 0.0)])
+def test_to_score(cosine, score):
+    assert to_score(cosine) == score
