@@ -1,0 +1,235 @@
+"""Request parameters as the SDKs send them (all strings), parsed into typed values.
+
+Each parameter has its documented limit and error code; a failure names the parameter and the rule.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Mapping
+
+from lookalike.errors import LookalikeError
+from lookalike.service.filters import parse_filter
+from lookalike.service.models import Attributes, Picture, SearchOptions
+from lookalike.store.base import Filter
+from lookalike.vision.decode import MAX_PIC_BYTES
+from lookalike.vision.subjects import Box
+
+INT32 = (-(2**31), 2**31 - 1)
+MAX_ID_LENGTH = 256
+MAX_CUSTOM_CONTENT = 4096
+MAX_STR_ATTR = 128
+STR_ATTR_FORBIDDEN = set("\\¥$&%")
+MAX_NUM, MAX_START = 100, 499
+TRUE, FALSE = {"true", "1"}, {"false", "0"}
+# Signature housekeeping of the RPC form: never an action's own parameter.
+RPC_COMMON = {
+    "Action", "Version", "Format", "Timestamp", "SignatureNonce", "SignatureMethod", "SignatureVersion",
+    "SignatureType", "AccessKeyId", "Signature", "SecurityToken", "RegionId",
+}  # fmt: skip
+
+
+class Params:
+    def __init__(self, values: Mapping[str, str]):
+        self.values = {k: v for k, v in values.items() if k not in RPC_COMMON}
+
+    def get(self, name: str) -> str | None:
+        """The raw value; None when absent."""
+        return self.values.get(name)
+
+    def required(
+        self, name: str, missing_code: str, *, max_length: int | None = None, invalid_code: str = ""
+    ) -> str:
+        value = self.values.get(name, "")
+        if value == "":
+            raise LookalikeError(missing_code, f"The parameter {name} is not specified")
+        if max_length is not None and len(value) > max_length:
+            raise LookalikeError(
+                invalid_code,
+                f"The specified parameter {name} is not valid: longer than {max_length} characters",
+            )
+        return value
+
+    def optional_text(self, name: str) -> str | None:
+        """A string parameter; None when absent or empty (the SDKs send `Key=` for "")."""
+        return self.values.get(name) or None
+
+    def integer(
+        self, name: str, code: str, *, default: int | None = None, low: int = INT32[0], high: int = INT32[1]
+    ) -> int | None:
+        raw = self.values.get(name, "")
+        if raw == "":
+            return default
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            raise LookalikeError(
+                code, f"The specified parameter {name} is not valid: {raw!r} is not an integer"
+            ) from None
+        if not low <= value <= high:
+            raise LookalikeError(
+                code, f"The specified parameter {name} is not valid: {value} is outside {low}..{high}"
+            )
+        return value
+
+    def boolean(self, name: str, default: bool) -> bool:
+        raw = self.values.get(name, "").strip().lower()
+        if raw == "":
+            return default
+        if raw in TRUE:
+            return True
+        if raw in FALSE:
+            return False
+        raise LookalikeError(
+            "BadRequest", f"The request has invalid parameters: {name} must be true or false, not {raw!r}"
+        )
+
+    # --- the action parameters -------------------------------------------------------------------
+
+    def instance_name(self) -> str:
+        return self.required("InstanceName", "InvalidInstanceName")
+
+    def product_id(self) -> str:
+        return self.required(
+            "ProductId", "NoSpecifiedProductId", max_length=MAX_ID_LENGTH, invalid_code="InvalidProductId"
+        )
+
+    def pic_name(self) -> str:
+        return self.required(
+            "PicName", "NoSpecifiedPicName", max_length=MAX_ID_LENGTH, invalid_code="InvalidPicName"
+        )
+
+    def category_id(self) -> int | None:
+        return self.integer("CategoryId", "InvalidCategory")
+
+    def picture(self, name: str = "PicContent") -> Picture:
+        return Picture(data=self.picture_bytes(name), crop=self.boolean("Crop", True), region=self.region())
+
+    def picture_bytes(self, name: str = "PicContent") -> bytes:
+        text = self.values.get(name, "")
+        if text == "":
+            raise LookalikeError("NoSpecifiedPicContent", f"The parameter {name} is not specified")
+        if text.startswith(("http://", "https://")):
+            raise LookalikeError(
+                "InvalidPicUrl", f"The search picture does not exist at the specific url: {text[:200]}"
+            )
+        return decode_base64(text, name)
+
+    def region(self) -> Box | None:
+        raw = self.values.get("Region", "").strip()
+        if raw == "":
+            return None
+        parts = raw.split(",")
+        try:
+            x1, x2, y1, y2 = (int(p.strip()) for p in parts)
+        except ValueError:
+            raise LookalikeError(
+                "InvalidRegion", f"The specific region is illegal: {raw!r} is not four integers x1,x2,y1,y2"
+            ) from None
+        if not (0 <= x1 < x2 and 0 <= y1 < y2):
+            raise LookalikeError(
+                "InvalidRegion",
+                f"The specific region is illegal: {raw!r} needs 0 <= x1 < x2 and 0 <= y1 < y2",
+            )
+        return Box(x1, x2, y1, y2)
+
+    def filter(self, *, required: bool = False) -> Filter | None:
+        tree = parse_filter(self.values.get("Filter"))
+        if tree is None and required:
+            raise LookalikeError(
+                "InvalidFilterClause", "The specified filtering condition is invalid: Filter is empty"
+            )
+        return tree
+
+    def attributes(self) -> Attributes:
+        custom = self.values.get("CustomContent", "")
+        if len(custom) > MAX_CUSTOM_CONTENT:
+            raise LookalikeError(
+                "InvalidCustomContent",
+                f"The specified parameter CustomContent is not valid: "
+                f"longer than {MAX_CUSTOM_CONTENT} characters",
+            )
+        ints = {
+            f"int_attr{s}": self.integer(f"IntAttr{s}", f"InvalidIntAttr{s}", default=0)
+            for s in ("", "2", "3", "4")
+        }
+        strs = {
+            f"str_attr{s}": self.str_attr(f"StrAttr{s}", f"InvalidStrAttr{s}") for s in ("", "2", "3", "4")
+        }
+        return Attributes(custom_content=custom, **ints, **strs)
+
+    def str_attr(self, name: str, code: str) -> str:
+        value = self.values.get(name, "")
+        if len(value) > MAX_STR_ATTR:
+            raise LookalikeError(
+                code, f"The specified parameter {name} is not valid: longer than {MAX_STR_ATTR} characters"
+            )
+        if bad := sorted(STR_ATTR_FORBIDDEN.intersection(value)):
+            raise LookalikeError(
+                code, f"The specified parameter {name} is not valid: it may not contain {' '.join(bad)}"
+            )
+        return value
+
+    def search_options(self) -> SearchOptions:
+        num = self.integer("Num", "InvalidNumParameter", default=10, low=1, high=2**63)
+        if num > MAX_NUM:
+            raise LookalikeError(
+                "OverflowMaxReturnNum",
+                f"The specified number of results for each request exceeds the maximum of {MAX_NUM}: "
+                f"Num={num}",
+            )
+        start = self.integer("Start", "InvalidStartParameter", default=0, low=0, high=2**63)
+        if start > MAX_START:
+            raise LookalikeError(
+                "OverflowMaxResultNum",
+                f"The specified number of total results exceeds the maximum of 500: "
+                f"Start={start} (0 to {MAX_START})",
+            )
+        return SearchOptions(
+            category_id=self.category_id(),
+            num=num,
+            start=start,
+            filter=self.filter(),
+            distinct_product_id=self.boolean("DistinctProductId", False),
+            score_threshold=self.score_threshold(),
+        )
+
+    def score_threshold(self) -> float | None:
+        raw = self.values.get("ScoreThreshold", "").strip()
+        if raw == "":
+            return None
+        try:
+            value = float(raw)
+        except ValueError:
+            value = float("nan")
+        if not 0.0 <= value <= 1.0:
+            raise LookalikeError(
+                "BadRequest",
+                "The request has invalid parameters: "
+                f"ScoreThreshold must be a number from 0 to 1, not {raw!r}",
+            )
+        return value
+
+
+_BASE64 = re.compile(rb"[A-Za-z0-9+/]*={0,2}")
+
+
+def decode_base64(text: str, name: str = "PicContent") -> bytes:
+    """Standard base64 (whitespace ignored, padding optional), refusing anything else."""
+    compact = re.sub(r"\s+", "", text).encode("ascii", errors="replace")
+    if len(compact) > (MAX_PIC_BYTES // 3 + 1) * 4 + 4:
+        raise LookalikeError(
+            "InvalidPicContent", f"The specified parameter {name} length greater than 4 * 1024 * 1024"
+        )
+    if not _BASE64.fullmatch(compact) or len(compact.rstrip(b"=")) % 4 == 1:
+        raise LookalikeError(
+            "InvalidPicContent", f"The specified parameter {name} is not valid: it is not base64"
+        )
+    try:
+        return base64.b64decode(compact.rstrip(b"=") + b"=" * (-len(compact.rstrip(b"=")) % 4), validate=True)
+    except binascii.Error as exc:
+        raise LookalikeError(
+            "InvalidPicContent", f"The specified parameter {name} is not valid: {exc}"
+        ) from None

@@ -1,0 +1,43 @@
+"""Wire the service, vision and store into the ASGI application."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from starlette.applications import Starlette
+
+from lookalike.api.routes import Api
+from lookalike.config import AccessKeys, Settings
+from lookalike.service.images import ImageService
+from lookalike.service.instances import Instances
+from lookalike.store import open_store
+from lookalike.vision.embedder import Embedder
+from lookalike.vision.pipeline import Vision
+
+
+@dataclass
+class Components:
+    instances: Instances
+    service: ImageService
+
+
+def build_components(settings: Settings) -> Components:
+    instances = Instances(settings.data_dir / "instances")
+    store = open_store(settings.store_uri, settings.data_dir / "store")
+    vision = Vision(Embedder(threads=settings.model_threads))
+    return Components(instances, ImageService(instances, store, vision))
+
+
+def build_app(settings: Settings, keys: AccessKeys) -> Starlette:
+    components = build_components(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            components.service.store.close()
+
+    return Starlette(routes=Api(components.service, keys, settings).routes(), lifespan=lifespan)

@@ -1,0 +1,133 @@
+"""Parameters arrive as strings; each is parsed to its type, within its documented limit and code."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from lookalike.api.params import Params, decode_base64
+from lookalike.errors import LookalikeError
+from lookalike.store.base import Compare
+from lookalike.vision.subjects import Box
+
+
+def code_of(call) -> str:
+    with pytest.raises(LookalikeError) as info:
+        call()
+    return info.value.code
+
+
+def test_rpc_housekeeping_is_not_a_parameter():
+    params = Params({"Action": "AddImage", "Signature": "x", "InstanceName": "i"})
+    assert params.values == {"InstanceName": "i"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"), [("True", True), ("false", False), ("1", True), ("0", False), ("", True)]
+)
+def test_booleans_as_any_sdk_sends_them(raw, value):
+    assert Params({"Crop": raw}).boolean("Crop", True) is value
+
+
+def test_a_boolean_that_is_not_one():
+    assert code_of(lambda: Params({"Crop": "yes please"}).boolean("Crop", True)) == "BadRequest"
+
+
+def test_search_options_defaults():
+    options = Params({}).search_options()
+    assert (options.num, options.start, options.filter, options.distinct_product_id) == (10, 0, None, False)
+    assert options.score_threshold is None and options.category_id is None
+
+
+def test_search_options_parsed():
+    options = Params({"Num": "5", "Start": "10", "Filter": "int_attr=1", "DistinctProductId": "True",
+                      "ScoreThreshold": "0.5", "CategoryId": "3"}).search_options()  # fmt: skip
+    assert (options.num, options.start, options.distinct_product_id) == (5, 10, True)
+    assert options.filter == Compare("int_attr", "=", 1)
+    assert (options.score_threshold, options.category_id) == (0.5, 3)
+
+
+@pytest.mark.parametrize(
+    ("values", "code"),
+    [
+        ({"Num": "101"}, "OverflowMaxReturnNum"),
+        ({"Num": "0"}, "InvalidNumParameter"),
+        ({"Num": "ten"}, "InvalidNumParameter"),
+        ({"Start": "500"}, "OverflowMaxResultNum"),
+        ({"Start": "-1"}, "InvalidStartParameter"),
+        ({"Start": "1.5"}, "InvalidStartParameter"),
+        ({"ScoreThreshold": "1.5"}, "BadRequest"),
+        ({"ScoreThreshold": "nan"}, "BadRequest"),
+        ({"CategoryId": "three"}, "InvalidCategory"),
+    ],
+)
+def test_search_options_out_of_range(values, code):
+    assert code_of(lambda: Params(values).search_options()) == code
+
+
+def test_region_is_x1_x2_y1_y2():
+    assert Params({"Region": "10, 200,20,300"}).region() == Box(10, 200, 20, 300)
+    assert Params({}).region() is None
+
+
+@pytest.mark.parametrize(
+    "raw", ["10,200,20", "a,b,c,d", "200,10,20,300", "10,200,300,20", "-1,5,0,5", "1,1,0,5"]
+)
+def test_region_that_is_no_region(raw):
+    assert code_of(lambda: Params({"Region": raw}).region()) == "InvalidRegion"
+
+
+def test_attributes_default_to_zero_and_empty():
+    attributes = Params({"IntAttr3": "-7", "StrAttr2": "中文"}).attributes()
+    assert (attributes.int_attr, attributes.int_attr3, attributes.str_attr, attributes.str_attr2) == (
+        0,
+        -7,
+        "",
+        "中文",
+    )
+
+
+@pytest.mark.parametrize(
+    ("values", "code"),
+    [
+        ({"IntAttr": "2147483648"}, "InvalidIntAttr"),
+        ({"IntAttr4": "x"}, "InvalidIntAttr4"),
+        ({"StrAttr2": "a" * 129}, "InvalidStrAttr2"),
+        ({"StrAttr": "¥1"}, "InvalidStrAttr"),
+        ({"StrAttr3": "back\\slash"}, "InvalidStrAttr3"),
+        ({"CustomContent": "c" * 4097}, "InvalidCustomContent"),
+    ],
+)
+def test_attributes_out_of_range(values, code):
+    assert code_of(lambda: Params(values).attributes()) == code
+
+
+def test_required_identifiers():
+    assert code_of(lambda: Params({}).instance_name()) == "InvalidInstanceName"
+    assert code_of(lambda: Params({"ProductId": ""}).product_id()) == "NoSpecifiedProductId"
+    assert code_of(lambda: Params({"ProductId": "p" * 257}).product_id()) == "InvalidProductId"
+    assert Params({"PicName": "n" * 256}).pic_name() == "n" * 256
+
+
+def test_base64_in_the_forms_clients_send():
+    data = bytes(range(256)) * 3
+    text = base64.b64encode(data).decode()
+    assert decode_base64(text) == data
+    assert decode_base64(text.rstrip("=")) == data  # padding left off
+    assert decode_base64("\n".join(text[i : i + 76] for i in range(0, len(text), 76))) == data  # MIME lines
+
+
+@pytest.mark.parametrize("text", ["not base64!", "abcde", "ab==cd", "%%%%"])
+def test_base64_that_is_not(text):
+    assert code_of(lambda: decode_base64(text)) == "InvalidPicContent"
+
+
+def test_a_picture_url_is_not_fetched():
+    assert (
+        code_of(lambda: Params({"PicContent": "http://example.com/a.jpg"}).picture_bytes()) == "InvalidPicUrl"
+    )
+
+
+def test_a_missing_picture():
+    assert code_of(lambda: Params({"PicContent": ""}).picture_bytes()) == "NoSpecifiedPicContent"
