@@ -1,0 +1,43 @@
+"""A real server on a loopback port, instances made by the real command line, and SDK clients."""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.acceptance.sdk import SIGNATURE_MODES, make_client
+from tests.acceptance.server import ServerProcess
+
+_names = itertools.count()
+
+
+def create_instance(data_dir: Path, *args: str) -> str:
+    """`lookalike instance create`, run while the server is up, as a user would."""
+    name = f"t{next(_names)}"
+    command = [sys.executable, "-m", "lookalike", "instance", "create", name, "--data", str(data_dir), *args]
+    subprocess.run(command, check=True, capture_output=True)
+    return name
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    process = ServerProcess(tmp_path_factory.mktemp("server") / "data").start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(params=SIGNATURE_MODES)
+def client(request: pytest.FixtureRequest, server: ServerProcess):
+    """The official SDK 4.x, in each signature mode it offers."""
+    return make_client(server.endpoint, request.param)
+
+
+@pytest.fixture
+def instance(server: ServerProcess) -> str:
+    """A fresh product instance for each test."""
+    return create_instance(server.data_dir)

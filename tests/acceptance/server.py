@@ -1,0 +1,73 @@
+"""A real Lookalike server in a child process, on a loopback port, for the acceptance tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ACCESS_KEY_ID = "acceptanceKeyId"
+ACCESS_KEY_SECRET = "acceptanceKeySecret"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerProcess:
+    def __init__(self, data_dir: Path, port: int | None = None, extra_args: tuple[str, ...] = ()):
+        self.data_dir = data_dir
+        self.port = port or free_port()
+        self.extra_args = extra_args
+        self.process: subprocess.Popen | None = None
+        self.log_path = data_dir.parent / f"{data_dir.name}-server.log"
+
+    @property
+    def endpoint(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60) -> ServerProcess:
+        env = {
+            **os.environ,
+            "LOOKALIKE_ACCESS_KEY_ID": ACCESS_KEY_ID,
+            "LOOKALIKE_ACCESS_KEY_SECRET": ACCESS_KEY_SECRET,
+        }
+        command = [sys.executable, "-m", "lookalike", "serve", "--data", str(self.data_dir),
+                   "--host", "127.0.0.1", "--port", str(self.port), *self.extra_args]  # fmt: skip
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                with urllib.request.urlopen(f"http://{self.endpoint}/healthz", timeout=1):
+                    return self
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"server did not answer within {timeout}s:\n{self.log()}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def kill(self) -> None:
+        """Stop without any chance to flush: what a power cut or OOM kill does."""
+        self.stop(signal.SIGKILL)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
