@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import asdict
 
 from lookalike.errors import LookalikeError
@@ -80,6 +81,16 @@ class ImageService:
         with self._write_locks[instance.name]:
             deleted = self.store.delete_by_filter(instance.collection, filter)
         return [key.pic_name for key in deleted]
+
+    def records(self, instance_name: str) -> Iterator[ImageRecord]:
+        """Every image of the instance, without its vector, page by page."""
+        instance = self.instance(instance_name)
+        cursor = None
+        while True:
+            page, cursor = self.store.scroll(instance.collection, limit=1024, cursor=cursor)
+            yield from page
+            if cursor is None:
+                return
 
     def search_by_pic(self, instance_name: str, picture: Picture, options: SearchOptions) -> SearchResult:
         started = time.perf_counter()
