@@ -13,6 +13,8 @@ from pathlib import Path
 
 DEFAULT_DATA_DIR = Path("lookalike-data")
 KEYS_FILE = "access_keys.json"
+LINK_KEY_FILE = "link.key"
+SERVER_FILE = "server.json"  # where a running server can be reached, for the command line
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,9 @@ class Settings:
     clock_skew_seconds: int = 15 * 60
     model_threads: int | None = None  # None: one per core
     region_id: str = "cn-shanghai"  # reported where the service reports a region
+    buckets: dict[str, str] = field(default_factory=dict)  # bucket name -> folder or s3:// URI
+    public_url: str | None = None  # base of MetaUrl/ErrorUrl; None: the Host a request came to
+    link_ttl_seconds: int = 2 * 60 * 60  # how long a MetaUrl/ErrorUrl works
 
 
 def data_dir_from_env() -> Path:
@@ -41,7 +46,9 @@ class AccessKeys:
         return self.secrets.get(access_key_id)
 
 
-def load_access_keys(data_dir: Path, environ: dict[str, str] | None = None) -> tuple[AccessKeys, bool]:
+def load_access_keys(
+    data_dir: Path, environ: dict[str, str] | None = None, *, create: bool = True
+) -> tuple[AccessKeys, bool]:
     """Keys from LOOKALIKE_ACCESS_KEY_ID/SECRET if set, else from the data directory.
 
     The first start without either creates a key pair in the data directory; the flag says so, so that
@@ -55,6 +62,8 @@ def load_access_keys(data_dir: Path, environ: dict[str, str] | None = None) -> t
     if path.exists():
         pairs = json.loads(path.read_text())
         return AccessKeys({p["access_key_id"]: p["access_key_secret"] for p in pairs}), False
+    if not create:
+        return AccessKeys(), False
     pair = {"access_key_id": "LTAI" + secrets.token_hex(10), "access_key_secret": secrets.token_urlsafe(24)}
     data_dir.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
@@ -62,3 +71,17 @@ def load_access_keys(data_dir: Path, environ: dict[str, str] | None = None) -> t
     tmp.chmod(0o600)
     tmp.replace(path)
     return AccessKeys({pair["access_key_id"]: pair["access_key_secret"]}), True
+
+
+def link_key(data_dir: Path) -> bytes:
+    """The key that signs download links, made on first use and kept, so links outlive a restart."""
+    path = data_dir / LINK_KEY_FILE
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_bytes()
+    key = secrets.token_hex(32).encode()
+    with os.fdopen(fd, "wb") as f:
+        f.write(key)
+    return key

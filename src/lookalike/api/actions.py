@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from lookalike.api import responses
+from lookalike.api import jobs, responses
 from lookalike.api.params import Params
 from lookalike.errors import LookalikeError
 from lookalike.service.images import ImageService
 from lookalike.service.models import AddImage
 
 Handler = Callable[[Params, ImageService], dict]
+# Bulk jobs answer with links to this server, so they see a `jobs.JobCall` instead of the image service.
+JobHandler = Callable[[Params, jobs.JobCall], dict]
 
 
 def add_image(params: Params, service: ImageService) -> dict:
@@ -58,14 +60,21 @@ ACTIONS_2020: dict[str, Handler] = {
     "DeleteImage": delete_image,
 }
 
+JOB_ACTIONS_2020: dict[str, JobHandler] = {
+    "DumpMeta": jobs.dump_meta,
+    "DumpMetaList": jobs.dump_meta_list,
+    "IncreaseInstance": jobs.increase_instance,
+    "IncreaseList": jobs.increase_list,
+}
 
-def handler_for(version: str, action: str) -> Handler:
+
+def handler_for(version: str, action: str) -> Handler | JobHandler:
     if version != "2020-12-14":
         raise LookalikeError(
             "InvalidVersion", f"Specified parameter Version is not valid: {version!r}", status=400
         )
     try:
-        return ACTIONS_2020[action]
+        return {**ACTIONS_2020, **JOB_ACTIONS_2020}[action]
     except KeyError:
         raise LookalikeError(
             "InvalidAction.NotFound",

@@ -11,13 +11,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from lookalike.api.actions import handler_for
+from lookalike.api.actions import JOB_ACTIONS_2020, handler_for
 from lookalike.api.errors import error_response
+from lookalike.api.jobs import JobCall, job_file
+from lookalike.api.links import Links
 from lookalike.api.params import Params
 from lookalike.api.signing import SignedRequest, check_clock, rpc_params, verify
 from lookalike.config import AccessKeys, Settings
 from lookalike.errors import LookalikeError
 from lookalike.service.images import ImageService
+from lookalike.service.jobs import Jobs
 
 log = logging.getLogger("lookalike.api")
 
@@ -25,9 +28,12 @@ DEFAULT_VERSION = "2020-12-14"
 
 
 class Api:
-    def __init__(self, service: ImageService, keys: AccessKeys, settings: Settings):
+    def __init__(self, service: ImageService, keys: AccessKeys, settings: Settings, jobs: Jobs, links: Links):
         self.service = service
         self.keys = keys
+        self.jobs = jobs
+        self.links = links
+        self.public_url = settings.public_url
         self.max_body = settings.max_body_bytes
         self.max_skew = timedelta(seconds=settings.clock_skew_seconds)
 
@@ -35,6 +41,7 @@ class Api:
         return [
             Route("/", self.rpc, methods=["GET", "POST"]),
             Route("/healthz", self.health, methods=["GET"]),
+            Route("/jobs/{job_id:int}/{name}", self.job_file, methods=["GET"]),
         ]
 
     async def health(self, request: Request) -> Response:
@@ -61,7 +68,12 @@ class Api:
                 action = request.headers.get("x-acs-action", "")
                 version = request.headers.get("x-acs-version") or DEFAULT_VERSION
             handler = handler_for(version, action)
-            body = await run_in_threadpool(handler, Params(values), self.service)
+            target = (
+                JobCall(self.jobs, self.links, self.origin(request))
+                if action in JOB_ACTIONS_2020
+                else self.service
+            )
+            body = await run_in_threadpool(handler, Params(values), target)
         except LookalikeError as error:
             return error_response(error, request_id, request.headers.get("host", ""))
         except Exception:
@@ -71,6 +83,26 @@ class Api:
             )
             return error_response(error, request_id, request.headers.get("host", ""))
         return JSONResponse({"RequestId": request_id, **body}, headers={"x-acs-request-id": request_id})
+
+    async def job_file(self, request: Request) -> Response:
+        """GET of a MetaUrl or ErrorUrl."""
+        query = request.query_params
+        try:
+            return await run_in_threadpool(
+                job_file,
+                self.jobs,
+                self.links,
+                request.url.path,
+                request.path_params["job_id"],
+                query.get("Expires", ""),
+                query.get("Signature", ""),
+            )
+        except LookalikeError as error:
+            return error_response(error, str(uuid.uuid4()).upper(), request.headers.get("host", ""))
+
+    def origin(self, request: Request) -> str:
+        """Where links point: the configured public URL, else this server as the caller reached it."""
+        return self.public_url or f"{request.url.scheme}://{request.headers.get('host', '')}"
 
 
 async def read_body(request: Request, limit: int) -> bytes:
