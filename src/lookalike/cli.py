@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from lookalike.config import Settings, data_dir_from_env, load_access_keys
+from lookalike.service.buckets import parse_bucket_option
 from lookalike.service.instances import Instances
 
 
@@ -25,7 +26,33 @@ def parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve_cmd.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080)")
     serve_cmd.add_argument("--store", default=None, help="storage engine URI (default: the embedded engine)")
+    add_bucket_option(serve_cmd)
+    serve_cmd.add_argument(
+        "--public-url", help="base of MetaUrl and ErrorUrl links (default: the Host the request came to)"
+    )
+    serve_cmd.add_argument(
+        "--link-ttl",
+        type=int,
+        default=7200,
+        metavar="SECONDS",
+        help="how long those links work (default: 7200)",
+    )
     serve_cmd.set_defaults(run=serve)
+
+    import_cmd = commands.add_parser(
+        "import", help="run a bulk import (increment.meta + images) into an instance, with a progress bar"
+    )
+    import_cmd.add_argument("instance", help="the instance to import into")
+    import_cmd.add_argument(
+        "source", metavar="BUCKET", help="a bucket NAME (see --bucket), or a folder or s3://bucket/prefix URI"
+    )
+    import_cmd.add_argument(
+        "path", nargs="?", default="/", help="the folder in the bucket that holds increment.meta (default: /)"
+    )
+    import_cmd.add_argument("--callback", help="an http(s) URL to POST the outcome to when the job ends")
+    add_bucket_option(import_cmd)
+    add_data_option(import_cmd)
+    import_cmd.set_defaults(run=run_import)
 
     instance_cmd = commands.add_parser("instance", help="create and list instances")
     instance_sub = instance_cmd.add_subparsers(required=True, metavar="ACTION")
@@ -50,13 +77,37 @@ def add_data_option(command: argparse.ArgumentParser) -> None:
     )
 
 
+def add_bucket_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--bucket",
+        action="append",
+        default=[],
+        metavar="NAME=LOCATION",
+        help="a bucket to import from: NAME=DIR, or "
+        "NAME=s3://bucket/prefix[?endpoint=URL&region=R&profile=P] (repeatable)",
+    )
+
+
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from lookalike.app import build_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = Settings(data_dir=args.data, host=args.host, port=args.port, store_uri=args.store)
+    try:
+        buckets = dict(parse_bucket_option(option) for option in args.bucket)
+    except ValueError as error:
+        print(f"lookalike: {error}", file=sys.stderr)
+        return 2
+    settings = Settings(
+        data_dir=args.data,
+        host=args.host,
+        port=args.port,
+        store_uri=args.store,
+        buckets=buckets,
+        public_url=args.public_url.rstrip("/") if args.public_url else None,
+        link_ttl_seconds=args.link_ttl,
+    )
     keys, created = load_access_keys(settings.data_dir)
     if created:
         ((key_id, secret),) = keys.secrets.items()
@@ -69,6 +120,12 @@ def serve(args: argparse.Namespace) -> int:
     app = build_app(settings, keys)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", access_log=False)
     return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from lookalike import import_command
+
+    return import_command.run(args)
 
 
 def instance_create(args: argparse.Namespace) -> int:
