@@ -22,10 +22,17 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    def __init__(self, data_dir: Path, port: int | None = None, extra_args: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        extra_args: tuple[str, ...] = (),
+        extra_env: dict[str, str] | None = None,
+    ):
         self.data_dir = data_dir
         self.port = port or free_port()
         self.extra_args = extra_args
+        self.extra_env = extra_env or {}
         self.process: subprocess.Popen | None = None
         self.log_path = data_dir.parent / f"{data_dir.name}-server.log"
 
@@ -38,6 +45,7 @@ class ServerProcess:
             **os.environ,
             "LOOKALIKE_ACCESS_KEY_ID": ACCESS_KEY_ID,
             "LOOKALIKE_ACCESS_KEY_SECRET": ACCESS_KEY_SECRET,
+            **self.extra_env,
         }
         command = [sys.executable, "-m", "lookalike", "serve", "--data", str(self.data_dir),
                    "--host", "127.0.0.1", "--port", str(self.port), *self.extra_args]  # fmt: skip
