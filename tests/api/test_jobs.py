@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import time
+from pathlib import Path
 
 import pytest
 
@@ -115,3 +117,10 @@ def test_a_link_with_no_time_to_live_is_refused_as_expired():
         links.check("/jobs/3/meta.jsonl", expires, signature)
     assert (error.value.code, error.value.status) == ("AccessDenied", 403)
     assert "expired" in error.value.message
+
+
+def test_the_readme_example_of_increment_meta_is_valid():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    (example,) = [b for b in re.findall(r"```json\n(.*?)```", readme, re.S) if "OperationType" in b]
+    lines = [parse_meta_line(text) for text in example.splitlines()]
+    assert [line.operation for line in lines] == ["ADD", "DELETE"]
