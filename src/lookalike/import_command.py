@@ -18,7 +18,7 @@ from lookalike.client import Client
 from lookalike.config import SERVER_FILE, Settings, load_access_keys
 from lookalike.errors import LookalikeError
 from lookalike.service.buckets import parse_bucket_option
-from lookalike.service.jobs import Job
+from lookalike.service.job_table import Job
 
 POLL_SECONDS = 0.5
 SHOWN_ERRORS = 20

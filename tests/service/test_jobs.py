@@ -14,7 +14,7 @@ import pytest
 from lookalike.app import Components, build_components
 from lookalike.config import Settings
 from lookalike.errors import LookalikeError
-from lookalike.service.jobs import Job
+from lookalike.service.job_table import Job
 from lookalike.service.models import Picture, SearchOptions
 
 

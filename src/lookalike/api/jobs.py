@@ -21,7 +21,8 @@ from lookalike.api import responses
 from lookalike.api.links import Links
 from lookalike.api.params import Params
 from lookalike.errors import LookalikeError
-from lookalike.service.jobs import Job, Jobs, MetaLine
+from lookalike.service.job_table import Job
+from lookalike.service.jobs import Jobs, MetaLine
 from lookalike.store.base import ImageRecord
 from lookalike.vision.subjects import Box
 

@@ -1,11 +1,11 @@
 """Bulk jobs of an instance: an export of its metadata (DumpMeta), an import from a bucket (IncreaseInstance).
 
-Jobs are rows of `DATA/jobs/jobs.sqlite3`, so that they outlive the process. An import first copies the
-bucket's increment.meta beside its row, then applies it line by line: each line's outcome (its counts, its
-error) is committed in one transaction with the job's progress, and a resumed job starts after the last
-committed line. A crash between the store's write and that commit only means the line is applied again, which
-changes nothing (ADD overwrites by key, DELETE of a deleted image deletes nothing), and the counts and the
-error list, which come from committed lines only, never count a line twice.
+Jobs are rows of the job table, so that they outlive the process; their files are in `DATA/jobs/<id>/`.
+An import first copies the bucket's increment.meta there, then applies it line by line: each line's outcome
+(its counts, its error) is committed in one transaction with the job's progress, and a resumed job starts
+after the last committed line. A crash between the store's write and that commit only means the line is
+applied again, which changes nothing (ADD overwrites by key, DELETE of a deleted image deletes nothing), and
+the counts and the error list, which come from committed lines only, never count a line twice.
 
 One job of each kind runs at a time per instance. Jobs run on their own threads; `close` lets each finish
 its current line and leaves it PROCESSING, to be resumed by the next `resume`.
@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import logging
 import os
-import sqlite3
 import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -27,6 +25,7 @@ from lookalike.errors import LookalikeError
 from lookalike.service.buckets import META_FILE, Bucket, Buckets, folder_of
 from lookalike.service.images import ImageService
 from lookalike.service.instances import NAME_PATTERN
+from lookalike.service.job_table import AlreadyRunning, Job, JobTable, Kind, LineError, Outcome
 from lookalike.service.models import AddImage, Attributes, Picture
 from lookalike.store.base import ImageRecord
 from lookalike.vision.decode import MAX_PIC_BYTES
@@ -34,59 +33,8 @@ from lookalike.vision.subjects import Box
 
 log = logging.getLogger("lookalike.jobs")
 
-Kind = Literal["dump", "increment"]
-Status = Literal["PROCESSING", "SUCCESS", "FAIL"]
 DUMP_FILE = "meta.jsonl"
-WAIT_SECONDS = 0.2
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    kind TEXT NOT NULL,
-    instance TEXT NOT NULL,
-    status TEXT NOT NULL,
-    code TEXT NOT NULL DEFAULT '0',
-    message TEXT NOT NULL DEFAULT '',
-    bucket TEXT NOT NULL DEFAULT '',
-    path TEXT NOT NULL DEFAULT '',
-    callback TEXT NOT NULL DEFAULT '',
-    created_ms INTEGER NOT NULL,
-    modified_ms INTEGER NOT NULL,
-    lines INTEGER NOT NULL DEFAULT 0,
-    done INTEGER NOT NULL DEFAULT 0,
-    added INTEGER NOT NULL DEFAULT 0,
-    deleted INTEGER NOT NULL DEFAULT 0,
-    failed INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS jobs_of_instance ON jobs (instance, kind, status);
-CREATE TABLE IF NOT EXISTS line_errors (
-    job INTEGER NOT NULL,
-    line INTEGER NOT NULL,
-    code TEXT NOT NULL,
-    message TEXT NOT NULL,
-    PRIMARY KEY (job, line)
-);
-"""
-
-
-@dataclass(frozen=True)
-class Job:
-    id: int
-    kind: Kind
-    instance: str
-    status: Status
-    code: str  # '0', or the error code of a FAIL
-    message: str  # why it failed; '' otherwise
-    bucket: str
-    path: str
-    callback: str
-    created_ms: int
-    modified_ms: int
-    lines: int  # an import: lines of its increment.meta; an export: images written
-    done: int  # an import: lines applied so far
-    added: int
-    deleted: int
-    failed: int
+IMPORT_POLL_SECONDS = 0.2  # how often a waiting export looks whether the import ended
 
 
 @dataclass(frozen=True)
@@ -101,22 +49,8 @@ class MetaLine:
     attributes: Attributes = field(default_factory=Attributes)
 
 
-@dataclass(frozen=True)
-class LineError:
-    line: int
-    code: str
-    message: str
-
-
-COLUMNS = ", ".join(f.name for f in fields(Job))
-
-
 class _Stopped(Exception):
     """The job was asked to stop; it stays PROCESSING and resumes later."""
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 class Jobs:
@@ -138,11 +72,7 @@ class Jobs:
         self.format_record = format_record
         self.on_finish = on_finish
         root.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(root / "jobs.sqlite3", isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")  # a process crash loses nothing committed
-        self._db.executescript(SCHEMA)
-        self._lock = threading.Lock()  # one connection, one transaction at a time
+        self.table = JobTable(root / "jobs.sqlite3")
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -189,28 +119,20 @@ class Jobs:
     ) -> list[Job]:
         """The instance's jobs of this kind, newest first; `path` matches any form naming the same folder."""
         self._check_instance(instance)
-        where, args = "instance = ? AND kind = ?", [instance, kind]
-        if job_id is not None:
-            where, args = where + " AND id = ?", [*args, job_id]
-        if bucket is not None:
-            where, args = where + " AND bucket = ?", [*args, bucket]
-        with self._lock:
-            jobs = self._select(f"{where} ORDER BY id DESC", args)
+        equal = {"id": job_id, "bucket": bucket}
+        jobs = self.table.select(
+            instance=instance, kind=kind, **{k: v for k, v in equal.items() if v is not None}
+        )
         if path is not None:
             folder = folder_of(path)
             jobs = [job for job in jobs if folder_of(job.path) == folder]
         return jobs
 
     def get(self, job_id: int) -> Job | None:
-        with self._lock:
-            return self._job(job_id)
+        return self.table.get(job_id)
 
-    def line_errors(self, job_id: int) -> Iterator[LineError]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT line, code, message FROM line_errors WHERE job = ? ORDER BY line", (job_id,)
-            ).fetchall()
-        return (LineError(*row) for row in rows)
+    def line_errors(self, job_id: int) -> list[LineError]:
+        return self.table.line_errors(job_id)
 
     def dump_file(self, job_id: int) -> Path | None:
         """The export of a finished dump job."""
@@ -222,9 +144,7 @@ class Jobs:
 
     def resume(self) -> None:
         """Run, in the background, every job a previous process left unfinished."""
-        with self._lock:
-            pending = self._select("status = 'PROCESSING' ORDER BY id")
-        for job in pending:
+        for job in reversed(self.table.select(status="PROCESSING")):
             log.info(
                 "resuming %s job %d of instance %s after line %d", job.kind, job.id, job.instance, job.done
             )
@@ -238,8 +158,7 @@ class Jobs:
         self.stop()
         for thread in self._threads:
             thread.join(timeout)
-        with self._lock:
-            self._db.close()
+        self.table.close()
 
     def run(self, job_id: int, progress: Callable[[Job], None] = lambda job: None) -> Job:
         """Run a job to its end here, or until `close`; `progress` hears of each line done."""
@@ -253,10 +172,11 @@ class Jobs:
         except _Stopped:
             return self.get(job_id)
         except LookalikeError as error:
-            self._finish(job.id, "FAIL", error.code, error.message)
+            self.table.update(job.id, status="FAIL", code=error.code, message=error.message)
         except Exception as error:
             log.exception("%s job %d failed", job.kind, job.id)
-            self._finish(job.id, "FAIL", "Console.InternalError", f"The job failed: {error}")
+            message = f"The job failed: {error}"
+            self.table.update(job.id, status="FAIL", code="Console.InternalError", message=message)
         job = self.get(job_id)
         try:
             self.on_finish(job)
@@ -273,12 +193,8 @@ class Jobs:
 
     def _dump(self, job: Job) -> None:
         # An export taken while an import runs would catch it halfway: it waits for the import's end.
-        while True:
-            with self._lock:
-                importing = self._running(job.instance, "increment")
-            if not importing:
-                break
-            if self._stopping.wait(WAIT_SECONDS):
+        while self.table.select(instance=job.instance, kind="increment", status="PROCESSING"):
+            if self._stopping.wait(IMPORT_POLL_SECONDS):
                 raise _Stopped
         target = self._dir(job.id) / DUMP_FILE
         partial = target.with_suffix(".part")
@@ -292,7 +208,7 @@ class Jobs:
             out.flush()
             os.fsync(out.fileno())
         partial.replace(target)
-        self._finish(job.id, "SUCCESS", lines=count)
+        self.table.update(job.id, status="SUCCESS", lines=count)
 
     def _increment(self, job: Job, progress: Callable[[Job], None]) -> None:
         bucket, folder = self.buckets.get(job.bucket), folder_of(job.path)
@@ -310,18 +226,20 @@ class Jobs:
             with partial.open("rb") as f:
                 lines = sum(1 for _ in f)
             partial.replace(meta)
-            job = self._update(job.id, lines=lines)
+            job = self.table.update(job.id, lines=lines)
         with meta.open(encoding="utf-8", errors="replace", newline=None) as f:
             for number, text in enumerate(f, start=1):
                 if number <= job.done:
                     continue
                 if self._stopping.is_set():
                     raise _Stopped
-                job = self._record(job.id, number, self._apply(job.instance, bucket, folder, number, text))
+                job = self.table.record(
+                    job.id, number, self._apply(job.instance, bucket, folder, number, text)
+                )
                 progress(job)
-        self._finish(job.id, "SUCCESS")
+        self.table.update(job.id, status="SUCCESS")
 
-    def _apply(self, instance: str, bucket: Bucket, folder: str, number: int, text: str) -> str | LineError:
+    def _apply(self, instance: str, bucket: Bucket, folder: str, number: int, text: str) -> Outcome:
         """Apply one meta line: 'added', 'deleted', 'blank', or the reason it failed."""
         if not text.strip():
             return "blank"
@@ -340,7 +258,7 @@ class Jobs:
         except LookalikeError as error:
             return LineError(number, error.code, error.message)
 
-    # -- the table -----------------------------------------------------------------------------------------
+    # -- helpers -------------------------------------------------------------------------------------------
 
     def _check_instance(self, name: str) -> None:
         if not NAME_PATTERN.fullmatch(name):
@@ -356,72 +274,13 @@ class Jobs:
             ) from None
 
     def _create(self, kind: Kind, instance: str, busy_code: str, busy_message: str, **columns: str) -> Job:
-        now = _now_ms()
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                running = self._running(instance, kind)
-                if running:
-                    raise LookalikeError(
-                        busy_code, f"{busy_message}: job {running[0].id} of instance {instance!r} runs", 409
-                    )
-                names = ["kind", "instance", "status", "created_ms", "modified_ms", *columns]
-                values = [kind, instance, "PROCESSING", now, now, *columns.values()]
-                cursor = self._db.execute(
-                    f"INSERT INTO jobs ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", values
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            job = self._job(cursor.lastrowid)
+        try:
+            job = self.table.create(kind, instance, **columns)
+        except AlreadyRunning as running:
+            message = f"{busy_message}: job {running.job.id} of instance {instance!r} runs"
+            raise LookalikeError(busy_code, message, 409) from None
         self._dir(job.id).mkdir(parents=True, exist_ok=True)
         return job
-
-    def _record(self, job_id: int, number: int, outcome: str | LineError) -> Job:
-        """Commit one line's outcome together with the progress past it."""
-        counts = {"added": outcome == "added", "deleted": outcome == "deleted"}
-        counts["failed"] = isinstance(outcome, LineError)
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                self._db.execute(
-                    "UPDATE jobs SET done = ?, added = added + ?, deleted = deleted + ?, failed = failed + ?,"
-                    " modified_ms = ? WHERE id = ?",
-                    (number, *counts.values(), _now_ms(), job_id),
-                )
-                if isinstance(outcome, LineError):
-                    self._db.execute(
-                        "INSERT OR REPLACE INTO line_errors VALUES (?, ?, ?, ?)",
-                        (job_id, outcome.line, outcome.code, outcome.message),
-                    )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            return self._job(job_id)
-
-    def _finish(self, job_id: int, status: Status, code: str = "0", message: str = "", **columns: int) -> Job:
-        return self._update(job_id, status=status, code=code, message=message, **columns)
-
-    def _update(self, job_id: int, **columns: object) -> Job:
-        known = {f.name for f in fields(Job)}
-        assert set(columns) <= known, columns
-        columns["modified_ms"] = _now_ms()
-        assignments = ", ".join(f"{name} = ?" for name in columns)
-        with self._lock:
-            self._db.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", [*columns.values(), job_id])
-            return self._job(job_id)
-
-    def _select(self, where: str, args: Sequence[object] = ()) -> list[Job]:
-        return [Job(*row) for row in self._db.execute(f"SELECT {COLUMNS} FROM jobs WHERE {where}", args)]
-
-    def _running(self, instance: str, kind: Kind) -> list[Job]:
-        return self._select("instance = ? AND kind = ? AND status = 'PROCESSING'", (instance, kind))
-
-    def _job(self, job_id: int) -> Job | None:
-        found = self._select("id = ?", (job_id,))
-        return found[0] if found else None
 
     def _dir(self, job_id: int) -> Path:
         return self.root / str(job_id)
