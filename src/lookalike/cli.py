@@ -33,9 +33,9 @@ def parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument(
         "--link-ttl",
         type=int,
-        default=7200,
+        default=Settings.link_ttl_seconds,
         metavar="SECONDS",
-        help="how long those links work (default: 7200)",
+        help=f"how long those links work (default: {Settings.link_ttl_seconds})",
     )
     serve_cmd.set_defaults(run=serve)
 
@@ -95,19 +95,18 @@ def serve(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        buckets = dict(parse_bucket_option(option) for option in args.bucket)
+        settings = Settings(
+            data_dir=args.data,
+            host=args.host,
+            port=args.port,
+            store_uri=args.store,
+            buckets=dict(parse_bucket_option(option) for option in args.bucket),
+            public_url=args.public_url.rstrip("/") if args.public_url else None,
+            link_ttl_seconds=args.link_ttl,
+        )
     except ValueError as error:
         print(f"lookalike: {error}", file=sys.stderr)
         return 2
-    settings = Settings(
-        data_dir=args.data,
-        host=args.host,
-        port=args.port,
-        store_uri=args.store,
-        buckets=buckets,
-        public_url=args.public_url.rstrip("/") if args.public_url else None,
-        link_ttl_seconds=args.link_ttl,
-    )
     keys, created = load_access_keys(settings.data_dir)
     if created:
         ((key_id, secret),) = keys.secrets.items()
@@ -117,7 +116,11 @@ def serve(args: argparse.Namespace) -> int:
             "It is shown only this once; set LOOKALIKE_ACCESS_KEY_ID/SECRET to use your own.",
             flush=True,
         )
-    app = build_app(settings, keys)
+    try:
+        app = build_app(settings, keys)
+    except ValueError as error:  # a store or a bucket that cannot be opened
+        print(f"lookalike: {error}", file=sys.stderr)
+        return 2
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", access_log=False)
     return 0
 

@@ -29,7 +29,7 @@ class Settings:
     region_id: str = "cn-shanghai"  # reported where the service reports a region
     buckets: dict[str, str] = field(default_factory=dict)  # bucket name -> folder or s3:// URI
     public_url: str | None = None  # base of MetaUrl/ErrorUrl; None: the Host a request came to
-    link_ttl_seconds: int = 2 * 60 * 60  # how long a MetaUrl/ErrorUrl works
+    link_ttl_seconds: int = 2 * 60 * 60  # how long a MetaUrl/ErrorUrl works: 2 hours, as in the cloud
 
 
 def data_dir_from_env() -> Path:

@@ -21,6 +21,7 @@ from lookalike.service.buckets import parse_bucket_option
 from lookalike.service.job_table import Job
 
 POLL_SECONDS = 0.5
+INTERRUPTED = "Interrupted (Ctrl-C): run the import again; its lines are safe to apply twice"
 SHOWN_ERRORS = 20
 
 
@@ -28,11 +29,12 @@ def run(args: argparse.Namespace) -> int:
     from lookalike.app import build_components
     from lookalike.store.qdrant_edge import DataDirectoryLocked
 
-    buckets = dict(parse_bucket_option(option) for option in args.bucket)
-    # SOURCE is a bucket named by --bucket, or a folder or s3:// URI, which names itself.
-    settings = Settings(data_dir=args.data, buckets={args.source: args.source, **buckets})
     try:
-        components = build_components(settings)
+        buckets = dict(parse_bucket_option(option) for option in args.bucket)
+        # SOURCE is a bucket named by --bucket, or a folder or s3:// URI, which names itself.
+        components = build_components(
+            Settings(data_dir=args.data, buckets={args.source: args.source, **buckets})
+        )
     except DataDirectoryLocked:
         return _through_server(args, buckets)
     except ValueError as error:  # a bucket that cannot be opened
@@ -40,12 +42,17 @@ def run(args: argparse.Namespace) -> int:
     jobs = components.jobs
     try:
         job = jobs.increase(args.instance, args.source, args.path, args.callback or "", background=False)
-        print(f"import job {job.id}: {args.source} {args.path} into {args.instance}", flush=True)
-        job = jobs.run(job.id, lambda job: show_progress(_counts(job)))
+        try:
+            print(f"import job {job.id}: {args.source} {args.path} into {args.instance}", flush=True)
+            job = jobs.run(job.id, lambda job: show_progress(_counts(job)))
+        except KeyboardInterrupt:
+            job = jobs.table.update(job.id, status="FAIL", code="Interrupted", message=INTERRUPTED)
         end_progress()
         errors = [(e.line, e.code, e.message) for e in jobs.line_errors(job.id)]
         return _report(job.status, _counts(job), job.message, errors)
     except LookalikeError as error:
+        if error.code == "Console.IncrementStatusError":  # nobody runs it: this process owns the data
+            return _refuse(f"{error.message}: it was cut short, and `lookalike serve` resumes it")
         return _refuse(error.message)
     finally:
         components.close()

@@ -4,6 +4,7 @@ and handed to the server when one does."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -65,3 +66,20 @@ def test_import_refuses_what_the_service_refuses(tmp_path, photos):
     assert missing.returncode == 2 and "not found: 'nosuch'" in missing.stderr
     no_folder = lookalike("import", create_instance(data), str(tmp_path / "nowhere"), "--data", str(data))
     assert no_folder.returncode == 2 and "is not a directory" in no_folder.stderr
+
+
+def test_ctrl_c_ends_the_import_and_leaves_the_instance_free_for_the_next(tmp_path, photos):
+    data, bucket = tmp_path / "data", tmp_path / "bucket"
+    instance = create_instance(data)
+    write_folder(bucket, photos, *(add_line(f"p{i}", "coffee.jpg") for i in range(200)))
+    command = [sys.executable, "-m", "lookalike", "import", instance, str(bucket), "--data", str(data)]
+    running = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert running.stdout.readline().startswith("import job 1:")  # it runs now
+    running.send_signal(signal.SIGINT)
+    out, err = running.communicate(timeout=120)
+    assert running.returncode == 1, err
+    assert "FAIL: " in out and "Interrupted (Ctrl-C)" in out
+
+    write_folder(bucket, photos, add_line("p", "rocket.jpg"))
+    again = lookalike("import", instance, str(bucket), "--data", str(data))
+    assert again.returncode == 0 and "import job 2:" in again.stdout

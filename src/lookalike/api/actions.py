@@ -74,7 +74,7 @@ def handler_for(version: str, action: str) -> Handler | JobHandler:
             "InvalidVersion", f"Specified parameter Version is not valid: {version!r}", status=400
         )
     try:
-        return {**ACTIONS_2020, **JOB_ACTIONS_2020}[action]
+        return ACTIONS_2020[action] if action in ACTIONS_2020 else JOB_ACTIONS_2020[action]
     except KeyError:
         raise LookalikeError(
             "InvalidAction.NotFound",

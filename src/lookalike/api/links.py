@@ -14,11 +14,9 @@ from urllib.parse import urlencode
 
 from lookalike.errors import LookalikeError
 
-DEFAULT_TTL_SECONDS = 2 * 60 * 60  # the cloud's MetaUrl and ErrorUrl work for 2 hours
-
 
 class Links:
-    def __init__(self, key: bytes, ttl_seconds: int = DEFAULT_TTL_SECONDS):
+    def __init__(self, key: bytes, ttl_seconds: int):
         self.key = key
         self.ttl_seconds = ttl_seconds
 
