@@ -12,9 +12,11 @@ from lookalike.api.routes import Api
 from lookalike.config import AccessKeys, Settings
 from lookalike.service.images import ImageService
 from lookalike.service.instances import Instances
+from lookalike.service.uploads import FileUploadStore
 from lookalike.store import open_store
 from lookalike.vision.embedder import Embedder
 from lookalike.vision.pipeline import Vision
+from lookalike.vision.text import OnnxTextTower
 
 
 @dataclass
@@ -26,7 +28,9 @@ class Components:
 def build_components(settings: Settings) -> Components:
     instances = Instances(settings.data_dir / "instances")
     store = open_store(settings.store_uri, settings.data_dir / "store")
-    vision = Vision(Embedder(threads=settings.model_threads))
+    threads = settings.model_threads
+    text = None if settings.text_model is None else OnnxTextTower(settings.text_model, threads=threads)
+    vision = Vision(Embedder(settings.image_model, threads=threads), text)
     return Components(instances, ImageService(instances, store, vision))
 
 
@@ -40,4 +44,5 @@ def build_app(settings: Settings, keys: AccessKeys) -> Starlette:
         finally:
             components.service.store.close()
 
-    return Starlette(routes=Api(components.service, keys, settings).routes(), lifespan=lifespan)
+    api = Api(components.service, keys, settings, FileUploadStore(settings.data_dir / "uploads"))
+    return Starlette(routes=api.routes(), lifespan=lifespan)
