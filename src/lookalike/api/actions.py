@@ -22,18 +22,21 @@ NEVER_EXPIRES_MS = "253402300799000"
 
 
 def instance_for(
-    params: Params, service: ImageService, kind: RequestKind | None, console: bool = False
+    params: Params,
+    service: ImageService,
+    kind: RequestKind | None,
+    *,
+    missing_code: str = "InvalidInstanceName",
+    not_found_code: str = "InvalidInstance",
 ) -> str:
     """The instance the request names, if the caller may use it, counted against its per-second limit."""
-    name = params.instance_name("Console.BadRequest" if console else "InvalidInstanceName")
+    name = params.instance_name(missing_code)
     try:
         service.instances.get(name)
     except LookalikeError as error:
-        if not console or error.code != "InvalidInstance":
+        if error.code != "InvalidInstance" or not_found_code == error.code:
             raise
-        raise LookalikeError(
-            "Console.InstanceNotFound", f"The specified ImageSearch instance is not found: {name!r}"
-        ) from None
+        raise LookalikeError(not_found_code, f"The specified instance is not found: {name!r}") from None
     if kind is not None:
         service.admit(name, kind)
     return name
@@ -91,7 +94,7 @@ def check_image_exists(params: Params, service: ImageService) -> dict:
 
 
 def compare_similar_by_image(params: Params, service: ImageService) -> dict:
-    instance = instance_for(params, service, "search", console=True)
+    instance = instance_for(params, service, "search", not_found_code="Console.InstanceNotFound")
     primary, secondary = (
         Picture(params.picture_bytes(name, f"Invalid{name}", f"Invalid{name}"))
         for name in ("PrimaryPicContent", "SecondaryPicContent")
@@ -119,7 +122,10 @@ def search_image_by_text(params: Params, service: ImageService) -> dict:
 
 
 def detail(params: Params, service: ImageService) -> dict:
-    instance, count = service.detail(instance_for(params, service, None, console=True))
+    name = instance_for(
+        params, service, None, missing_code="Console.BadRequest", not_found_code="Console.InstanceNotFound"
+    )
+    instance, count = service.detail(name)
     return {
         "Success": True,
         "Instance": {
