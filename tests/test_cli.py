@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from importlib import resources
 
 import pytest
 
 from lookalike.cli import main
 from lookalike.config import load_access_keys
+from lookalike.vision.embedder import MODEL_ASSET
 
 
 def test_create_and_list_instances(tmp_path, capsys):
@@ -90,3 +92,12 @@ def test_keys_limited_to_instances_and_seen_by_a_running_server_at_once(tmp_path
     listed = capsys.readouterr().out.splitlines()
     assert listed[0] == f"{key_id}\tphotos,shop" and listed[1].endswith("\t*") and len(listed) == 2
     assert secret not in "".join(listed)
+
+
+def test_serve_refuses_a_text_model_that_is_not_a_text_tower(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("LOOKALIKE_ACCESS_KEY_ID", "id")
+    monkeypatch.setenv("LOOKALIKE_ACCESS_KEY_SECRET", "secret")
+    image_model = str(resources.files("lookalike.vision").joinpath(MODEL_ASSET))
+    assert main(["serve", "--text-model", image_model, "--data", str(tmp_path), "--port", "1"]) == 2
+    assert "is not a text tower" in capsys.readouterr().err
+    assert not (tmp_path / "store").exists()  # refused before anything was opened

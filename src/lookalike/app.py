@@ -26,11 +26,11 @@ class Components:
 
 
 def build_components(settings: Settings) -> Components:
-    instances = Instances(settings.data_dir / "instances")
-    store = open_store(settings.store_uri, settings.data_dir / "store")
     threads = settings.model_threads
     text = None if settings.text_model is None else OnnxTextTower(settings.text_model, threads=threads)
-    vision = Vision(Embedder(settings.image_model, threads=threads), text)
+    vision = Vision(Embedder(settings.image_model, threads=threads), text)  # a wrong model stops here
+    instances = Instances(settings.data_dir / "instances")
+    store = open_store(settings.store_uri, settings.data_dir / "store")
     return Components(instances, ImageService(instances, store, vision))
 
 

@@ -112,7 +112,11 @@ def serve(args: argparse.Namespace) -> int:
             "It is shown only this once; set LOOKALIKE_ACCESS_KEY_ID/SECRET to use your own.",
             flush=True,
         )
-    app = build_app(settings, keys)
+    try:
+        app = build_app(settings, keys)
+    except ValueError as error:  # a model that cannot serve, an unknown store URI
+        print(f"lookalike: {error}", file=sys.stderr)
+        return 2
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", access_log=False)
     return 0
 

@@ -141,7 +141,10 @@ class Params:
         return Picture(data=self.picture_bytes(name), crop=self.boolean("Crop", True), region=self.region())
 
     def picture_bytes(
-        self, name: str = "PicContent", missing_code: str = "NoSpecifiedPicContent", invalid_code: str = ""
+        self,
+        name: str = "PicContent",
+        missing_code: str = "NoSpecifiedPicContent",
+        invalid_code: str = "InvalidPicContent",
     ) -> bytes:
         """Base64 picture bytes, or those uploaded under the URL an SDK's *_advance method sends."""
         text = self.values.get(name, "")
@@ -149,18 +152,18 @@ class Params:
             raise LookalikeError(missing_code, f"The parameter {name} is not specified")
         if text.startswith(("http://", "https://")):
             return self.uploaded(text)
-        return decode_base64(text, name, invalid_code or "InvalidPicContent")
+        return decode_base64(text, name, invalid_code)
 
     def uploaded(self, url: str) -> bytes:
         # Only pictures uploaded here: a URL is never fetched from the network.
         match, uploads = UPLOAD_URL.match(url), self.context.uploads
         data = uploads.get(match.group(1)) if match and uploads else None
         if data is None:
+            kept = f" in the last {round(uploads.ttl_seconds / 60)} minutes" if uploads else ""
             raise LookalikeError(
                 "InvalidPicUrl",
-                f"The search picture does not exist at the specific url: {url[:200]} "
-                "(only pictures uploaded to this server by an SDK's *_advance method, within "
-                f"{round(uploads.ttl_seconds / 60) if uploads else 0} minutes, can be given by URL)",
+                f"The search picture does not exist at the specific url: {url[:200]} (a URL can only name a "
+                f"picture uploaded to this server by an SDK's *_advance method{kept})",
             )
         return data
 
@@ -250,21 +253,21 @@ class Params:
             score_threshold=self.score_threshold(),
         )
 
-    def page(self, num_name: str = "Num", start_name: str = "Start") -> tuple[int, int]:
+    def page(self) -> tuple[int, int]:
         """How many results (1 to 100, default 10) from which rank (0 to 499, default 0)."""
-        num = self.integer(num_name, "InvalidNumParameter", default=10, low=1, high=2**63)
+        num = self.integer("Num", "InvalidNumParameter", default=10, low=1, high=2**63)
         if num > MAX_NUM:
             raise LookalikeError(
                 "OverflowMaxReturnNum",
                 f"The specified number of results for each request exceeds the maximum of {MAX_NUM}: "
-                f"{num_name}={num}",
+                f"Num={num}",
             )
-        start = self.integer(start_name, "InvalidStartParameter", default=0, low=0, high=2**63)
+        start = self.integer("Start", "InvalidStartParameter", default=0, low=0, high=2**63)
         if start > MAX_START:
             raise LookalikeError(
                 "OverflowMaxResultNum",
                 f"The specified number of total results exceeds the maximum of 500: "
-                f"{start_name}={start} (0 to {MAX_START})",
+                f"Start={start} (0 to {MAX_START})",
             )
         return num, start
 

@@ -157,9 +157,11 @@ class Api:
             check_clock(verified, datetime.now(UTC), self.max_skew)
             self._check_nonce(verified)
             key = self.keys.get(verified.access_key_id)
-            if key is None:  # removed from the keys file this very moment
+            if key is None:  # taken out of the keys file since it was verified
                 raise LookalikeError(
-                    "InvalidAccessKeyId.NotFound", "Specified access key is not found: now", 404
+                    "InvalidAccessKeyId.NotFound",
+                    f"Specified access key is not found: {verified.access_key_id}",
+                    404,
                 )
             body = await work(signed, verified, key)
         except LookalikeError as error:
