@@ -34,6 +34,10 @@ def parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080)")
     serve_cmd.add_argument("--store", default=None, help="storage engine URI (default: the embedded engine)")
     serve_cmd.add_argument(
+        "--tls-cert", type=Path, default=None, help="serve HTTPS with this certificate (PEM)"
+    )
+    serve_cmd.add_argument("--tls-key", type=Path, default=None, help="the certificate's private key (PEM)")
+    serve_cmd.add_argument(
         "--image-model", type=Path, default=None, help="an ONNX image model (default: EfficientNet-Lite0)"
     )
     serve_cmd.add_argument(
@@ -102,7 +106,12 @@ def serve(args: argparse.Namespace) -> int:
         store_uri=args.store,
         image_model=args.image_model,
         text_model=args.text_model,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
     )
+    if (settings.tls_cert is None) != (settings.tls_key is None):
+        print("lookalike: --tls-cert and --tls-key go together", file=sys.stderr)
+        return 2
     keys, created = load_access_keys(settings.data_dir)
     if created:
         ((key_id, secret),) = keys.secrets.items()
@@ -117,7 +126,15 @@ def serve(args: argparse.Namespace) -> int:
     except ValueError as error:  # a model that cannot serve, an unknown store URI
         print(f"lookalike: {error}", file=sys.stderr)
         return 2
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", access_log=False)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        access_log=False,
+        ssl_certfile=settings.tls_cert,
+        ssl_keyfile=settings.tls_key,
+    )
     return 0
 
 

@@ -29,6 +29,8 @@ class Settings:
     model_threads: int | None = None  # None: one per core
     image_model: Path | None = None  # None: the packaged EfficientNet-Lite0
     text_model: Path | None = None  # None: no text tower, no SearchImageByText
+    tls_cert: Path | None = None  # with tls_key: serve HTTPS
+    tls_key: Path | None = None
     region_id: str = "cn-shanghai"  # reported where the service reports a region
 
 

@@ -71,6 +71,8 @@ class Api:
 
     async def rpc(self, request: Request) -> Response:
         """2020-12-14 and AuthorizeFileUpload: the action in `x-acs-action` (ACS3) or `Action` (RPC)."""
+        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+            return await self.upload(request)  # an upload over HTTPS comes to the root (uploads.py)
 
         async def work(signed: SignedRequest, verified: Verified, key: AccessKey) -> dict:
             values = dict(rpc_params(signed))
@@ -81,7 +83,8 @@ class Api:
                 action = request.headers.get("x-acs-action", "")
                 version = request.headers.get("x-acs-version") or DEFAULT_VERSION
             if (version, action) == (uploads.UPLOAD_VERSION, "AuthorizeFileUpload"):
-                return uploads.authorize(request.headers.get("host", ""), key, self.uploads, time.time())
+                host, https = request.headers.get("host", ""), request.url.scheme == "https"
+                return uploads.authorize(host, https, key, self.uploads, time.time())
             handler = handler_for(version, action)
             denied = "Console.NoPermission" if action in CONSOLE_ACTIONS else "NoPermission"
             params = Params(values, self._context(key, denied))

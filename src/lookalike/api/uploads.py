@@ -1,12 +1,14 @@
 """The upload leg of the SDKs' `*_advance` methods, served here instead of by the open platform and OSS.
 
-1. `AuthorizeFileUpload` (version 2019-12-19, signed like any action) says where to upload. Its Bucket
-   `http://<host>/uploads` and Endpoint `oss` make the SDK POST to `http://<host>/uploads.oss/` (PROTOCOL.md
-   section 5, way A: plain HTTP, SDK 4.x and 3.x alike). The policy names the ObjectKey and an expiry, signed
-   with the caller's AccessKeySecret, as OSS does.
+1. `AuthorizeFileUpload` (version 2019-12-19, signed like any action) says where to upload: the SDK POSTs
+   to `{Bucket}.{Endpoint}` (PROTOCOL.md section 5). Over plain HTTP (way A), Bucket `http://<host>/uploads`
+   and Endpoint `oss` make that `http://<host>/uploads.oss/`, for SDK 4.x and 3.x alike. When the request came
+   over HTTPS (way B: SDK 4.x always uploads over HTTPS), the host is split at its first dot, so that
+   `{Bucket}.{Endpoint}` is the host itself and the upload comes to `https://<host>/`. The policy names the
+   ObjectKey and an expiry, signed with the caller's AccessKeySecret, as OSS does.
 2. That multipart POST carries no AK signature: the signed policy is its authorisation. The file is kept
    under the ObjectKey in the upload store.
-3. The action's PicContent is `http://<Bucket>.<Endpoint>/<ObjectKey>`; `Params` resolves it from the store.
+3. The action's PicContent is `http://{Bucket}.{Endpoint}/{ObjectKey}`; `Params` resolves it from the store.
 """
 
 from __future__ import annotations
@@ -30,21 +32,31 @@ UPLOAD_PATH = f"{BUCKET_PATH}.{ENDPOINT}/"
 POLICY_SECONDS = 15 * 60  # the upload follows its authorisation at once
 
 
-def authorize(host: str, key: AccessKey, uploads: UploadStore, now: float) -> dict:
+def authorize(host: str, https: bool, key: AccessKey, uploads: UploadStore, now: float) -> dict:
     """AuthorizeFileUpload's answer (the keys the SDKs read), for a request that reached us at `host`."""
     object_key = uploads.new_key()
     expiration = datetime.fromtimestamp(now + POLICY_SECONDS, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     policy = {"expiration": expiration, "conditions": [{"key": object_key}]}
     encoded = base64.b64encode(json.dumps(policy, separators=(",", ":")).encode()).decode()
+    bucket, endpoint = upload_address(host, https)
     return {
-        "Bucket": f"http://{host.removeprefix('http://')}{BUCKET_PATH}",
-        "Endpoint": ENDPOINT,
+        "Bucket": bucket,
+        "Endpoint": endpoint,
         "ObjectKey": object_key,
         "AccessKeyId": key.access_key_id,
         "EncodedPolicy": encoded,
         "Signature": _sign(key.access_key_secret, encoded),
         "UseAccelerate": False,  # a JSON boolean: the SDK does bool() on it
     }
+
+
+def upload_address(host: str, https: bool) -> tuple[str, str]:
+    """(Bucket, Endpoint) such that the SDK's upload to `{Bucket}.{Endpoint}` comes back to `host`."""
+    host = host.removeprefix("http://")  # an SDK endpoint given with its scheme sends it in Host
+    name, dot, rest = host.partition(".")
+    if https and dot and not host.startswith("["):  # way B; an IPv6 literal has no dot to split at
+        return name, rest
+    return f"http://{host}{BUCKET_PATH}", ENDPOINT  # way A
 
 
 def receive(
