@@ -29,14 +29,14 @@ def throttled(calls) -> ThrottlingException:
 def test_searches_over_the_instances_rate_are_denied_with_a_retry_time(client, server, photos):
     limited = create_instance(server.data_dir, "--search-qps", "1")
     add(client, limited, "p", "a.jpg", photos["coffee"])
-    throttled(lambda: search_name(client, limited, "p", "a.jpg") for _ in range(3))
+    throttled(lambda: search_name(client, limited, "p", "a.jpg") for _ in range(10))
 
 
 def test_adds_and_deletes_have_their_own_rates(client, server, photos):
     limited = create_instance(server.data_dir, "--add-qps", "1", "--delete-qps", "1")
-    throttled(lambda i=i: add(client, limited, "p", f"{i}.jpg", photos["coffee"]) for i in range(3))
+    throttled(lambda i=i: add(client, limited, "p", f"{i}.jpg", photos["coffee"]) for i in range(10))
     search_name(client, limited, "p", "0.jpg")  # searching is not slowed down by the adds
-    throttled(lambda: delete(client, limited, product_id="p", pic_name="x") for _ in range(3))
+    throttled(lambda: delete(client, limited, product_id="p", pic_name="x") for _ in range(10))
 
 
 def test_defaults_are_the_services(server):
