@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -40,6 +41,10 @@ class ServerProcess:
     def endpoint(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    @property
+    def scheme(self) -> str:
+        return "https" if "--tls-cert" in self.extra_args else "http"
+
     def start(self, timeout: float = 60) -> ServerProcess:
         env = {
             **os.environ,
@@ -56,7 +61,12 @@ class ServerProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.log()}")
             try:
-                with urllib.request.urlopen(f"http://{self.endpoint}/healthz", timeout=1):
+                # The health check trusts any certificate: the tests of TLS check it themselves.
+                with urllib.request.urlopen(
+                    f"{self.scheme}://{self.endpoint}/healthz",
+                    timeout=1,
+                    context=ssl._create_unverified_context(),
+                ):
                     return self
             except OSError:
                 time.sleep(0.1)

@@ -77,7 +77,7 @@ def increase_list(params: Params, call: JobCall) -> dict:
 
 
 def _instance(params: Params) -> str:
-    return params.required("InstanceName", BAD_REQUEST)
+    return params.instance_name(BAD_REQUEST)  # refuses an instance the caller's key may not use
 
 
 def _job_id(params: Params) -> int | None:

@@ -10,6 +10,13 @@ from lookalike.errors import LookalikeError
 from lookalike.vision.decode import decode_image
 from lookalike.vision.embedder import Embedder
 from lookalike.vision.subjects import Box, crop, find_subject, whole
+from lookalike.vision.text import TextTower
+
+# What SearchImageByText needs, for the message that refuses it.
+TEXT_MODELS = (
+    "a joint image-text model (CLIP-style) whose ONNX text tower is configured with "
+    "`lookalike serve --text-model PATH`; the packaged EfficientNet-Lite0 is image-only"
+)
 
 
 @dataclass(frozen=True)
@@ -20,8 +27,14 @@ class Analysis:
 
 
 class Vision:
-    def __init__(self, embedder: Embedder):
+    def __init__(self, embedder: Embedder, text: TextTower | None = None):
+        if text is not None and text.dim != embedder.dim:
+            raise ValueError(
+                f"the text tower gives {text.dim}-dimensional vectors but the image model {embedder.dim}: "
+                "both towers must come from one joint image-text model"
+            )
         self.embedder = embedder
+        self.text = text
 
     @property
     def dim(self) -> int:
@@ -44,3 +57,13 @@ class Vision:
             used = whole(image)
         vector = self.embedder.embed([crop(image, used)])[0]
         return Analysis(vector=vector, region=used, subjects=(used,))
+
+    def embed_text(self, text: str) -> np.ndarray:
+        """The text's vector in the image space; UnsupportedOperationType without a text tower."""
+        if self.text is None:
+            raise LookalikeError(
+                "UnsupportedOperationType",
+                f"The specified action is not supported: searching by text needs {TEXT_MODELS}.",
+                status=500,
+            )
+        return self.text.embed_text([text])[0]
