@@ -1,0 +1,115 @@
+"""A real Milvus for the tests: the standalone server of the PyPI package `milvus` (`milvus-server`).
+
+Milvus listens on every interface and on fixed ports, so it runs only where nothing outside can reach it: in
+a private network namespace whose one interface is the loopback. `make test` runs the suite in one
+(tests/private_network.sh) where the machine permits it; elsewhere the Milvus tests are skipped and say why.
+LOOKALIKE_TEST_MILVUS=milvus://host:port runs them against a server of your own instead (a cluster, say).
+
+The server is tuned for a test run, not for production: a 10 ms time tick makes Strong reads take ~20 ms
+instead of ~200 ms, and authentication is on (root/Milvus), so that every test logs in as a user would.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+MILVUS_VERSION = "2.3.5"
+ROOT_USER, ROOT_PASSWORD = "root", "Milvus"  # the built-in account of a new server
+TEST_CONFIG = {"proxy.timeTickInterval": 10, "queryNode.segcore.interimIndex.enableIndex": "false"}
+START_TIMEOUT = 180  # seconds; the first start also unpacks the binaries (~10 s)
+
+
+class MilvusUnavailable(Exception):
+    """Why no Milvus server can run here: the tests that need one are skipped with this reason."""
+
+
+def only_loopback() -> bool:
+    """True inside a network namespace whose only interface is the loopback."""
+    return {name for _, name in socket.if_nameindex()} == {"lo"}
+
+
+class MilvusServer:
+    """One `milvus-server` process with its data under `root`, stopped (killed) by `stop`."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.process: subprocess.Popen | None = None
+        self.log_path = root / "milvus-server.log"
+
+    @property
+    def uri(self) -> str:
+        return f"milvus://{ROOT_USER}:{ROOT_PASSWORD}@127.0.0.1:19530"
+
+    def start(self) -> MilvusServer:
+        if not only_loopback():
+            raise MilvusUnavailable(
+                "Milvus listens on every interface, so its tests run only in a private network namespace: "
+                "`make test` makes one where `unshare -n` is permitted (or set LOOKALIKE_TEST_MILVUS=milvus://...)"
+            )
+        executable = Path(sys.executable).with_name("milvus-server")
+        if not executable.exists():
+            raise MilvusUnavailable(f"no {executable}: pip install milvus=={MILVUS_VERSION}")
+        self.root.mkdir(parents=True, exist_ok=True)
+        with _binaries(self.root / "bin"):  # unpacked once per virtualenv, shared by every run
+            command = [str(executable), "--data", str(self.root), "--authorization-enabled", "true"]
+            for key, value in TEST_CONFIG.items():
+                command += ["--extra-config", f"{key}={value}"]
+            with self.log_path.open("ab") as log:
+                # A process group of its own: the wrapper does not stop the server it starts; killpg does.
+                self.process = subprocess.Popen(
+                    command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                )
+            try:
+                self._wait_until_ready()
+            except BaseException:
+                self.stop()
+                raise
+        return self
+
+    def _wait_until_ready(self) -> None:
+        from lookalike.store.milvus import MilvusAddress, MilvusStore
+
+        assert self.process is not None
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise MilvusUnavailable(f"milvus-server exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                MilvusStore(MilvusAddress.parse(self.uri), timeout=5).close()
+                return
+            except ConnectionError:
+                time.sleep(0.5)
+        raise MilvusUnavailable(f"Milvus did not answer within {START_TIMEOUT} s:\n{self.log()}")
+
+    def stop(self) -> None:
+        """Kill the server: its data is thrown away, so it needs no orderly shutdown (which takes ~10 s)."""
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+            self.process = None
+
+    def log(self, lines: int = 40) -> str:
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+@contextlib.contextmanager
+def _binaries(link: Path) -> Iterator[None]:
+    """Point `link` at the virtualenv's cache of unpacked server binaries, locked while a server starts."""
+    cache = Path(sys.prefix) / f"milvus-server-{MILVUS_VERSION}" / "bin"
+    cache.mkdir(parents=True, exist_ok=True)
+    with (cache.parent / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two test runs must not unpack into the cache at once
+        if not link.exists():
+            link.symlink_to(cache, target_is_directory=True)
+        yield
