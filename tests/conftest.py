@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import uuid
@@ -63,9 +64,9 @@ def milvus_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.stop()
 
 
-@pytest.fixture
-def milvus_database(milvus_uri: str) -> Iterator[str]:
-    """The URI of a new database on the session's Milvus, dropped after the test with all it holds."""
+@contextlib.contextmanager
+def new_milvus_database(milvus_uri: str) -> Iterator[str]:
+    """The URI of a new database on that Milvus, dropped afterwards with all it holds."""
     name = f"t{uuid.uuid4().hex[:12]}"
     options = MilvusAddress.parse(milvus_uri).client_options()
     MilvusClient(**options).create_database(name)
@@ -75,3 +76,10 @@ def milvus_database(milvus_uri: str) -> Iterator[str]:
         inside.drop_collection(collection)
     inside.drop_database(name)
     inside.close()
+
+
+@pytest.fixture
+def milvus_database(milvus_uri: str) -> Iterator[str]:
+    """A database of its own on the session's Milvus, for one test."""
+    with new_milvus_database(milvus_uri) as uri:
+        yield uri
