@@ -21,7 +21,7 @@ def milvus(uri: str | None, settings: dict[str, str]) -> Iterator[tuple[str, Mil
         yield uri, None
         return
     with tempfile.TemporaryDirectory(prefix="bench-milvus-") as tmp:
-        server = MilvusServer(Path(tmp), settings=settings).start()  # not the tests' tuning
+        server = MilvusServer(Path(tmp), settings=settings, tls=False).start()  # not the tests' tuning
         try:
             yield server.uri, server
         finally:

@@ -7,7 +7,9 @@ LOOKALIKE_TEST_MILVUS=milvus://host:port runs them against a server of your own 
 
 For the tests the server is tuned for speed, not for production (the answers are the same): a 10 ms time tick
 makes a Strong read take ~20 ms instead of ~200 ms, and shorter query coordinator intervals load a new
-collection in ~2 s instead of ~3 s. Authentication is on (root/Milvus): every test logs in as a user would.
+collection in ~2 s instead of ~3 s. Authentication is on (root/Milvus), and the tests connect with TLS,
+verifying the server's certificate against a CA made for the run with openssl (where there is one); Milvus
+2.3.5 still accepts plain connections too.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -48,15 +51,17 @@ def only_loopback() -> bool:
 class MilvusServer:
     """One `milvus-server` process with its data under `root`, stopped (killed) by `stop`."""
 
-    def __init__(self, root: Path, settings: dict[str, str] = TEST_SETTINGS):
+    def __init__(self, root: Path, settings: dict[str, str] = TEST_SETTINGS, tls: bool = True):
         self.root = root
         self.settings = settings
+        self.tls = tls and shutil.which("openssl") is not None
         self.process: subprocess.Popen | None = None
         self.log_path = root / "milvus-server.log"
 
     @property
     def uri(self) -> str:
-        return f"milvus://{ROOT_USER}:{ROOT_PASSWORD}@127.0.0.1:19530"
+        uri = f"milvus://{ROOT_USER}:{ROOT_PASSWORD}@127.0.0.1:19530"
+        return f"{uri}?ca={self.root / 'tls' / 'ca.pem'}" if self.tls else uri  # ca=... implies TLS
 
     def start(self) -> MilvusServer:
         if not only_loopback():
@@ -70,6 +75,8 @@ class MilvusServer:
         self.root.mkdir(parents=True, exist_ok=True)
         with _binaries(self.root / "bin"):  # unpacked once per virtualenv, shared by every run
             command = [str(executable), "--data", str(self.root), "--authorization-enabled", "true"]
+            if self.tls:
+                command += _certificates(self.root / "tls")
             with self.log_path.open("ab") as log:
                 # A process group of its own: the wrapper does not stop the server it starts; killpg does.
                 self.process = subprocess.Popen(
@@ -124,3 +131,20 @@ def _binaries(link: Path) -> Iterator[None]:
         if not link.exists():
             link.symlink_to(cache, target_is_directory=True)
         yield
+
+
+def _certificates(folder: Path) -> list[str]:
+    """A CA, and a certificate for 127.0.0.1 that it signed; the `milvus-server` options that use them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "names.cnf").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    for command in (
+        "req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=lookalike-test-ca -keyout ca.key -out ca.pem",
+        "req -newkey rsa:2048 -nodes -subj /CN=localhost -keyout server.key -out server.csr",
+        "x509 -req -days 2 -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -extfile names.cnf "
+        "-out server.pem",
+    ):
+        subprocess.run(["openssl", *command.split()], cwd=folder, check=True, capture_output=True)
+    return ["--tls-mode", "1"] + [
+        f"--{flag}-path={folder / name}"
+        for flag, name in (("server-pem", "server.pem"), ("server-key", "server.key"), ("ca-pem", "ca.pem"))
+    ]

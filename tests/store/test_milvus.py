@@ -3,6 +3,7 @@ clients of one Milvus (several Lookalike processes) see one catalog. The shared 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 from pymilvus import MilvusClient
 
 from lookalike.store.base import Compare, In, Or, Store
-from lookalike.store.milvus import MilvusAddress, compile_filter, milvus_name
+from lookalike.store.milvus import MilvusAddress, MilvusStore, compile_filter, milvus_name
 
 from .conftest import BACKENDS, DIM, Backend, make_records, unit
 
@@ -128,6 +129,18 @@ def test_two_clients_see_one_catalog_at_once(milvus: Backend):
     second.drop_collection("c")
     with pytest.raises(KeyError):
         first.count("c")
+
+
+def test_the_credentials_and_tls_of_the_uri_are_used(milvus_uri: str):
+    address = MilvusAddress.parse(milvus_uri)
+    MilvusStore(address).close()
+    with pytest.raises(ConnectionError):
+        MilvusStore(dataclasses.replace(address, password="wrong"), timeout=5)
+    with pytest.raises(ConnectionError, match="nosuchdatabase"):
+        MilvusStore(dataclasses.replace(address, database="nosuchdatabase"))
+    if address.tls:  # the test server's certificate is signed by a CA made for the run (with openssl)
+        with pytest.raises(ConnectionError):  # which the system's CAs, used without ca=, do not know
+            MilvusStore(dataclasses.replace(address, ca=""), timeout=5)
 
 
 def test_scroll_and_search_span_sealed_and_growing_segments(milvus: Backend, milvus_uri: str):

@@ -8,11 +8,12 @@
   Milvus 2.3.5 files upserted rows under the wrong partition, and a filter on the category then misses them.
 - Vectors have an HNSW index with cosine similarity; a search uses ef = max(EF_SEARCH, offset + limit),
   the same for every page the service asks for (offset + limit <= 500), so pages are slices of one ranking.
-  Segments still growing (the newest rows, or collections under ~1,024 rows) are searched exactly.
+  The newest rows, in segments still growing, are searched exhaustively, or through a coarse interim index
+  where Milvus builds one (its default; the README has the recall of each).
 - Every read is Strong: it waits until the query nodes have applied every write acknowledged before it
   began, by any client. Milvus's default, Bounded, lets a search miss the writes of the last seconds; Session
-  covers only the writes of this process. Strong costs about one time tick (`proxy.timeTickInterval`, 200 ms
-  by default) per read; the README has measured figures.
+  covers only the writes of this process. Strong costs one or two time ticks (`proxy.timeTickInterval`,
+  200 ms by default) per read; the README has measured figures.
 - A write returns once Milvus has logged it in its message queue, so it survives a crash of Lookalike or of
   a Milvus node; whether it survives a power cut is up to the queue (Pulsar or Kafka, or RocksMQ standalone).
 - Lookalike keeps no state about the data. `delete` and `delete_by_filter` find the keys, then delete them,
@@ -25,7 +26,6 @@ from __future__ import annotations
 import json
 import os
 import threading
-import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -52,7 +52,7 @@ from lookalike.store.base import (
 )
 
 EF_SEARCH = 512  # HNSW candidate list of a search: at least every window the service asks for (<= 500)
-HNSW = {"M": 16, "efConstruction": 200}
+_HNSW = {"M": 16, "efConstruction": 200}
 MAX_WINDOW = 16_384  # Milvus refuses a search or query whose offset + limit is larger
 _BATCH = 512  # rows per upsert, keys per `key in [...]` expression
 _PREFIX = "lookalike_"
@@ -143,10 +143,9 @@ class MilvusStore:
     def __init__(self, address: MilvusAddress, timeout: float = 60):
         self.address = address
         try:
-            # A connection of its own (alias): pymilvus shares connections by URI, and closing one closes all.
-            self._client = MilvusClient(
-                **address.client_options(), timeout=timeout, alias=f"lookalike-{uuid.uuid4().hex}"
-            )
+            # A connection of its own: pymilvus otherwise shares one per address and user, whatever the TLS.
+            self._client = MilvusClient(**address.client_options(), timeout=timeout, dedicated=True)
+            self._client.list_collections()  # the database exists and the user may use it
         except MilvusException as error:
             raise ConnectionError(
                 f"cannot use Milvus at {address.host}:{address.port}: {error.message}"
@@ -197,19 +196,20 @@ class MilvusStore:
             schema.add_field(field, DataType.INT64)
         schema.add_field("region", DataType.ARRAY, element_type=DataType.INT64, max_capacity=4)
         indexes = self._client.prepare_index_params()
-        indexes.add_index("vector", index_type="HNSW", metric_type="COSINE", params=HNSW)
+        indexes.add_index("vector", index_type="HNSW", metric_type="COSINE", params=_HNSW)
         for field in ("category_id", *INT_FIELDS):
             indexes.add_index(field, index_type="STL_SORT")
         for field in ("product_id", "pic_name", *STR_FIELDS):
             indexes.add_index(field, index_type="Trie")
         try:
             self._client.create_collection(collection, schema=schema, consistency_level=_STRONG)
-            # Not waited for: an empty collection's index is ready at once, and pymilvus polls slowly.
-            self._client.create_index(collection, indexes, sync=False)
         except MilvusException:
-            # Another process may have created it at the same moment; if not, the error stands.
+            # Another process may have created (and indexes) it at the same moment; if not, the error stands.
             if not self._client.has_collection(collection):
                 raise
+        else:
+            # Not waited for: an empty collection's index is ready at once, and pymilvus polls slowly.
+            self._client.create_index(collection, indexes, sync=False)
         dim_now = self._dim(name)
         assert dim_now is not None
         return dim_now
