@@ -1,6 +1,7 @@
 """Adds per second and search latency through HTTP with the official SDK, over a few hundred real photos.
 
     python bench/bench_http.py [--photos 300] [--queries 200] [--clients 1 4] [--store milvus|milvus://...]
+        [--setting NAME=VALUE ...]
 
 Starts a real server on a loopback port with a fresh data directory (embedded engine, or with --store the
 Milvus given, or a standalone one started with its default settings: see bench/milvus.py), fills one
@@ -56,6 +57,9 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 4])
     parser.add_argument("--store", help="milvus (start a standalone Milvus) or a milvus:// URI")
+    parser.add_argument(
+        "--setting", action="append", default=[], metavar="NAME=VALUE", help="of the Milvus started"
+    )
     args = parser.parse_args()
 
     photos = photo_set(args.photos)
@@ -65,7 +69,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         extra: tuple[str, ...] = ()
         if args.store:
-            uri, _ = stack.enter_context(milvus(None if args.store == "milvus" else args.store, {}))
+            settings = dict(setting.split("=", 1) for setting in args.setting)
+            uri, _ = stack.enter_context(milvus(None if args.store == "milvus" else args.store, settings))
             extra = ("--store", uri)
         server = ServerProcess(Path(tmp) / "data", extra_args=extra).start()
         try:
