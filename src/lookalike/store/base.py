@@ -175,6 +175,24 @@ class Hit:
 class Capabilities:
     max_window: int  # the largest offset + limit one search may ask for
 
+    def check_window(self, offset: int, limit: int) -> None:
+        if offset < 0 or limit < 0:
+            raise ValueError(f"offset and limit must not be negative (offset={offset}, limit={limit})")
+        if offset + limit > self.max_window:
+            raise ValueError(f"offset + limit is {offset + limit}, over {self.max_window}")
+
+
+def vector_values(vector: np.ndarray | None, dim: int) -> list[float]:
+    """A record's or a query's vector as plain floats, once checked: `dim` finite values, not all zero."""
+    if vector is None:
+        raise ValueError("a record needs its vector")
+    v = np.asarray(vector, dtype=np.float32)
+    if v.shape != (dim,):
+        raise ValueError(f"expected a vector of shape ({dim},), got {v.shape}")
+    if not np.all(np.isfinite(v)) or not np.any(v):
+        raise ValueError("a vector must be finite and not all zeros")
+    return v.tolist()
+
 
 class Store(Protocol):
     capabilities: Capabilities

@@ -49,6 +49,7 @@ from lookalike.store.base import (
     Or,
     check_collection_name,
     check_value,
+    vector_values,
 )
 
 EF_SEARCH = 512  # HNSW candidate list of a search: at least every window the service asks for (<= 500)
@@ -288,11 +289,8 @@ class MilvusStore:
         filter: Filter | None = None,
     ) -> list[Hit]:
         target = self._collection(collection)
-        if offset < 0 or limit < 0:
-            raise ValueError(f"offset and limit must not be negative (offset={offset}, limit={limit})")
-        if offset + limit > MAX_WINDOW:
-            raise ValueError(f"offset + limit is {offset + limit}, over {MAX_WINDOW}")
-        query = _vector(vector, self._dims[collection])
+        self.capabilities.check_window(offset, limit)
+        query = vector_values(vector, self._dims[collection])
         if limit == 0:
             return []
         (hits,) = self._call(
@@ -417,23 +415,12 @@ def _keys_in(keys: Sequence[str]) -> Iterator[str]:
 
 
 def _row(record: ImageRecord, dim: int) -> dict[str, object]:
-    return {"key": _key_text(record.key), "vector": _vector(record.vector, dim), **record.payload()}
+    return {"key": _key_text(record.key), "vector": vector_values(record.vector, dim), **record.payload()}
 
 
 def _record(row: dict) -> ImageRecord:
     vector = row.get("vector")
     return ImageRecord.from_payload(row, None if vector is None else np.asarray(vector, dtype=np.float32))
-
-
-def _vector(vector: np.ndarray | None, dim: int) -> list[float]:
-    if vector is None:
-        raise ValueError("a record needs its vector")
-    v = np.asarray(vector, dtype=np.float32)
-    if v.shape != (dim,):
-        raise ValueError(f"expected a vector of shape ({dim},), got {v.shape}")
-    if not np.all(np.isfinite(v)) or not np.any(v):
-        raise ValueError("a vector must be finite and not all zeros")
-    return v.tolist()
 
 
 # -- filters -------------------------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ from lookalike.store.base import (
     Or,
     check_collection_name,
     check_value,
+    vector_values,
 )
 
 # A shard is flushed (segments written back, WAL truncated) once this many records were written since.
@@ -168,7 +169,7 @@ class QdrantEdgeStore:
         col = self._col(collection)
         if not records:
             return
-        points = [qe.Point(_point_id(r.key), _vector(r.vector, col.dim), r.payload()) for r in records]
+        points = [qe.Point(_point_id(r.key), vector_values(r.vector, col.dim), r.payload()) for r in records]
 
         def write() -> tuple[None, int]:
             col.shard.update(qe.UpdateOperation.upsert_points(points))
@@ -264,16 +265,13 @@ class QdrantEdgeStore:
         filter: Filter | None = None,
     ) -> list[Hit]:
         col = self._col(collection)
-        if offset < 0 or limit < 0:
-            raise ValueError(f"offset and limit must not be negative (offset={offset}, limit={limit})")
-        if offset + limit > self.capabilities.max_window:
-            raise ValueError(f"offset + limit is {offset + limit}, over {self.capabilities.max_window}")
+        self.capabilities.check_window(offset, limit)
         if limit == 0:
             return []
         request = qe.QueryRequest(
             limit=limit,
             offset=offset,
-            query=qe.Query.Nearest(_vector(vector, col.dim)),
+            query=qe.Query.Nearest(vector_values(vector, col.dim)),
             filter=_compile_optional(filter),
             with_payload=True,
             params=qe.SearchParams(exact=True),
@@ -392,17 +390,6 @@ def _ensure_indexes(shard: qe.EdgeShard) -> None:
 
 def _point_id(key: ImageKey) -> str:
     return str(uuid.uuid5(_ID_NAMESPACE, json.dumps([key.product_id, key.pic_name])))
-
-
-def _vector(vector: np.ndarray | None, dim: int) -> list[float]:
-    if vector is None:
-        raise ValueError("a record needs its vector")
-    v = np.asarray(vector, dtype=np.float32)
-    if v.shape != (dim,):
-        raise ValueError(f"expected a vector of shape ({dim},), got {v.shape}")
-    if not np.all(np.isfinite(v)) or not np.any(v):
-        raise ValueError("a vector must be finite and not all zeros")
-    return v.tolist()
 
 
 def _record(point: qe.Record, with_vector: bool) -> ImageRecord:
