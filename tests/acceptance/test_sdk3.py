@@ -2,7 +2,7 @@
 body, its own *_advance flow (openplatform + OSS SDKs).
 
 It cannot live in the test environment (same package name as 4.x, older dependencies), so it runs in a
-virtual environment of its own, built once from pinned requirements and kept in pytest's cache directory.
+virtual environment of its own, built once from its wheels and requirements and kept in pytest's cache.
 """
 
 from __future__ import annotations
@@ -20,18 +20,20 @@ from tests.acceptance.server import ACCESS_KEY_ID, ACCESS_KEY_SECRET
 
 HERE = Path(__file__).parent / "sdk3"
 REQUIREMENTS = HERE / "requirements.txt"
+WHEELS = sorted((HERE / "wheels").glob("*.whl"))
 
 
 @pytest.fixture(scope="session")
 def sdk3_python(request: pytest.FixtureRequest) -> Path:
-    digest = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()[:12]
-    venv = request.config.cache.mkdir(f"sdk3-{digest}")
+    recipe = REQUIREMENTS.read_bytes() + "".join(wheel.name for wheel in WHEELS).encode()
+    venv = request.config.cache.mkdir(f"sdk3-{hashlib.sha256(recipe).hexdigest()[:12]}")
     python = venv / "bin" / "python"
     if not (venv / "complete").exists():
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
         pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps"]
-        installed = subprocess.run([*pip, "-r", str(REQUIREMENTS)], capture_output=True, text=True)
-        assert installed.returncode == 0, f"cannot install SDK 3.1.3 from PyPI:\n{installed.stderr}"
+        for what in (["-r", str(REQUIREMENTS)], [str(wheel) for wheel in WHEELS]):
+            installed = subprocess.run([*pip, *what], capture_output=True, text=True)
+            assert installed.returncode == 0, f"cannot build the SDK 3.1.3 environment:\n{installed.stderr}"
         (venv / "complete").touch()
     return python
 
