@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, fields, replace
@@ -45,13 +44,13 @@ class ImageService:
         # and the write agree, and an update's read and write see no other write between them.
         self.locks = locks
         self._opened: set[str] = set()
-        self._open_lock = threading.Lock()
 
     def instance(self, name: str) -> Instance:
         """The named instance, its collection ready in the store."""
         instance = self.instances.get(name)
         if instance.name not in self._opened:
-            with self._open_lock:
+            # One process at a time: another must not load a collection this one is still making.
+            with self.locks.hold(instance.name):
                 if instance.name not in self._opened:
                     self.store.ensure_collection(instance.collection, self.vision.dim)
                     self._opened.add(instance.name)
