@@ -31,6 +31,7 @@ from tests.acceptance.raw import acs3_headers, form, post
 from tests.acceptance.sdk import add, found, make_client, search_name, search_pic
 from tests.acceptance.server import ACCESS_KEY_ID, ACCESS_KEY_SECRET, ServerProcess
 from tests.acceptance.test_actions import check, update
+from tests.acceptance.test_import_command import KEYS, lookalike
 from tests.conftest import PHOTO_FILES, new_milvus_database
 
 
@@ -40,20 +41,25 @@ def bucket_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def start_server(tmp_path_factory, milvus_uri, bucket_dir) -> Iterator[Callable[[], ServerProcess]]:
+def store_uri(milvus_uri) -> Iterator[str]:
+    with new_milvus_database(milvus_uri) as uri:
+        yield uri
+
+
+@pytest.fixture(scope="module")
+def start_server(tmp_path_factory, store_uri, bucket_dir) -> Iterator[Callable[[], ServerProcess]]:
     """Starts servers that share one data directory and one Milvus database (and read bucket `local`)."""
     started: list[ServerProcess] = []
-    with new_milvus_database(milvus_uri) as uri:
-        data = tmp_path_factory.mktemp("shared") / "data"
-        args = ("--store", uri, "--bucket", f"local={bucket_dir}")
+    data = tmp_path_factory.mktemp("shared") / "data"
+    args = ("--store", store_uri, "--bucket", f"local={bucket_dir}")
 
-        def start() -> ServerProcess:
-            started.append(ServerProcess(data, extra_args=args).start())
-            return started[-1]
+    def start() -> ServerProcess:
+        started.append(ServerProcess(data, extra_args=args).start())
+        return started[-1]
 
-        yield start
-        for server in started:
-            server.stop()
+    yield start
+    for server in started:
+        server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -209,3 +215,28 @@ def test_an_import_runs_in_one_server_and_another_takes_it_over_when_it_is_kille
     assert item.msg == "success: 60 lines: 60 added, 0 deleted, 0 failed"
     taken_over = f"taking over increment job {second} "
     assert [taken_over in server.log() for server in (one, two)].count(True) == 1
+
+
+def test_lookalike_import_hands_the_job_to_one_of_the_servers(one, two, bucket_dir, photos):
+    write_folder(bucket_dir / "cli", photos, add_line("p1", "coffee.jpg"))
+    instance = create_instance(one.data_dir)
+    handed = lookalike("import", instance, "local", "/cli", "--data", str(one.data_dir), env=KEYS)
+    assert handed.returncode == 0, handed.stderr
+    assert f"handed to the server at http://{one.endpoint}" in handed.stdout  # the oldest that answers
+    assert "SUCCESS: 1 of 1 lines: 1 added" in handed.stdout
+    assert found(search_pic(make_client(two.endpoint), instance, photos["coffee"])) == [("p1", "coffee.jpg")]
+
+
+def test_lookalike_import_without_a_server_runs_the_job_on_the_store_given(tmp_path, store_uri, photos):
+    write_folder(tmp_path / "bucket", photos, add_line("p1", "rocket.jpg"))
+    data = tmp_path / "data"
+    instance = create_instance(data)
+    here = lookalike("import", instance, str(tmp_path / "bucket"), "--data", str(data), "--store", store_uri)
+    assert here.returncode == 0, here.stderr
+    assert "SUCCESS: 1 of 1 lines: 1 added" in here.stdout
+    server = ServerProcess(data, extra_args=("--store", store_uri)).start()
+    try:
+        body = search_pic(make_client(server.endpoint), instance, photos["rocket"])
+        assert found(body) == [("p1", "rocket.jpg")]
+    finally:
+        server.stop()
