@@ -21,6 +21,7 @@ from lookalike.service.jobs import Jobs
 from lookalike.service.limits import SharedRateLimiter
 from lookalike.service.uploads import FileUploadStore
 from lookalike.store import open_store
+from lookalike.store.base import Store
 from lookalike.vision.embedder import Embedder
 from lookalike.vision.pipeline import Vision
 from lookalike.vision.text import OnnxTextTower
@@ -54,12 +55,19 @@ def build_components(settings: Settings, url: str | None = None) -> Components:
         undo.callback(store.close)
         process = Registration(data, url)
         undo.callback(process.close)
-        limiter, locks = SharedRateLimiter(data / "limits.sqlite3"), NamedLocks(data / "locks")
+        wal = one_machine(store)
+        limiter, locks = SharedRateLimiter(data / "limits.sqlite3", wal=wal), NamedLocks(data / "locks")
         service = ImageService(instances, store, vision, limiter, locks)
         buckets = Buckets.configure(settings.buckets)
-        jobs = Jobs(data / "jobs", process, service, buckets, parse_meta_line, dump_line, call_back)
+        jobs = Jobs(data / "jobs", process, service, buckets, parse_meta_line, dump_line, call_back, wal=wal)
         undo.pop_all()
     return Components(instances, service, jobs, process)
+
+
+def one_machine(store: Store) -> bool:
+    """Whether only this machine's processes use the data directory's databases: with an engine that one
+    process owns, no other machine opens them, and they may keep a write-ahead log (see `open_database`)."""
+    return not store.capabilities.shared
 
 
 def server_url(settings: Settings) -> str:
@@ -73,7 +81,7 @@ def build_app(settings: Settings, keys: AccessKeys) -> Starlette:
     components = build_components(settings, server_url(settings))
     links = Links(link_key(settings.data_dir), settings.link_ttl_seconds)
     uploads = FileUploadStore(settings.data_dir / "uploads")
-    nonces = SharedNonceCache(settings.data_dir / "nonces.sqlite3")
+    nonces = SharedNonceCache(settings.data_dir / "nonces.sqlite3", wal=one_machine(components.service.store))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -25,15 +25,16 @@ PROCESSES_DIR = "processes"
 BUSY_TIMEOUT_SECONDS = 30  # how long a statement waits for another process's transaction
 
 
-def open_database(path: Path) -> sqlite3.Connection:
-    """A SQLite database that the processes on the data directory share, in autocommit mode.
+def open_database(path: Path, wal: bool) -> sqlite3.Connection:
+    """A SQLite database of the data directory, in autocommit mode.
 
-    It keeps a rollback journal, not a write-ahead log: WAL needs memory shared by every process that opens
-    the database, which processes on different machines do not have. NORMAL syncs keep a committed
-    transaction through a process crash and the file sound through a power cut."""
+    `wal` when every process that opens it runs on this machine: a write-ahead log needs memory shared by
+    all of them, which processes on different machines do not have, and costs a tenth of a rollback journal
+    (bench/bench_shared.py). Otherwise a rollback journal, which a network file system with working locks
+    can share. NORMAL syncs keep the file sound through a power cut, and a commit through a process crash."""
     path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False)
-    db.execute("PRAGMA journal_mode=PERSIST")  # one journal file, kept: no file made and removed per commit
+    db.execute(f"PRAGMA journal_mode={'WAL' if wal else 'PERSIST'}")  # PERSIST: one journal file, kept
     db.execute("PRAGMA synchronous=NORMAL")
     return db
 

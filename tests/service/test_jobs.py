@@ -135,9 +135,8 @@ def test_a_job_is_taken_over_only_once_its_process_is_gone(components, tmp_path,
     )
     data = tmp_path / "data"
     other = Registration(data)  # as the job table sees it, another process
-    theirs = Jobs(
-        data / "jobs", other, components.service, components.jobs.buckets, parse_meta_line, dump_line
-    )
+    service, buckets = components.service, components.jobs.buckets
+    theirs = Jobs(data / "jobs", other, service, buckets, parse_meta_line, dump_line, wal=True)  # one machine
     job = theirs.increase("shop", "shop", "/", background=False)
     components.jobs.resume()
     assert components.jobs.get(job.id).owner == other.id

@@ -26,7 +26,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def limiter(tmp_path, clock) -> SharedRateLimiter:
-    return SharedRateLimiter(tmp_path / "limits.sqlite3", clock)
+    return SharedRateLimiter(tmp_path / "limits.sqlite3", clock=clock)
 
 
 def test_a_second_of_requests_then_a_wait_that_says_how_long(limiter, clock):
@@ -56,14 +56,16 @@ def test_buckets_are_independent(limiter):
     assert limiter.admit("other/add", 1) is None
 
 
-def admitted_in_a_process(path, now: float, calls: int, per_second: int) -> int:
-    limiter = SharedRateLimiter(path, Clock(now))
+def admitted_in_a_process(path, wal: bool, now: float, calls: int, per_second: int) -> int:
+    limiter = SharedRateLimiter(path, wal=wal, clock=Clock(now))
     return sum(limiter.admit("shop/search", per_second) is None for _ in range(calls))
 
 
-def test_processes_count_against_one_limit(tmp_path):
+@pytest.mark.parametrize("wal", [False, True], ids=["rollback-journal", "wal"])
+def test_processes_count_against_one_limit(tmp_path, wal):
     """Four processes ask at once, at one instant: between them they get one second's worth, no more."""
     path, now = tmp_path / "limits.sqlite3", 1_700_000_000.0
-    admitted = in_processes(admitted_in_a_process, [(path, now, 40, 30)] * 4)
+    admitted = in_processes(admitted_in_a_process, [(path, wal, now, 40, 30)] * 4)
     assert sum(admitted) == 30
-    assert SharedRateLimiter(path, Clock(now + 0.5)).admit("shop/search", 30) is None  # 15 more by now
+    later = SharedRateLimiter(path, wal=wal, clock=Clock(now + 0.5))
+    assert later.admit("shop/search", 30) is None  # 15 more by now

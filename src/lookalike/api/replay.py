@@ -26,9 +26,10 @@ class NonceCache(Protocol):
 
 
 class SharedNonceCache:
-    def __init__(self, path: Path, clock: Callable[[], float] = time.time):
+    def __init__(self, path: Path, *, wal: bool = False, clock: Callable[[], float] = time.time):
+        """`wal`: see `lookalike.datadir.open_database`."""
         self._clock = clock
-        self._db = open_database(path)
+        self._db = open_database(path, wal)
         self._db.executescript(
             "CREATE TABLE IF NOT EXISTS nonces (access_key_id TEXT, nonce TEXT, expires_at REAL NOT NULL,"
             " PRIMARY KEY (access_key_id, nonce)) WITHOUT ROWID;"

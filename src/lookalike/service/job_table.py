@@ -99,10 +99,10 @@ def _now_ms() -> int:
 
 
 class JobTable:
-    def __init__(self, path: Path, owner: str):
-        """The table at `path`, as seen by the process registered as `owner`."""
+    def __init__(self, path: Path, owner: str, *, wal: bool = False):
+        """The table at `path`, as seen by the process registered as `owner`; `wal`: see `open_database`."""
         self.owner = owner
-        self._db = open_database(path)
+        self._db = open_database(path, wal)
         self._lock = threading.Lock()  # one connection: one statement or transaction at a time
         self._db.executescript(SCHEMA)
         with self._transaction():  # a table older than owners gets the column, once

@@ -70,10 +70,12 @@ class Jobs:
         parse_line: Callable[[str], MetaLine],
         format_record: Callable[[ImageRecord], str],
         on_finish: Callable[[Job], None] = lambda job: None,
+        *,
+        wal: bool = False,
     ):
         """`parse_line` and `format_record` speak the file formats (their names are the wire's);
         `on_finish` hears of every job that ended, e.g. to call its CallbackAddress. The jobs this makes
-        or takes over belong to `process`."""
+        or takes over belong to `process`; `wal`: see `lookalike.datadir.open_database`."""
         self.root = root
         self.process = process
         self.images = images
@@ -82,7 +84,7 @@ class Jobs:
         self.format_record = format_record
         self.on_finish = on_finish
         root.mkdir(parents=True, exist_ok=True)
-        self.table = JobTable(root / "jobs.sqlite3", process.id)
+        self.table = JobTable(root / "jobs.sqlite3", process.id, wal=wal)
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._threads_lock = threading.Lock()

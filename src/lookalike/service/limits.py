@@ -33,9 +33,10 @@ class SharedRateLimiter:
     if that leaves it at most a second ahead of now: the tokens left are how much of that second is not yet
     spent. One statement reads and moves it, so two processes never both take the last token."""
 
-    def __init__(self, path: Path, clock: Callable[[], float] = time.time):
+    def __init__(self, path: Path, *, wal: bool = False, clock: Callable[[], float] = time.time):
+        """`wal`: see `lookalike.datadir.open_database`."""
         self._clock = clock  # the wall clock: processes (and machines) share it
-        self._db = open_database(path)
+        self._db = open_database(path, wal)
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS buckets (name TEXT PRIMARY KEY, paid_until INTEGER NOT NULL)"
         )
