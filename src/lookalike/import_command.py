@@ -76,7 +76,7 @@ def local_servers(args: argparse.Namespace) -> list[Process]:
 
 
 def _through_server(args: argparse.Namespace, buckets: dict[str, str], servers: list[Process]) -> int:
-    where = ", ".join(server.url for server in servers if server.url)
+    where = ", ".join(str(server.url) for server in servers)
     if buckets or os.sep in args.source or "://" in args.source:
         return _refuse(
             f"a server runs on {args.data} ({where}) and reads only its own buckets: give the NAME of one "

@@ -12,7 +12,7 @@ its current line and leaves it PROCESSING, to be resumed by the next `resume`.
 
 Several processes share the job table (the servers of one catalog on Milvus, and `lookalike import`). A job
 belongs to the process that made it, and runs there only; `resume` takes over the unfinished jobs of
-processes that are gone, and a server looks for such jobs every few seconds (`watch`). Only the owner records
+processes that are gone, and a server looks for such jobs every second (`watch`). Only the owner records
 progress, so a line is counted once even if a process lost its job while applying it.
 """
 
