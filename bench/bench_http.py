@@ -1,12 +1,14 @@
 """Adds per second and search latency through HTTP with the official SDK, over a few hundred real photos.
 
     python bench/bench_http.py [--photos 300] [--queries 200] [--clients 1 4] [--store milvus|milvus://...]
-        [--setting NAME=VALUE ...]
+        [--setting NAME=VALUE ...] [--qps N]
 
 Starts a real server on a loopback port with a fresh data directory (embedded engine, or with --store the
 Milvus given, or a standalone one started with its default settings: see bench/milvus.py), fills one
 instance per client count through AddImage, then runs SearchImageByPic with recompressed copies of catalog
-photos. Prints a table and writes bench/out/bench_http.json (bench_http-milvus.json with --store).
+photos. With --qps the instances have that per-second limit on each kind of request (far above what the
+bench sends, so that the limiter is counted but never refuses); without, they have none. Prints a table
+and writes bench/out/bench_http.json (bench_http-milvus.json with --store).
 """
 
 from __future__ import annotations
@@ -60,7 +62,9 @@ def main() -> int:
     parser.add_argument(
         "--setting", action="append", default=[], metavar="NAME=VALUE", help="of the Milvus started"
     )
+    parser.add_argument("--qps", type=int, default=0, help="the instances' per-second limits (default: none)")
     args = parser.parse_args()
+    limits = ("--search-qps", str(args.qps), "--add-qps", str(args.qps), "--delete-qps", str(args.qps))
 
     photos = photo_set(args.photos)
     queries = [(i % len(photos), query_copy(photos[i % len(photos)], seed=i)) for i in range(args.queries)]
@@ -75,7 +79,7 @@ def main() -> int:
         server = ServerProcess(Path(tmp) / "data", extra_args=extra).start()
         try:
             for clients in args.clients:
-                instance = create_instance(server.data_dir)
+                instance = create_instance(server.data_dir, *limits)
                 jobs = list(enumerate(photos))
                 wall, lat = run_parallel(
                     clients,

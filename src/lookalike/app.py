@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
-import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -12,14 +10,18 @@ from starlette.applications import Starlette
 
 from lookalike.api.jobs import call_back, dump_line, parse_meta_line
 from lookalike.api.links import Links
+from lookalike.api.replay import SharedNonceCache
 from lookalike.api.routes import Api
-from lookalike.config import SERVER_FILE, AccessKeys, Settings, link_key
+from lookalike.config import AccessKeys, Settings, link_key
+from lookalike.datadir import NamedLocks, Registration
 from lookalike.service.buckets import Buckets
 from lookalike.service.images import ImageService
 from lookalike.service.instances import Instances
 from lookalike.service.jobs import Jobs
+from lookalike.service.limits import SharedRateLimiter
 from lookalike.service.uploads import FileUploadStore
 from lookalike.store import open_store
+from lookalike.store.base import Store
 from lookalike.vision.embedder import Embedder
 from lookalike.vision.pipeline import Vision
 from lookalike.vision.text import OnnxTextTower
@@ -30,48 +32,65 @@ class Components:
     instances: Instances
     service: ImageService
     jobs: Jobs
+    process: Registration
 
     def close(self) -> None:
         self.jobs.close()  # first: running jobs write to the store
         self.service.store.close()
+        self.service.limiter.close()
+        self.service.locks.close()
+        self.process.close()  # last: its jobs may be taken over once it is gone
 
 
-def build_components(settings: Settings) -> Components:
-    """Everything but HTTP. Opening the store claims the data directory (a second process is refused)."""
+def build_components(settings: Settings, url: str | None = None) -> Components:
+    """Everything but HTTP, registered on the data directory as a process (a server if `url` says where it
+    answers). Opening the embedded store claims the data directory (a second process is refused)."""
     threads = settings.model_threads
     text = None if settings.text_model is None else OnnxTextTower(settings.text_model, threads=threads)
     vision = Vision(Embedder(settings.image_model, threads=threads), text)  # a wrong model stops here
-    instances = Instances(settings.data_dir / "instances")
-    store = open_store(settings.store_uri, settings.data_dir / "store")
-    try:
-        service = ImageService(instances, store, vision)
+    data = settings.data_dir
+    instances = Instances(data / "instances")
+    with contextlib.ExitStack() as undo:  # what was opened is closed again if a later part fails
+        store = open_store(settings.store_uri, data / "store")
+        undo.callback(store.close)
+        process = Registration(data, url)
+        undo.callback(process.close)
+        wal = one_machine(store)
+        limiter, locks = SharedRateLimiter(data / "limits.sqlite3", wal=wal), NamedLocks(data / "locks")
+        service = ImageService(instances, store, vision, limiter, locks)
         buckets = Buckets.configure(settings.buckets)
-        jobs = Jobs(settings.data_dir / "jobs", service, buckets, parse_meta_line, dump_line, call_back)
-    except BaseException:
-        store.close()
-        raise
-    return Components(instances, service, jobs)
+        jobs = Jobs(data / "jobs", process, service, buckets, parse_meta_line, dump_line, call_back, wal=wal)
+        undo.pop_all()
+    return Components(instances, service, jobs, process)
+
+
+def one_machine(store: Store) -> bool:
+    """Whether only this machine's processes use the data directory's databases: with an engine that one
+    process owns, no other machine opens them, and they may keep a write-ahead log (see `open_database`)."""
+    return not store.capabilities.shared
+
+
+def server_url(settings: Settings) -> str:
+    """Where the command line on this machine reaches the server."""
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    host = f"[{host}]" if ":" in host else host
+    return f"{'https' if settings.tls_cert else 'http'}://{host}:{settings.port}"
 
 
 def build_app(settings: Settings, keys: AccessKeys) -> Starlette:
-    components = build_components(settings)
+    components = build_components(settings, server_url(settings))
     links = Links(link_key(settings.data_dir), settings.link_ttl_seconds)
     uploads = FileUploadStore(settings.data_dir / "uploads")
-    server_file = settings.data_dir / SERVER_FILE
+    nonces = SharedNonceCache(settings.data_dir / "nonces.sqlite3", wal=one_machine(components.service.store))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        components.jobs.resume()
-        # The command line finds a running server here (and sends it work it cannot do itself).
-        host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
-        host = f"[{host}]" if ":" in host else host
-        scheme = "https" if settings.tls_cert else "http"
-        server_file.write_text(json.dumps({"url": f"{scheme}://{host}:{settings.port}", "pid": os.getpid()}))
+        components.jobs.watch()
         try:
             yield
         finally:
-            server_file.unlink(missing_ok=True)
             components.close()
+            nonces.close()
 
-    api = Api(components.service, keys, settings, uploads, components.jobs, links)
+    api = Api(components.service, keys, settings, uploads, components.jobs, links, nonces)
     return Starlette(routes=api.routes(), lifespan=lifespan)

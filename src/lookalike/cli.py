@@ -83,6 +83,7 @@ def parser() -> argparse.ArgumentParser:
     import_cmd.add_argument("--callback", help="an http(s) URL to POST the outcome to when the job ends")
     add_bucket_option(import_cmd)
     add_data_option(import_cmd)
+    add_store_option(import_cmd)
     import_cmd.set_defaults(run=run_import)
 
     instance_cmd = commands.add_parser("instance", help="create and list instances")

@@ -17,7 +17,6 @@ from pathlib import Path
 DEFAULT_DATA_DIR = Path("lookalike-data")
 KEYS_FILE = "access_keys.json"
 LINK_KEY_FILE = "link.key"
-SERVER_FILE = "server.json"  # where a running server can be reached, for the command line
 
 
 @dataclass(frozen=True)
@@ -156,14 +155,17 @@ def load_access_keys(
 
 
 def link_key(data_dir: Path) -> bytes:
-    """The key that signs download links, made on first use and kept, so links outlive a restart."""
+    """The key that signs download links, made on first use and kept, so links outlive a restart and work
+    on every server of the data directory."""
     path = data_dir / LINK_KEY_FILE
     data_dir.mkdir(parents=True, exist_ok=True)
+    tmp = data_dir / f".{LINK_KEY_FILE}.{os.getpid()}.tmp"
+    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
+        f.write(secrets.token_hex(32).encode())
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        path.hardlink_to(tmp)  # appears whole; of two servers starting at once, the first one's key wins
     except FileExistsError:
-        return path.read_bytes()
-    key = secrets.token_hex(32).encode()
-    with os.fdopen(fd, "wb") as f:
-        f.write(key)
-    return key
+        pass
+    finally:
+        tmp.unlink()
+    return path.read_bytes()

@@ -1,8 +1,9 @@
 """`lookalike import`: the IncreaseInstance job, run from the command line with a progress bar.
 
-One process owns a data directory. Without a server, the command opens it and runs the job here; with a
-server running on it, the command hands the job to that server over HTTP (signed with the server's key)
-and follows it there. Either way the job is the same row of the job table, listed by IncreaseList.
+If a server runs on the data directory on this machine, the command hands the job to it over HTTP (signed
+with the server's key) and follows it there; with several, to the first that answers, and if that one goes
+away mid-job, it follows the job on another (which takes the job over). Otherwise the command opens the data
+directory and runs the job here. Either way the job is the same row of the job table, listed by IncreaseList.
 """
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 import sys
 import time
 from typing import TextIO
 
 from lookalike.client import Client
-from lookalike.config import SERVER_FILE, Settings, load_access_keys
+from lookalike.config import Settings, load_access_keys
+from lookalike.datadir import Process, live_processes
 from lookalike.errors import LookalikeError
 from lookalike.service.buckets import parse_bucket_option
 from lookalike.service.job_table import Job
@@ -31,13 +34,18 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         buckets = dict(parse_bucket_option(option) for option in args.bucket)
+    except ValueError as error:
+        return _refuse(str(error))
+    if servers := local_servers(args):
+        return _through_server(args, buckets, servers)
+    try:
         # SOURCE is a bucket named by --bucket, or a folder or s3:// URI, which names itself.
         components = build_components(
-            Settings(data_dir=args.data, buckets={args.source: args.source, **buckets})
+            Settings(data_dir=args.data, store_uri=args.store, buckets={args.source: args.source, **buckets})
         )
     except DataDirectoryLocked:
-        return _through_server(args, buckets)
-    except ValueError as error:  # a bucket that cannot be opened
+        return _refuse(f"another process holds {args.data}, and it is not a Lookalike server")
+    except ValueError as error:  # a bucket or a store that cannot be opened
         return _refuse(str(error))
     jobs = components.jobs
     try:
@@ -51,44 +59,49 @@ def run(args: argparse.Namespace) -> int:
         errors = [(e.line, e.code, e.message) for e in jobs.line_errors(job.id)]
         return _report(job.status, _counts(job), job.message, errors)
     except LookalikeError as error:
-        if error.code == "Console.IncrementStatusError":  # nobody runs it: this process owns the data
-            return _refuse(f"{error.message}: it was cut short, and `lookalike serve` resumes it")
+        if error.code == "Console.IncrementStatusError":
+            return _refuse(
+                f"{error.message}: another `lookalike import` runs it, or it was cut short and "
+                "`lookalike serve` takes it over"
+            )
         return _refuse(error.message)
     finally:
         components.close()
 
 
-def _through_server(args: argparse.Namespace, buckets: dict[str, str]) -> int:
-    server_file = args.data / SERVER_FILE
-    if not server_file.exists():
-        return _refuse(f"another process holds {args.data}, and it is not a Lookalike server")
-    url = json.loads(server_file.read_text())["url"]
+def local_servers(args: argparse.Namespace) -> list[Process]:
+    """The servers running on the data directory that this machine reaches at their address."""
+    host = socket.gethostname()
+    return [p for p in live_processes(args.data) if p.url and p.host == host]
+
+
+def _through_server(args: argparse.Namespace, buckets: dict[str, str], servers: list[Process]) -> int:
+    where = ", ".join(str(server.url) for server in servers)
     if buckets or os.sep in args.source or "://" in args.source:
         return _refuse(
-            f"a server runs on {args.data} ({url}) and reads only its own buckets: give the NAME of one "
+            f"a server runs on {args.data} ({where}) and reads only its own buckets: give the NAME of one "
             "it was started with (lookalike serve --bucket NAME=DIR), or stop it to import from here"
         )
     keys, _ = load_access_keys(args.data, create=False)
     if not keys.secrets:
         return _refuse("no access key to call the server with: set LOOKALIKE_ACCESS_KEY_ID and _SECRET")
-    client = Client(url, *next(iter(keys.secrets.items())))
+    key = next(iter(keys.secrets.items()))
+    job_id, unreachable = None, set()
     try:
-        data = client.call(
-            "IncreaseInstance",
-            InstanceName=args.instance,
-            BucketName=args.source,
-            Path=args.path,
-            CallbackAddress=args.callback,
-        )["Data"]
-        print(f"import job {data['Id']} handed to the server at {url}", flush=True)
         while True:
-            answer = client.call("IncreaseList", InstanceName=args.instance, Id=data["Id"])
-            (item,) = answer["Data"]["Increments"]["Instance"]
-            counts = tuple(item["Counts"][name] for name in ("Done", "Lines", "Added", "Deleted", "Failed"))
-            show_progress(counts)
-            if item["Status"] != "PROCESSING":
+            reachable = [s for s in local_servers(args) if s.url not in unreachable]
+            if not reachable:
+                what = "the job goes on where it is taken over (IncreaseList)" if job_id else "nothing done"
+                return _refuse(f"no server on {args.data} answers ({where}): {what}")
+            client = Client(reachable[0].url, *key)
+            try:
+                if job_id is None:
+                    job_id = _submit(client, args)
+                    print(f"import job {job_id} handed to the server at {client.url}", flush=True)
+                item = _follow(client, args.instance, job_id)
                 break
-            time.sleep(POLL_SECONDS)
+            except OSError:  # not listening (yet, or any more): another one
+                unreachable.add(client.url)
         end_progress()
         errors = []
         if item["ErrorUrl"]:
@@ -96,9 +109,25 @@ def _through_server(args: argparse.Namespace, buckets: dict[str, str]) -> int:
                 error = json.loads(text)
                 errors.append((error["Line"], error["Code"], error["Message"]))
         message = item["Msg"] if item["Status"] == "FAIL" else ""
-        return _report(item["Status"], counts, message, errors)
+        return _report(item["Status"], _item_counts(item), message, errors)
     except LookalikeError as error:
         return _refuse(error.message)
+
+
+def _submit(client: Client, args: argparse.Namespace) -> str:
+    params = {"BucketName": args.source, "Path": args.path, "CallbackAddress": args.callback}
+    return client.call("IncreaseInstance", InstanceName=args.instance, **params)["Data"]["Id"]
+
+
+def _follow(client: Client, instance: str, job_id: str) -> dict:
+    """The job's IncreaseList item once it ended, showing its progress meanwhile."""
+    while True:
+        answer = client.call("IncreaseList", InstanceName=instance, Id=job_id)
+        (item,) = answer["Data"]["Increments"]["Instance"]
+        show_progress(_item_counts(item))
+        if item["Status"] != "PROCESSING":
+            return item
+        time.sleep(POLL_SECONDS)
 
 
 Counts = tuple[int, int, int, int, int]  # done, lines, added, deleted, failed
@@ -106,6 +135,12 @@ Counts = tuple[int, int, int, int, int]  # done, lines, added, deleted, failed
 
 def _counts(job: Job) -> Counts:
     return job.done, job.lines, job.added, job.deleted, job.failed
+
+
+def _item_counts(item: dict) -> Counts:
+    """The counts of an IncreaseList item."""
+    counts = item["Counts"]
+    return counts["Done"], counts["Lines"], counts["Added"], counts["Deleted"], counts["Failed"]
 
 
 def show_progress(counts: Counts, out: TextIO = sys.stderr, width: int = 30) -> None:

@@ -35,7 +35,7 @@ class ServerProcess:
         self.extra_args = extra_args
         self.extra_env = extra_env or {}
         self.process: subprocess.Popen | None = None
-        self.log_path = data_dir.parent / f"{data_dir.name}-server.log"
+        self.log_path = data_dir.parent / f"{data_dir.name}-{self.port}-server.log"  # one per server
 
     @property
     def endpoint(self) -> str:

@@ -11,10 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from lookalike.api.jobs import dump_line, parse_meta_line
 from lookalike.app import Components, build_components
 from lookalike.config import Settings
+from lookalike.datadir import Registration
 from lookalike.errors import LookalikeError
 from lookalike.service.job_table import Job
+from lookalike.service.jobs import Jobs
 from lookalike.service.models import Picture, SearchOptions
 
 
@@ -120,6 +123,29 @@ def test_a_stopped_import_resumes_after_its_last_line(tmp_path, bucket, photos):
         assert [e.line for e in components.jobs.line_errors(job.id)] == [3]
         found = components.service.search_by_pic("shop", Picture(photos["coffee"]), SearchOptions(num=10))
         assert {h.record.product_id for h in found.hits if h.score > 0.999} == {"p0", "p1"}
+
+
+def test_a_job_is_taken_over_only_once_its_process_is_gone(components, tmp_path, bucket):
+    """Another process's job is left alone while that process runs; once it has gone (stopped or killed:
+    its registration's lock ends either way), the next `resume` runs the job here."""
+    (bucket / "increment.meta").write_text(
+        meta(
+            *({"OperationType": "ADD", "ProductId": f"p{i}", "PicName": "shoes/coffee.jpg"} for i in range(3))
+        )
+    )
+    data = tmp_path / "data"
+    other = Registration(data)  # as the job table sees it, another process
+    service, buckets = components.service, components.jobs.buckets
+    theirs = Jobs(data / "jobs", other, service, buckets, parse_meta_line, dump_line, wal=True)  # one machine
+    job = theirs.increase("shop", "shop", "/", background=False)
+    components.jobs.resume()
+    assert components.jobs.get(job.id).owner == other.id
+
+    other.close()
+    components.jobs.resume()
+    job = wait(components, job)
+    assert (job.status, job.owner, job.done, job.added) == ("SUCCESS", components.process.id, 3, 3)
+    theirs.close()
 
 
 def test_one_import_at_a_time_per_instance(components, bucket):

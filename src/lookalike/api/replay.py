@@ -1,17 +1,22 @@
 """Replay protection: a signature nonce may be used once while its request's timestamp is acceptable.
 
 A nonce must be remembered only as long as the clock check would still let its request in, so memory is
-bounded by the request rate times that window. `LocalNonceCache` remembers in this process; several server
-processes behind one address would need a shared `NonceCache` (e.g. Redis SET NX with an expiry).
+bounded by the request rate times that window. `SharedNonceCache` remembers in the data directory, so that
+a nonce used at one server process is refused at every other. The memory of nonces belongs to the signature
+check, on this side of the wire, not to the domain: so it is here, with its table.
 """
 
 from __future__ import annotations
 
-import heapq
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Protocol
+
+from lookalike.datadir import open_database
+
+PRUNE_SECONDS = 60  # how often a process forgets the nonces that expired
 
 
 class NonceCache(Protocol):
@@ -20,24 +25,37 @@ class NonceCache(Protocol):
         ...
 
 
-class LocalNonceCache:
-    def __init__(self, clock: Callable[[], float] = time.time):
+class SharedNonceCache:
+    def __init__(self, path: Path, *, wal: bool = False, clock: Callable[[], float] = time.time):
+        """`wal`: see `lookalike.datadir.open_database`."""
         self._clock = clock
-        self._seen: set[tuple[str, str]] = set()
-        self._expiry: list[tuple[float, tuple[str, str]]] = []  # a heap, soonest first
-        self._lock = threading.Lock()
+        self._db = open_database(path, wal)
+        self._db.executescript(
+            "CREATE TABLE IF NOT EXISTS nonces (access_key_id TEXT, nonce TEXT, expires_at REAL NOT NULL,"
+            " PRIMARY KEY (access_key_id, nonce)) WITHOUT ROWID;"
+            "CREATE INDEX IF NOT EXISTS nonces_by_expiry ON nonces (expires_at);"
+        )
+        self._lock = threading.Lock()  # one connection: one statement at a time
+        self._next_prune = 0.0
 
     def first_use(self, access_key_id: str, nonce: str, expires_at: float) -> bool:
-        entry = (access_key_id, nonce)
+        now = self._clock()
         with self._lock:
-            now = self._clock()
-            while self._expiry and self._expiry[0][0] <= now:
-                self._seen.discard(heapq.heappop(self._expiry)[1])
-            if entry in self._seen:
-                return False
-            self._seen.add(entry)
-            heapq.heappush(self._expiry, (expires_at, entry))
-            return True
+            if now >= self._next_prune:
+                self._db.execute("DELETE FROM nonces WHERE expires_at <= ?", (now,))
+                self._next_prune = now + PRUNE_SECONDS
+            # A new nonce is inserted; a known one counts as new only if it has expired.
+            recorded = self._db.execute(
+                "INSERT INTO nonces VALUES (?, ?, ?) ON CONFLICT DO UPDATE"
+                " SET expires_at = excluded.expires_at WHERE expires_at <= ?",
+                (access_key_id, nonce, expires_at, now),
+            )
+            return recorded.rowcount == 1
 
     def __len__(self) -> int:
-        return len(self._seen)
+        with self._lock:
+            return self._db.execute("SELECT count(*) FROM nonces").fetchone()[0]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

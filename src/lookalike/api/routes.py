@@ -28,7 +28,7 @@ from lookalike.api.jobs import JobCall, job_file
 from lookalike.api.legacy import LEGACY_ACTIONS, decode_body, legacy_params
 from lookalike.api.links import Links
 from lookalike.api.params import Params, RequestContext
-from lookalike.api.replay import LocalNonceCache, NonceCache
+from lookalike.api.replay import NonceCache
 from lookalike.api.signing import SignedRequest, Verified, check_clock, rpc_params, verify
 from lookalike.config import AccessKey, AccessKeys, Settings
 from lookalike.errors import LookalikeError
@@ -52,14 +52,14 @@ class Api:
         upload_store: UploadStore,
         jobs: Jobs,
         links: Links,
-        nonces: NonceCache | None = None,
+        nonces: NonceCache,
     ):
         self.service = service
         self.keys = keys
         self.uploads = upload_store
         self.jobs = jobs
         self.links = links
-        self.nonces = nonces or LocalNonceCache()
+        self.nonces = nonces
         self.public_url = settings.public_url
         self.max_body = settings.max_body_bytes
         self.max_skew = timedelta(seconds=settings.clock_skew_seconds)
@@ -173,7 +173,7 @@ class Api:
             )
             verified = verify(signed, self.keys.secret_for)
             check_clock(verified, datetime.now(UTC), self.max_skew)
-            self._check_nonce(verified)
+            await run_in_threadpool(self._check_nonce, verified)  # it may wait for another process
             key = self.keys.get(verified.access_key_id)
             if key is None:  # taken out of the keys file since it was verified
                 raise LookalikeError(

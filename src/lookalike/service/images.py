@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import math
-import threading
 import time
-from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, fields, replace
 
 import numpy as np
 
+from lookalike.datadir import NamedLocks
 from lookalike.errors import LookalikeError
 from lookalike.service.instances import Instances
-from lookalike.service.limits import LocalRateLimiter, RateLimiter
+from lookalike.service.limits import RateLimiter
 from lookalike.service.models import (
     AddImage,
     Attributes,
@@ -35,22 +34,23 @@ ATTRIBUTE_FIELDS = frozenset(f.name for f in fields(Attributes))
 
 class ImageService:
     def __init__(
-        self, instances: Instances, store: Store, vision: Vision, limiter: RateLimiter | None = None
+        self, instances: Instances, store: Store, vision: Vision, limiter: RateLimiter, locks: NamedLocks
     ):
         self.instances = instances
         self.store = store
         self.vision = vision
-        self.limiter = limiter or LocalRateLimiter()
+        self.limiter = limiter
+        # Writers of one instance take turns, in every process that serves it, so that the capacity check
+        # and the write agree, and an update's read and write see no other write between them.
+        self.locks = locks
         self._opened: set[str] = set()
-        self._open_lock = threading.Lock()
-        # Writers of one instance take turns, so that the capacity check and the write agree.
-        self._write_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
 
     def instance(self, name: str) -> Instance:
         """The named instance, its collection ready in the store."""
         instance = self.instances.get(name)
         if instance.name not in self._opened:
-            with self._open_lock:
+            # One process at a time: another must not load a collection this one is still making.
+            with self.locks.hold(instance.name):
                 if instance.name not in self._opened:
                     self.store.ensure_collection(instance.collection, self.vision.dim)
                     self._opened.add(instance.name)
@@ -80,7 +80,7 @@ class ImageService:
         instance = self.instance(requests[0].instance)
         prepared = [self._prepare(instance, request) for request in requests]
         records = {record.key: record for record, _ in prepared}  # the last of a repeated key wins
-        with self._write_locks[instance.name]:
+        with self.locks.hold(instance.name):
             new = len(records) - len(self.store.get(instance.collection, list(records)))
             if new and self.store.count(instance.collection) + new > instance.capacity:
                 raise LookalikeError(
@@ -113,7 +113,7 @@ class ImageService:
         if unknown := set(changes) - ATTRIBUTE_FIELDS:
             raise ValueError(f"not attributes of an image: {sorted(unknown)}")
         instance = self.instance(instance_name)
-        with self._write_locks[instance.name]:
+        with self.locks.hold(instance.name):
             found = self.store.get(instance.collection, [ImageKey(product_id, pic_name)], with_vectors=True)
             if not found:
                 raise _no_such_picture(product_id, pic_name)
@@ -128,7 +128,7 @@ class ImageService:
     def delete(self, instance_name: str, product_id: str, pic_name: str | None = None) -> list[str]:
         """Delete one image, or every image of the product when no PicName is given."""
         instance = self.instance(instance_name)
-        with self._write_locks[instance.name]:
+        with self.locks.hold(instance.name):
             if pic_name is not None:
                 deleted = self.store.delete(instance.collection, [ImageKey(product_id, pic_name)])
             else:
@@ -139,7 +139,7 @@ class ImageService:
 
     def delete_by_filter(self, instance_name: str, filter: Filter) -> list[str]:
         instance = self.instance(instance_name)
-        with self._write_locks[instance.name]:
+        with self.locks.hold(instance.name):
             deleted = self.store.delete_by_filter(instance.collection, filter)
         return [key.pic_name for key in deleted]
 

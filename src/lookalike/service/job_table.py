@@ -1,7 +1,8 @@
 """The job table: every bulk job and the meta lines that failed, in `DATA/jobs/jobs.sqlite3`.
 
-It is the only state of a job that must outlive the process, so it is the part to move (to a database the
-servers share) when several server processes serve one catalog.
+Every process on the data directory shares it. Each job has an owner, the registered process that runs it
+(`lookalike.datadir.Registration`): only the owner records progress, and another process takes a job over
+(`claim`) only from an owner that is gone, so that a job runs in one process at a time.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Literal
+
+from lookalike.datadir import open_database
 
 Kind = Literal["dump", "increment"]
 Status = Literal["PROCESSING", "SUCCESS", "FAIL"]
@@ -35,7 +38,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     done INTEGER NOT NULL DEFAULT 0,
     added INTEGER NOT NULL DEFAULT 0,
     deleted INTEGER NOT NULL DEFAULT 0,
-    failed INTEGER NOT NULL DEFAULT 0
+    failed INTEGER NOT NULL DEFAULT 0,
+    owner TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS jobs_of_instance ON jobs (instance, kind, status);
 CREATE TABLE IF NOT EXISTS line_errors (
@@ -66,6 +70,7 @@ class Job:
     added: int
     deleted: int
     failed: int
+    owner: str = ""  # the id of the process that runs it; '' in a table older than owners
 
 
 @dataclass(frozen=True)
@@ -85,28 +90,35 @@ class AlreadyRunning(Exception):
         self.job = job
 
 
+class NotOwner(Exception):
+    """The job belongs to another process now: it took the job over from this one."""
+
+
 def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
 class JobTable:
-    def __init__(self, path: Path):
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")  # a process crash loses nothing committed
-        self._db.executescript(SCHEMA)
+    def __init__(self, path: Path, owner: str, *, wal: bool = False):
+        """The table at `path`, as seen by the process registered as `owner`; `wal`: see `open_database`."""
+        self.owner = owner
+        self._db = open_database(path, wal)
         self._lock = threading.Lock()  # one connection: one statement or transaction at a time
+        self._db.executescript(SCHEMA)
+        with self._transaction():  # a table older than owners gets the column, once
+            if "owner" not in {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}:
+                self._db.execute("ALTER TABLE jobs ADD COLUMN owner TEXT NOT NULL DEFAULT ''")
 
     def create(self, kind: Kind, instance: str, **columns: str) -> Job:
-        """A new PROCESSING job; AlreadyRunning if the instance has one of this kind."""
+        """A new PROCESSING job of this process; AlreadyRunning if the instance has one of this kind."""
         now = _now_ms()
-        with self._transaction("BEGIN IMMEDIATE"):
+        with self._transaction():
             if running := self._select(
                 "instance = ? AND kind = ? AND status = 'PROCESSING'", (instance, kind)
             ):
                 raise AlreadyRunning(running[0])
-            names = ["kind", "instance", "status", "created_ms", "modified_ms", *columns]
-            values = [kind, instance, "PROCESSING", now, now, *columns.values()]
+            names = ["kind", "instance", "status", "created_ms", "modified_ms", "owner", *columns]
+            values = [kind, instance, "PROCESSING", now, now, self.owner, *columns.values()]
             placeholders = ", ".join("?" * len(names))
             cursor = self._db.execute(
                 f"INSERT INTO jobs ({', '.join(names)}) VALUES ({placeholders})", values
@@ -114,13 +126,16 @@ class JobTable:
             return self._job(cursor.lastrowid)
 
     def record(self, job_id: int, number: int, outcome: Outcome) -> Job:
-        """One meta line's outcome, committed together with the progress past it."""
+        """One meta line's outcome, committed together with the progress past it; NotOwner if the job
+        is another process's now."""
         failed = isinstance(outcome, LineError)
-        with self._transaction("BEGIN"):
-            self._db.execute(
-                "UPDATE jobs SET done = ?, added = added + ?, deleted = deleted + ?, failed = failed + ?,"
-                " modified_ms = ? WHERE id = ?",
-                (number, outcome == "added", outcome == "deleted", failed, _now_ms(), job_id),
+        with self._transaction():
+            self._owned(
+                self._db.execute(
+                    "UPDATE jobs SET done = ?, added = added + ?, deleted = deleted + ?,"
+                    " failed = failed + ?, modified_ms = ? WHERE id = ? AND owner = ?",
+                    (number, outcome == "added", outcome == "deleted", failed, _now_ms(), job_id, self.owner),
+                )
             )
             if failed:
                 self._db.execute(
@@ -130,12 +145,27 @@ class JobTable:
             return self._job(job_id)
 
     def update(self, job_id: int, **columns: object) -> Job:
-        assert set(columns) <= {f.name for f in fields(Job)}, columns
+        """Change a job of this process; NotOwner if it is another process's now."""
+        assert set(columns) <= {f.name for f in fields(Job)} - {"owner"}, columns
         columns["modified_ms"] = _now_ms()
         assignments = ", ".join(f"{name} = ?" for name in columns)
         with self._lock:
-            self._db.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", [*columns.values(), job_id])
+            self._owned(
+                self._db.execute(
+                    f"UPDATE jobs SET {assignments} WHERE id = ? AND owner = ?",
+                    [*columns.values(), job_id, self.owner],
+                )
+            )
             return self._job(job_id)
+
+    def claim(self, job_id: int, from_owner: str) -> Job | None:
+        """Make an unfinished job of `from_owner` this process's; None if it is not (or no longer) that."""
+        with self._lock:
+            taken = self._db.execute(
+                "UPDATE jobs SET owner = ? WHERE id = ? AND owner = ? AND status = 'PROCESSING'",
+                (self.owner, job_id, from_owner),
+            )
+            return self._job(job_id) if taken.rowcount else None
 
     def get(self, job_id: int) -> Job | None:
         with self._lock:
@@ -160,15 +190,20 @@ class JobTable:
             self._db.close()
 
     @contextmanager
-    def _transaction(self, begin: str) -> Iterator[None]:
+    def _transaction(self) -> Iterator[None]:
         with self._lock:
-            self._db.execute(begin)
+            self._db.execute("BEGIN IMMEDIATE")  # the write lock first: no upgrade from a read to fail
             try:
                 yield
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+
+    @staticmethod
+    def _owned(cursor: sqlite3.Cursor) -> None:
+        if cursor.rowcount == 0:
+            raise NotOwner
 
     def _select(self, where: str, args: Sequence[object] = ()) -> list[Job]:
         return [Job(*row) for row in self._db.execute(f"SELECT {COLUMNS} FROM jobs WHERE {where}", args)]

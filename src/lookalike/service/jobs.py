@@ -9,6 +9,11 @@ the counts and the error list, which come from committed lines only, never count
 
 One job of each kind runs at a time per instance. Jobs run on their own threads; `close` lets each finish
 its current line and leaves it PROCESSING, to be resumed by the next `resume`.
+
+Several processes share the job table (the servers of one catalog on Milvus, and `lookalike import`). A job
+belongs to the process that made it, and runs there only; `resume` takes over the unfinished jobs of
+processes that are gone, and a server looks for such jobs every second (`watch`). Only the owner records
+progress, so a line is counted once even if a process lost its job while applying it.
 """
 
 from __future__ import annotations
@@ -21,11 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from lookalike.datadir import Registration
 from lookalike.errors import LookalikeError
 from lookalike.service.buckets import META_FILE, Bucket, Buckets, folder_of
 from lookalike.service.images import ImageService
 from lookalike.service.instances import NAME_PATTERN
-from lookalike.service.job_table import AlreadyRunning, Job, JobTable, Kind, LineError, Outcome
+from lookalike.service.job_table import AlreadyRunning, Job, JobTable, Kind, LineError, NotOwner, Outcome
 from lookalike.service.models import AddImage, Attributes, Picture
 from lookalike.store.base import ImageRecord
 from lookalike.vision.decode import MAX_PIC_BYTES
@@ -35,6 +41,7 @@ log = logging.getLogger("lookalike.jobs")
 
 DUMP_FILE = "meta.jsonl"
 IMPORT_POLL_SECONDS = 0.2  # how often a waiting export looks whether the import ended
+WATCH_SECONDS = 1.0  # how often a server looks for jobs whose process is gone
 
 
 @dataclass(frozen=True)
@@ -57,24 +64,31 @@ class Jobs:
     def __init__(
         self,
         root: Path,
+        process: Registration,
         images: ImageService,
         buckets: Buckets,
         parse_line: Callable[[str], MetaLine],
         format_record: Callable[[ImageRecord], str],
         on_finish: Callable[[Job], None] = lambda job: None,
+        *,
+        wal: bool = False,
     ):
         """`parse_line` and `format_record` speak the file formats (their names are the wire's);
-        `on_finish` hears of every job that ended, e.g. to call its CallbackAddress."""
+        `on_finish` hears of every job that ended, e.g. to call its CallbackAddress. The jobs this makes
+        or takes over belong to `process`; `wal`: see `lookalike.datadir.open_database`."""
         self.root = root
+        self.process = process
         self.images = images
         self.buckets = buckets
         self.parse_line = parse_line
         self.format_record = format_record
         self.on_finish = on_finish
         root.mkdir(parents=True, exist_ok=True)
-        self.table = JobTable(root / "jobs.sqlite3")
+        self.table = JobTable(root / "jobs.sqlite3", process.id, wal=wal)
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._threads_lock = threading.Lock()
+        self._watcher: threading.Thread | None = None
 
     # -- submitting and listing ----------------------------------------------------------------------------
 
@@ -143,12 +157,31 @@ class Jobs:
     # -- running -------------------------------------------------------------------------------------------
 
     def resume(self) -> None:
-        """Run, in the background, every job a previous process left unfinished."""
+        """Run, in the background, every unfinished job whose process is gone (stopped, or killed)."""
         for job in reversed(self.table.select(status="PROCESSING")):
+            if self._stopping.is_set():
+                return
+            if self.process.is_alive(job.owner) or not (job := self.table.claim(job.id, job.owner)):
+                continue
             log.info(
-                "resuming %s job %d of instance %s after line %d", job.kind, job.id, job.instance, job.done
+                "taking over %s job %d of instance %s after line %d", job.kind, job.id, job.instance, job.done
             )
             self._launch(job)
+
+    def watch(self) -> None:
+        """`resume` now and every WATCH_SECONDS until `close`, in the background."""
+
+        def watching() -> None:
+            while True:
+                try:
+                    self.resume()
+                except Exception:  # the job table is out of reach for now: look again later
+                    log.exception("looking for jobs to take over")
+                if self._stopping.wait(WATCH_SECONDS):
+                    return
+
+        self._watcher = threading.Thread(target=watching, name="jobs-watch", daemon=True)
+        self._watcher.start()
 
     def stop(self) -> None:
         """Ask every running job to stop after its current line (it resumes on the next start)."""
@@ -156,7 +189,11 @@ class Jobs:
 
     def close(self, timeout: float = 30) -> None:
         self.stop()
-        for thread in self._threads:
+        if self._watcher:
+            self._watcher.join(timeout)  # first: it might launch a job
+        with self._threads_lock:
+            threads = list(self._threads)
+        for thread in threads:
             thread.join(timeout)
         self.table.close()
 
@@ -165,18 +202,12 @@ class Jobs:
         job = self.get(job_id)
         assert job is not None and job.status == "PROCESSING", job
         try:
-            if job.kind == "dump":
-                self._dump(job)
-            else:
-                self._increment(job, progress)
+            self._run_to_end(job, progress)
         except _Stopped:
             return self.get(job_id)
-        except LookalikeError as error:
-            self.table.update(job.id, status="FAIL", code=error.code, message=error.message)
-        except Exception as error:
-            log.exception("%s job %d failed", job.kind, job.id)
-            message = f"The job failed: {error}"
-            self.table.update(job.id, status="FAIL", code="Console.InternalError", message=message)
+        except NotOwner:
+            log.warning("%s job %d was taken over by another process", job.kind, job.id)
+            return self.get(job_id)
         job = self.get(job_id)
         try:
             self.on_finish(job)
@@ -184,10 +215,25 @@ class Jobs:
             log.exception("after %s job %d", job.kind, job.id)
         return job
 
+    def _run_to_end(self, job: Job, progress: Callable[[Job], None]) -> None:
+        try:
+            if job.kind == "dump":
+                self._dump(job)
+            else:
+                self._increment(job, progress)
+        except (_Stopped, NotOwner):
+            raise
+        except LookalikeError as error:
+            self.table.update(job.id, status="FAIL", code=error.code, message=error.message)
+        except Exception as error:
+            log.exception("%s job %d failed", job.kind, job.id)
+            message = f"The job failed: {error}"
+            self.table.update(job.id, status="FAIL", code="Console.InternalError", message=message)
+
     def _launch(self, job: Job) -> Job:
-        self._threads = [t for t in self._threads if t.is_alive()]
         thread = threading.Thread(target=self.run, args=(job.id,), name=f"job-{job.id}", daemon=True)
-        self._threads.append(thread)
+        with self._threads_lock:  # requests and the watcher launch jobs
+            self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()
         return job
 

@@ -1,8 +1,7 @@
 """Requests-per-second limits of instances, behind a small interface.
 
-`LocalRateLimiter` keeps its counters in this process. Several server processes sharing one catalog (a
-distributed store) would need a shared implementation of `RateLimiter` (e.g. on Redis or the store itself);
-until then each process enforces the limit on its own share of the traffic.
+`SharedRateLimiter` keeps its counts in the data directory, so that every server process on it (the servers
+of one catalog on Milvus) counts against the same limit.
 """
 
 from __future__ import annotations
@@ -10,7 +9,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Protocol
+
+from lookalike.datadir import open_database
+
+MICROS = 1_000_000
 
 
 class RateLimiter(Protocol):
@@ -18,22 +22,42 @@ class RateLimiter(Protocol):
         """None if one more request fits `per_second` now, else the seconds until one would."""
         ...
 
+    def close(self) -> None: ...
 
-class LocalRateLimiter:
-    """A token bucket per name: `per_second` tokens a second, at most one second's worth saved up."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic):
-        self._clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}  # name -> (tokens, when counted)
-        self._lock = threading.Lock()
+class SharedRateLimiter:
+    """A token bucket per name: `per_second` tokens a second, at most one second's worth saved up.
+
+    A bucket is one number, `paid_until`: the time (microseconds since the epoch) until which the requests
+    it admitted have used up its rate. A request moves it on by 1/per_second of a second, and is admitted
+    if that leaves it at most a second ahead of now: the tokens left are how much of that second is not yet
+    spent. One statement reads and moves it, so two processes never both take the last token."""
+
+    def __init__(self, path: Path, *, wal: bool = False, clock: Callable[[], float] = time.time):
+        """`wal`: see `lookalike.datadir.open_database`."""
+        self._clock = clock  # the wall clock: processes (and machines) share it
+        self._db = open_database(path, wal)
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS buckets (name TEXT PRIMARY KEY, paid_until INTEGER NOT NULL)"
+        )
+        self._lock = threading.Lock()  # one connection: one statement at a time
 
     def admit(self, bucket: str, per_second: int) -> float | None:
-        now = self._clock()
+        now, cost = round(self._clock() * MICROS), MICROS // per_second
         with self._lock:
-            tokens, then = self._buckets.get(bucket, (float(per_second), now))
-            tokens = min(float(per_second), tokens + (now - then) * per_second)
-            if tokens >= 1.0:
-                self._buckets[bucket] = (tokens - 1.0, now)
+            admitted = self._db.execute(
+                "INSERT INTO buckets VALUES (:name, :now + :cost) ON CONFLICT (name) DO UPDATE"
+                " SET paid_until = max(paid_until, :now) + :cost"
+                " WHERE max(paid_until, :now) + :cost <= :now + :second RETURNING paid_until",
+                {"name": bucket, "now": now, "cost": cost, "second": MICROS},
+            ).fetchall()
+            if admitted:
                 return None
-            self._buckets[bucket] = (tokens, now)
-            return (1.0 - tokens) / per_second
+            (paid_until,) = self._db.execute(
+                "SELECT paid_until FROM buckets WHERE name = ?", (bucket,)
+            ).fetchone()
+        return (max(paid_until, now) + cost - now - MICROS) / MICROS
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

@@ -174,6 +174,7 @@ class Hit:
 @dataclass(frozen=True)
 class Capabilities:
     max_window: int  # the largest offset + limit one search may ask for
+    shared: bool  # several processes, on several machines, may use it at once
 
     def check_window(self, offset: int, limit: int) -> None:
         if offset < 0 or limit < 0:

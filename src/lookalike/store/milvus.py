@@ -139,7 +139,7 @@ class MilvusAddress:
 class MilvusStore:
     """The `Store` protocol on a Milvus server or cluster."""
 
-    capabilities = Capabilities(max_window=MAX_WINDOW)
+    capabilities = Capabilities(max_window=MAX_WINDOW, shared=True)
 
     def __init__(self, address: MilvusAddress, timeout: float = 60):
         self.address = address

@@ -85,7 +85,7 @@ class QdrantEdgeStore:
     """The `Store` protocol on Qdrant Edge; one process owns `root`."""
 
     # The engine has no hard limit; the cost of a search grows with offset + limit.
-    capabilities = Capabilities(max_window=10_000)
+    capabilities = Capabilities(max_window=10_000, shared=False)  # one process owns the directory
 
     def __init__(self, root: Path):
         self.root = Path(root)

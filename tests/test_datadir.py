@@ -1,0 +1,78 @@
+"""The data directory as several processes share it: who runs on it, and locks that exclude every thread
+of every process."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+import time
+
+from lookalike.datadir import PROCESSES_DIR, NamedLocks, Registration, live_processes
+from tests.processes import in_processes
+
+
+def registered_until_killed(data, ready) -> None:
+    registration = Registration(data, "http://127.0.0.1:1")
+    ready.put(registration.id)
+    time.sleep(600)
+
+
+def test_a_process_is_seen_while_it_runs_and_not_once_it_was_killed(tmp_path):
+    context = multiprocessing.get_context("spawn")
+    ready = context.Queue()
+    child = context.Process(target=registered_until_killed, args=(tmp_path, ready))
+    child.start()
+    try:
+        child_id = ready.get(timeout=60)
+        me = Registration(tmp_path)
+        assert [(p.id, p.url, p.pid) for p in live_processes(tmp_path)] == [
+            (child_id, "http://127.0.0.1:1", child.pid), (me.id, None, me.process.pid),
+        ]  # fmt: skip
+        assert me.is_alive(child_id) and me.is_alive(me.id)
+    finally:
+        child.kill()  # no chance to unregister: the lock ends with the process all the same
+        child.join()
+    assert not me.is_alive(child_id)
+    assert [p.id for p in live_processes(tmp_path)] == [me.id]
+    assert sorted(path.stem for path in (tmp_path / PROCESSES_DIR).iterdir()) == [me.id]  # removed
+    me.close()
+    assert live_processes(tmp_path) == [] and not me.is_alive("no-such-process")
+
+
+def count_under_the_lock(root, counter, times: int) -> None:
+    """Two threads of this process add one to the counter file `times` times each, reading and writing it
+    under the lock, slowly enough that an unlocked read would meet another's write."""
+    locks = NamedLocks(root)
+
+    def add() -> None:
+        for _ in range(times):
+            with locks.hold("shop"):
+                value = int(counter.read_text())
+                time.sleep(0.001)
+                counter.write_text(str(value + 1))
+
+    threads = [threading.Thread(target=add) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    locks.close()
+
+
+def test_a_named_lock_excludes_every_thread_of_every_process(tmp_path):
+    counter = tmp_path / "counter"
+    counter.write_text("0")
+    in_processes(count_under_the_lock, [(tmp_path / "locks", counter, 25)] * 3)
+    assert counter.read_text() == str(3 * 2 * 25)
+
+
+def test_locks_of_different_names_do_not_wait_for_each_other(tmp_path):
+    locks, held = NamedLocks(tmp_path), threading.Event()
+
+    def hold_b() -> None:
+        with locks.hold("b"):
+            held.set()
+
+    with locks.hold("a"):
+        threading.Thread(target=hold_b).start()
+        assert held.wait(5)
