@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from importlib import resources
 
 import pytest
 
 from lookalike.cli import main
 from lookalike.config import load_access_keys
+from lookalike.vision.embedder import MODEL_ASSET
 
 
 def test_create_and_list_instances(tmp_path, capsys):
@@ -62,3 +64,40 @@ def test_keys_from_the_environment_win(tmp_path):
     )
     assert keys.secrets == {"id": "s"} and not created
     assert not (tmp_path / "access_keys.json").exists()
+
+
+def test_instance_limits_on_the_command_line(tmp_path, capsys):
+    args = ["instance", "create", "shop", "--search-qps", "2", "--add-qps", "0", "--delete-qps", "7"]
+    assert main([*args, "--capacity", "9", "--data", str(tmp_path)]) == 0
+    assert "search 2/s, add unlimited/s, delete 7/s" in capsys.readouterr().out
+    stored = json.loads((tmp_path / "instances" / "shop.json").read_text())
+    assert (stored["search_qps"], stored["add_qps"], stored["delete_qps"], stored["capacity"]) == (2, 0, 7, 9)
+    assert main(["instance", "create", "bad", "--add-qps", "-1", "--data", str(tmp_path)]) == 2
+
+
+def test_keys_limited_to_instances_and_seen_by_a_running_server_at_once(tmp_path, capsys):
+    keys, _ = load_access_keys(
+        tmp_path, environ={"LOOKALIKE_ACCESS_KEY_ID": "env", "LOOKALIKE_ACCESS_KEY_SECRET": "s"}
+    )
+    assert main(["keys", "create", "--instances", "shop, photos", "--data", str(tmp_path)]) == 0
+    printed = dict(line.split(":", 1) for line in capsys.readouterr().out.splitlines()[:2])
+    key_id, secret = printed["AccessKeyId"].strip(), printed["AccessKeySecret"].strip()
+    limited = keys.get(key_id)  # the same AccessKeys object, loaded before the key existed
+    assert limited is not None and limited.access_key_secret == secret
+    assert limited.may_use("shop") and limited.may_use("photos") and not limited.may_use("other")
+    assert keys.get("env").may_use("anything")  # the environment's key is not limited
+    assert main(["keys", "create", "--data", str(tmp_path)]) == 0
+    capsys.readouterr()
+    assert main(["keys", "list", "--data", str(tmp_path)]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert listed[0] == f"{key_id}\tphotos,shop" and listed[1].endswith("\t*") and len(listed) == 2
+    assert secret not in "".join(listed)
+
+
+def test_serve_refuses_a_text_model_that_is_not_a_text_tower(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("LOOKALIKE_ACCESS_KEY_ID", "id")
+    monkeypatch.setenv("LOOKALIKE_ACCESS_KEY_SECRET", "secret")
+    image_model = str(resources.files("lookalike.vision").joinpath(MODEL_ASSET))
+    assert main(["serve", "--text-model", image_model, "--data", str(tmp_path), "--port", "1"]) == 2
+    assert "is not a text tower" in capsys.readouterr().err
+    assert not (tmp_path / "store").exists()  # refused before anything was opened

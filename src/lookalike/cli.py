@@ -1,4 +1,4 @@
-"""The `lookalike` command: serve, and manage instances."""
+"""The `lookalike` command: serve, and manage instances and access keys."""
 
 from __future__ import annotations
 
@@ -7,8 +7,17 @@ import logging
 import sys
 from pathlib import Path
 
-from lookalike.config import Settings, data_dir_from_env, load_access_keys
+from lookalike.config import (
+    KEYS_FILE,
+    Settings,
+    create_access_key,
+    data_dir_from_env,
+    load_access_keys,
+    read_keys_file,
+)
+from lookalike.service.buckets import parse_bucket_option
 from lookalike.service.instances import Instances
+from lookalike.service.models import DEFAULT_QPS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,7 +34,46 @@ def parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve_cmd.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080)")
     serve_cmd.add_argument("--store", default=None, help="storage engine URI (default: the embedded engine)")
+    serve_cmd.add_argument(
+        "--tls-cert", type=Path, default=None, help="serve HTTPS with this certificate (PEM)"
+    )
+    serve_cmd.add_argument("--tls-key", type=Path, default=None, help="the certificate's private key (PEM)")
+    serve_cmd.add_argument(
+        "--image-model", type=Path, default=None, help="an ONNX image model (default: EfficientNet-Lite0)"
+    )
+    serve_cmd.add_argument(
+        "--text-model",
+        type=Path,
+        default=None,
+        help="the ONNX text tower of the image model, for SearchImageByText (default: none)",
+    )
+    add_bucket_option(serve_cmd)
+    serve_cmd.add_argument(
+        "--public-url", help="base of MetaUrl and ErrorUrl links (default: the Host the request came to)"
+    )
+    serve_cmd.add_argument(
+        "--link-ttl",
+        type=int,
+        default=Settings.link_ttl_seconds,
+        metavar="SECONDS",
+        help=f"how long those links work (default: {Settings.link_ttl_seconds})",
+    )
     serve_cmd.set_defaults(run=serve)
+
+    import_cmd = commands.add_parser(
+        "import", help="run a bulk import (increment.meta + images) into an instance, with a progress bar"
+    )
+    import_cmd.add_argument("instance", help="the instance to import into")
+    import_cmd.add_argument(
+        "source", metavar="BUCKET", help="a bucket NAME (see --bucket), or a folder or s3://bucket/prefix URI"
+    )
+    import_cmd.add_argument(
+        "path", nargs="?", default="/", help="the folder in the bucket that holds increment.meta (default: /)"
+    )
+    import_cmd.add_argument("--callback", help="an http(s) URL to POST the outcome to when the job ends")
+    add_bucket_option(import_cmd)
+    add_data_option(import_cmd)
+    import_cmd.set_defaults(run=run_import)
 
     instance_cmd = commands.add_parser("instance", help="create and list instances")
     instance_sub = instance_cmd.add_subparsers(required=True, metavar="ACTION")
@@ -33,11 +81,33 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("name", help="instance name: up to 20 letters, digits, '-' or '_'")
     create.add_argument("--type", choices=["product", "generic"], default="product", help="default: product")
     create.add_argument("--capacity", type=int, default=10_000_000, help="most images it may hold")
+    for kind, default in DEFAULT_QPS.items():
+        create.add_argument(
+            f"--{kind}-qps",
+            type=int,
+            default=default,
+            metavar="N",
+            help=f"{kind} requests per second it answers; 0: no limit (default: {default})",
+        )
     add_data_option(create)
     create.set_defaults(run=instance_create)
     listing = instance_sub.add_parser("list", help="list instances")
     add_data_option(listing)
     listing.set_defaults(run=instance_list)
+
+    keys_cmd = commands.add_parser("keys", help="create and list access keys")
+    keys_sub = keys_cmd.add_subparsers(required=True, metavar="ACTION")
+    key_create = keys_sub.add_parser(
+        "create", help="create an access key pair (the server need not be stopped)"
+    )
+    key_create.add_argument(
+        "--instances", default=None, metavar="A,B", help="the only instances it may use (default: all)"
+    )
+    add_data_option(key_create)
+    key_create.set_defaults(run=keys_create)
+    key_list = keys_sub.add_parser("list", help="list access keys, without their secrets")
+    add_data_option(key_list)
+    key_list.set_defaults(run=keys_list)
     return root
 
 
@@ -50,13 +120,43 @@ def add_data_option(command: argparse.ArgumentParser) -> None:
     )
 
 
+def add_bucket_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--bucket",
+        action="append",
+        default=[],
+        metavar="NAME=LOCATION",
+        help="a bucket to import from: NAME=DIR, or "
+        "NAME=s3://bucket/prefix[?endpoint=URL&region=R&profile=P] (repeatable)",
+    )
+
+
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from lookalike.app import build_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = Settings(data_dir=args.data, host=args.host, port=args.port, store_uri=args.store)
+    try:
+        settings = Settings(
+            data_dir=args.data,
+            host=args.host,
+            port=args.port,
+            store_uri=args.store,
+            image_model=args.image_model,
+            text_model=args.text_model,
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
+            buckets=dict(parse_bucket_option(option) for option in args.bucket),
+            public_url=args.public_url.rstrip("/") if args.public_url else None,
+            link_ttl_seconds=args.link_ttl,
+        )
+    except ValueError as error:
+        print(f"lookalike: {error}", file=sys.stderr)
+        return 2
+    if (settings.tls_cert is None) != (settings.tls_key is None):
+        print("lookalike: --tls-cert and --tls-key go together", file=sys.stderr)
+        return 2
     keys, created = load_access_keys(settings.data_dir)
     if created:
         ((key_id, secret),) = keys.secrets.items()
@@ -66,22 +166,62 @@ def serve(args: argparse.Namespace) -> int:
             "It is shown only this once; set LOOKALIKE_ACCESS_KEY_ID/SECRET to use your own.",
             flush=True,
         )
-    app = build_app(settings, keys)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", access_log=False)
+    try:
+        app = build_app(settings, keys)
+    except ValueError as error:  # a model that cannot serve, a store or a bucket that cannot be opened
+        print(f"lookalike: {error}", file=sys.stderr)
+        return 2
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        access_log=False,
+        ssl_certfile=settings.tls_cert,
+        ssl_keyfile=settings.tls_key,
+    )
     return 0
 
 
+def run_import(args: argparse.Namespace) -> int:
+    from lookalike import import_command
+
+    return import_command.run(args)
+
+
 def instance_create(args: argparse.Namespace) -> int:
+    qps = {kind: getattr(args, f"{kind}_qps") for kind in DEFAULT_QPS}
     try:
-        instance = Instances(args.data / "instances").create(args.name, args.type, args.capacity)
+        instance = Instances(args.data / "instances").create(args.name, args.type, args.capacity, qps)
     except ValueError as error:
         print(f"lookalike: {error}", file=sys.stderr)
         return 2
-    print(f"created {instance.type} instance {instance.name!r} (capacity {instance.capacity}) in {args.data}")
+    limits = ", ".join(f"{kind} {instance.qps(kind) or 'unlimited'}/s" for kind in DEFAULT_QPS)
+    print(
+        f"created {instance.type} instance {instance.name!r} (capacity {instance.capacity}; {limits}) "
+        f"in {args.data}"
+    )
     return 0
 
 
 def instance_list(args: argparse.Namespace) -> int:
     for instance in Instances(args.data / "instances").list():
         print(f"{instance.name}\t{instance.type}\tcapacity {instance.capacity}")
+    return 0
+
+
+def keys_create(args: argparse.Namespace) -> int:
+    instances = (
+        None if args.instances is None else [n.strip() for n in args.instances.split(",") if n.strip()]
+    )
+    key = create_access_key(args.data, instances)
+    scope = "every instance" if instances is None else "instances " + ", ".join(instances)
+    print(f"AccessKeyId:     {key.access_key_id}\nAccessKeySecret: {key.access_key_secret}\nfor {scope}")
+    return 0
+
+
+def keys_list(args: argparse.Namespace) -> int:
+    path = args.data / KEYS_FILE
+    for key in read_keys_file(path) if path.exists() else []:
+        print(f"{key.access_key_id}\t{'*' if key.instances is None else ','.join(sorted(key.instances))}")
     return 0

@@ -1,18 +1,23 @@
-"""Settings: where data lives, where to listen, which engine, and the access keys.
+"""Settings: where data lives, where to listen, which engine and models, and the access keys.
 
 Every setting has a default that works on one laptop; the command line and environment override it.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import secrets
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_DATA_DIR = Path("lookalike-data")
 KEYS_FILE = "access_keys.json"
+LINK_KEY_FILE = "link.key"
+SERVER_FILE = "server.json"  # where a running server can be reached, for the command line
 
 
 @dataclass(frozen=True)
@@ -24,41 +29,137 @@ class Settings:
     max_body_bytes: int = 8 * 1024 * 1024
     clock_skew_seconds: int = 15 * 60
     model_threads: int | None = None  # None: one per core
+    image_model: Path | None = None  # None: the packaged EfficientNet-Lite0
+    text_model: Path | None = None  # None: no text tower, no SearchImageByText
+    tls_cert: Path | None = None  # with tls_key: serve HTTPS
+    tls_key: Path | None = None
     region_id: str = "cn-shanghai"  # reported where the service reports a region
+    buckets: dict[str, str] = field(default_factory=dict)  # bucket name -> folder or s3:// URI
+    public_url: str | None = None  # base of MetaUrl/ErrorUrl; None: the Host a request came to
+    link_ttl_seconds: int = 2 * 60 * 60  # how long a MetaUrl/ErrorUrl works: 2 hours, as in the cloud
 
 
 def data_dir_from_env() -> Path:
     return Path(os.environ.get("LOOKALIKE_DATA_DIR") or DEFAULT_DATA_DIR)
 
 
-@dataclass
-class AccessKeys:
-    """The access key pairs the server accepts: AccessKeyId -> AccessKeySecret."""
+@dataclass(frozen=True)
+class AccessKey:
+    access_key_id: str
+    access_key_secret: str
+    instances: frozenset[str] | None = None  # the instances it may use; None: every instance
 
-    secrets: dict[str, str] = field(default_factory=dict)
+    def may_use(self, instance: str) -> bool:
+        return self.instances is None or instance in self.instances
+
+
+class AccessKeys:
+    """The key pairs the server accepts: the environment's (every instance), and those in the keys file.
+
+    The file is read again whenever it changes, so a key made by `lookalike keys create` works at once.
+    """
+
+    def __init__(self, fixed: Sequence[AccessKey] = (), path: Path | None = None):
+        self._fixed = {key.access_key_id: key for key in fixed}
+        self._path = path
+        self._stamp: tuple[int, int] | None = None
+        self._from_file: dict[str, AccessKey] = {}
+        self._lock = threading.Lock()
+
+    def get(self, access_key_id: str) -> AccessKey | None:
+        if access_key_id in self._fixed:
+            return self._fixed[access_key_id]
+        return self._read_file().get(access_key_id)
 
     def secret_for(self, access_key_id: str) -> str | None:
-        return self.secrets.get(access_key_id)
+        key = self.get(access_key_id)
+        return None if key is None else key.access_key_secret
+
+    @property
+    def secrets(self) -> dict[str, str]:
+        """AccessKeyId -> AccessKeySecret of every key."""
+        keys = {**self._read_file(), **self._fixed}
+        return {key_id: key.access_key_secret for key_id, key in keys.items()}
+
+    def _read_file(self) -> dict[str, AccessKey]:
+        if self._path is None:
+            return {}
+        try:
+            stat = self._path.stat()
+        except FileNotFoundError:
+            return {}
+        with self._lock:
+            if (stat.st_mtime_ns, stat.st_size) != self._stamp:
+                self._from_file = {key.access_key_id: key for key in read_keys_file(self._path)}
+                self._stamp = (stat.st_mtime_ns, stat.st_size)
+            return self._from_file
 
 
-def load_access_keys(data_dir: Path, environ: dict[str, str] | None = None) -> tuple[AccessKeys, bool]:
-    """Keys from LOOKALIKE_ACCESS_KEY_ID/SECRET if set, else from the data directory.
+def read_keys_file(path: Path) -> list[AccessKey]:
+    """`[{"access_key_id": .., "access_key_secret": .., "instances": [..]}, ...]`; no "instances": all."""
+    entries = json.loads(path.read_text())
+    return [
+        AccessKey(
+            e["access_key_id"],
+            e["access_key_secret"],
+            None if e.get("instances") is None else frozenset(e["instances"]),
+        )
+        for e in entries
+    ]
 
-    The first start without either creates a key pair in the data directory; the flag says so, so that
+
+def create_access_key(data_dir: Path, instances: Sequence[str] | None = None) -> AccessKey:
+    """A new key pair, added to the data directory's keys file (kept private to its owner)."""
+    key = AccessKey(
+        "LTAI" + secrets.token_hex(10),
+        secrets.token_urlsafe(24),
+        None if instances is None else frozenset(instances),
+    )
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / KEYS_FILE
+    with (data_dir / f"{KEYS_FILE}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two creators at once must not lose a key
+        keys = [*(read_keys_file(path) if path.exists() else []), key]
+        entries = [
+            {"access_key_id": k.access_key_id, "access_key_secret": k.access_key_secret}
+            | ({} if k.instances is None else {"instances": sorted(k.instances)})
+            for k in keys
+        ]
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(entries, indent=2) + "\n")
+        tmp.chmod(0o600)
+        tmp.replace(path)
+    return key
+
+
+def load_access_keys(
+    data_dir: Path, environ: dict[str, str] | None = None, *, create: bool = True
+) -> tuple[AccessKeys, bool]:
+    """The keys of LOOKALIKE_ACCESS_KEY_ID/SECRET if set, and those of the data directory's keys file.
+
+    The first start with neither creates a key pair in the data directory; the flag says so, so that
     the caller prints it once.
     """
     env = os.environ if environ is None else environ
     key_id, key_secret = env.get("LOOKALIKE_ACCESS_KEY_ID"), env.get("LOOKALIKE_ACCESS_KEY_SECRET")
-    if key_id and key_secret:
-        return AccessKeys({key_id: key_secret}), False
     path = data_dir / KEYS_FILE
-    if path.exists():
-        pairs = json.loads(path.read_text())
-        return AccessKeys({p["access_key_id"]: p["access_key_secret"] for p in pairs}), False
-    pair = {"access_key_id": "LTAI" + secrets.token_hex(10), "access_key_secret": secrets.token_urlsafe(24)}
+    if key_id and key_secret:
+        return AccessKeys([AccessKey(key_id, key_secret)], path), False
+    created = create and not path.exists()
+    if created:
+        create_access_key(data_dir)
+    return AccessKeys(path=path), created
+
+
+def link_key(data_dir: Path) -> bytes:
+    """The key that signs download links, made on first use and kept, so links outlive a restart."""
+    path = data_dir / LINK_KEY_FILE
     data_dir.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps([pair], indent=2) + "\n")
-    tmp.chmod(0o600)
-    tmp.replace(path)
-    return AccessKeys({pair["access_key_id"]: pair["access_key_secret"]}), True
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_bytes()
+    key = secrets.token_hex(32).encode()
+    with os.fdopen(fd, "wb") as f:
+        f.write(key)
+    return key

@@ -14,12 +14,15 @@ from tests.acceptance.sdk import SIGNATURE_MODES, make_client
 from tests.acceptance.server import ServerProcess
 
 _names = itertools.count()
+# Tests and benchmarks send faster than the service's default limits; the tests of the limits set their own.
+UNLIMITED = ("--search-qps", "0", "--add-qps", "0", "--delete-qps", "0")
 
 
 def create_instance(data_dir: Path, *args: str) -> str:
-    """`lookalike instance create`, run while the server is up, as a user would."""
+    """`lookalike instance create`, run while the server is up, as a user would (later options win)."""
     name = f"t{next(_names)}"
-    command = [sys.executable, "-m", "lookalike", "instance", "create", name, "--data", str(data_dir), *args]
+    command = [sys.executable, "-m", "lookalike", "instance", "create", name, "--data", str(data_dir)]
+    command += [*UNLIMITED, *args]
     subprocess.run(command, check=True, capture_output=True)
     return name
 

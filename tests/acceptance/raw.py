@@ -19,18 +19,26 @@ def _pct(value: str) -> str:
 
 
 def acs3_headers(
-    host: str, action: str, body: bytes, key_id: str, secret: str, when: datetime | None = None
+    host: str,
+    action: str,
+    body: bytes,
+    key_id: str,
+    secret: str,
+    when: datetime | None = None,
+    nonce: str | None = "",  # "": a fresh one; None: none at all
 ) -> dict:
     headers = {
         "host": host,
         "x-acs-action": action,
         "x-acs-version": "2020-12-14",
         "x-acs-date": (when or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "x-acs-signature-nonce": uuid.uuid4().hex,
+        "x-acs-signature-nonce": nonce or uuid.uuid4().hex,
         "x-acs-content-sha256": hashlib.sha256(body).hexdigest(),
         "content-type": "application/x-www-form-urlencoded",
         "accept": "application/json",
     }
+    if nonce is None:
+        del headers["x-acs-signature-nonce"]
     signed = ";".join(sorted(headers))
     canonical = "\n".join(
         [

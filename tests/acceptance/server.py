@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -22,10 +23,17 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    def __init__(self, data_dir: Path, port: int | None = None, extra_args: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        extra_args: tuple[str, ...] = (),
+        extra_env: dict[str, str] | None = None,
+    ):
         self.data_dir = data_dir
         self.port = port or free_port()
         self.extra_args = extra_args
+        self.extra_env = extra_env or {}
         self.process: subprocess.Popen | None = None
         self.log_path = data_dir.parent / f"{data_dir.name}-server.log"
 
@@ -33,11 +41,16 @@ class ServerProcess:
     def endpoint(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    @property
+    def scheme(self) -> str:
+        return "https" if "--tls-cert" in self.extra_args else "http"
+
     def start(self, timeout: float = 60) -> ServerProcess:
         env = {
             **os.environ,
             "LOOKALIKE_ACCESS_KEY_ID": ACCESS_KEY_ID,
             "LOOKALIKE_ACCESS_KEY_SECRET": ACCESS_KEY_SECRET,
+            **self.extra_env,
         }
         command = [sys.executable, "-m", "lookalike", "serve", "--data", str(self.data_dir),
                    "--host", "127.0.0.1", "--port", str(self.port), *self.extra_args]  # fmt: skip
@@ -48,7 +61,12 @@ class ServerProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.log()}")
             try:
-                with urllib.request.urlopen(f"http://{self.endpoint}/healthz", timeout=1):
+                # The health check trusts any certificate: the tests of TLS check it themselves.
+                with urllib.request.urlopen(
+                    f"{self.scheme}://{self.endpoint}/healthz",
+                    timeout=1,
+                    context=ssl._create_unverified_context(),
+                ):
                     return self
             except OSError:
                 time.sleep(0.1)

@@ -6,8 +6,10 @@ import base64
 
 import pytest
 
-from lookalike.api.params import Params, decode_base64
+from lookalike.api.params import Params, RequestContext, decode_base64
+from lookalike.config import AccessKey
 from lookalike.errors import LookalikeError
+from lookalike.service.uploads import FileUploadStore
 from lookalike.store.base import Compare
 from lookalike.vision.subjects import Box
 
@@ -131,3 +133,43 @@ def test_a_picture_url_is_not_fetched():
 
 def test_a_missing_picture():
     assert code_of(lambda: Params({"PicContent": ""}).picture_bytes()) == "NoSpecifiedPicContent"
+
+
+def test_an_update_changes_only_the_attributes_it_gives():
+    params = Params({"IntAttr3": "30", "StrAttr4": "", "CustomContent": "new", "IntAttr": ""})
+    assert params.attribute_changes() == {"int_attr3": 30, "str_attr4": "", "custom_content": "new"}
+    assert code_of(lambda: Params({"StrAttr2": "50%"}).attribute_changes()) == "InvalidStrAttr2"
+
+
+@pytest.mark.parametrize(
+    ("text", "code"), [("", "InvalidText"), ("   ", "InvalidText"), ("x" * 513, "InvalidTextLength")]
+)
+def test_text_of_a_text_search(text, code):
+    assert code_of(lambda: Params({"Text": text}).text()) == code
+    assert Params({"Text": "红色连衣裙 red dress"}).text() == "红色连衣裙 red dress"
+
+
+def test_an_instance_outside_the_callers_access_key_is_refused_with_the_actions_code():
+    caller = AccessKey("LTAIlimited", "secret", frozenset({"shop"}))
+    assert Params({"InstanceName": "shop"}, RequestContext(caller)).instance_name() == "shop"
+    for denied_code in ("NoPermission", "Console.NoPermission"):
+        params = Params({"InstanceName": "other"}, RequestContext(caller, denied_code=denied_code))
+        with pytest.raises(LookalikeError) as info:
+            params.instance_name()
+        assert (info.value.code, info.value.status) == (denied_code, 403)
+
+
+def test_a_picture_url_names_an_upload_and_nothing_else(tmp_path):
+    uploads = FileUploadStore(tmp_path)
+    key = uploads.new_key()
+    uploads.put(key, b"picture bytes")
+    context = RequestContext(uploads=uploads)
+    url = f"http://http://127.0.0.1:8080/uploads.oss/{key}"
+    assert Params({"PicContent": url}, context).picture_bytes() == b"picture bytes"
+    for other in (
+        f"http://http://127.0.0.1:8080/uploads.oss/{uploads.new_key()}",  # never uploaded
+        "http://example.com/shoe.jpg",  # never fetched
+        f"https://example.com/{key}/more",
+    ):
+        assert code_of(lambda u=other: Params({"PicContent": u}, context).picture_bytes()) == "InvalidPicUrl"
+    assert code_of(lambda: Params({"PicContent": url}).picture_bytes()) == "InvalidPicUrl"  # no store

@@ -29,3 +29,19 @@ def test_names_that_are_not_instance_names_are_unknown_instances(tmp_path):
 def test_no_leftovers_after_create(tmp_path):
     Instances(tmp_path).create("shop")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["shop.json"]
+
+
+def test_limits_default_to_the_services_and_zero_means_none(tmp_path):
+    instances = Instances(tmp_path)
+    shop = instances.create("shop")
+    assert (shop.search_qps, shop.add_qps, shop.delete_qps) == (10, 5, 20)
+    bulk = instances.create("bulk", qps={"add": 0, "search": 50})
+    assert (bulk.qps("search"), bulk.qps("add"), bulk.qps("delete")) == (50, 0, 20)
+    assert Instances(tmp_path).get("bulk") == bulk
+    with pytest.raises(ValueError, match="limit"):
+        instances.create("bad", qps={"delete": -1})
+
+
+def test_an_instance_file_from_before_the_limits_gets_the_defaults(tmp_path):
+    (tmp_path / "old.json").write_text('{"name": "old", "type": "generic", "capacity": 5, "created_ms": 1}')
+    assert Instances(tmp_path).get("old").qps("add") == 5

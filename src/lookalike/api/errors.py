@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from starlette.responses import JSONResponse
+from xml.sax.saxutils import escape
+
+from starlette.responses import JSONResponse, Response
 
 from lookalike.errors import LookalikeError
 
@@ -22,3 +24,15 @@ def error_response(error: LookalikeError, request_id: str, host_id: str) -> JSON
         "Recommend": RECOMMEND,
     }
     return JSONResponse(body, status_code=error.status, headers=headers)
+
+
+def oss_error_response(error: LookalikeError, request_id: str, host_id: str) -> Response:
+    """The upload leg of *_advance talks to what the SDK takes for OSS, which answers errors in XML."""
+    parts = {"Code": error.code, "Message": error.message, "RequestId": request_id, "HostId": host_id}
+    body = "".join(f"<{name}>{escape(value)}</{name}>" for name, value in parts.items())
+    return Response(
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<Error>{body}</Error>',
+        status_code=error.status,
+        media_type="application/xml",
+        headers={"x-oss-request-id": request_id},
+    )

@@ -9,10 +9,13 @@ import base64
 import binascii
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 
+from lookalike.config import AccessKey
 from lookalike.errors import LookalikeError
 from lookalike.service.filters import parse_filter
 from lookalike.service.models import Attributes, Picture, SearchOptions
+from lookalike.service.uploads import KEY_PATTERN, UploadStore
 from lookalike.store.base import Filter
 from lookalike.vision.decode import MAX_PIC_BYTES
 from lookalike.vision.subjects import Box
@@ -23,7 +26,16 @@ MAX_CUSTOM_CONTENT = 4096
 MAX_STR_ATTR = 128
 STR_ATTR_FORBIDDEN = set("\\¥$&%")
 MAX_NUM, MAX_START = 100, 499
+MAX_TEXT = 512
 TRUE, FALSE = {"true", "1"}, {"false", "0"}
+# The wire name of each attribute an image carries.
+ATTRIBUTE_PARAMS = {
+    "CustomContent": "custom_content",
+    **{f"IntAttr{s}": f"int_attr{s}" for s in ("", "2", "3", "4")},
+    **{f"StrAttr{s}": f"str_attr{s}" for s in ("", "2", "3", "4")},
+}
+# A picture uploaded by an SDK's *_advance method: PicContent is a URL ending in its object key.
+UPLOAD_URL = re.compile(rf"^https?://.*/({KEY_PATTERN.pattern})$")
 # Signature housekeeping of the RPC form: never an action's own parameter.
 RPC_COMMON = {
     "Action", "Version", "Format", "Timestamp", "SignatureNonce", "SignatureMethod", "SignatureVersion",
@@ -31,9 +43,20 @@ RPC_COMMON = {
 }  # fmt: skip
 
 
+@dataclass(frozen=True)
+class RequestContext:
+    """What a request brings besides its parameters: who signed it, and where uploads are kept."""
+
+    caller: AccessKey | None = None  # None: not restricted (tests of the parameters alone)
+    uploads: UploadStore | None = None
+    denied_code: str = "NoPermission"  # the code of a refused instance, per action family
+    region_id: str = "cn-shanghai"
+
+
 class Params:
-    def __init__(self, values: Mapping[str, str]):
+    def __init__(self, values: Mapping[str, str], context: RequestContext = RequestContext()):
         self.values = {k: v for k, v in values.items() if k not in RPC_COMMON}
+        self.context = context
 
     def get(self, name: str) -> str | None:
         """The raw value; None when absent."""
@@ -88,8 +111,18 @@ class Params:
 
     # --- the action parameters -------------------------------------------------------------------
 
-    def instance_name(self) -> str:
-        return self.required("InstanceName", "InvalidInstanceName")
+    def instance_name(self, missing_code: str = "InvalidInstanceName") -> str:
+        """The instance, if the caller's access key may use it (else 403)."""
+        name = self.required("InstanceName", missing_code)
+        caller = self.context.caller
+        if caller is not None and not caller.may_use(name):
+            raise LookalikeError(
+                self.context.denied_code,
+                f"You are not authorized to perform this operation: access key {caller.access_key_id} "
+                f"may not use instance {name!r}",
+                status=403,
+            )
+        return name
 
     def product_id(self) -> str:
         return self.required(
@@ -107,15 +140,32 @@ class Params:
     def picture(self, name: str = "PicContent") -> Picture:
         return Picture(data=self.picture_bytes(name), crop=self.boolean("Crop", True), region=self.region())
 
-    def picture_bytes(self, name: str = "PicContent") -> bytes:
+    def picture_bytes(
+        self,
+        name: str = "PicContent",
+        missing_code: str = "NoSpecifiedPicContent",
+        invalid_code: str = "InvalidPicContent",
+    ) -> bytes:
+        """Base64 picture bytes, or those uploaded under the URL an SDK's *_advance method sends."""
         text = self.values.get(name, "")
         if text == "":
-            raise LookalikeError("NoSpecifiedPicContent", f"The parameter {name} is not specified")
+            raise LookalikeError(missing_code, f"The parameter {name} is not specified")
         if text.startswith(("http://", "https://")):
+            return self.uploaded(text)
+        return decode_base64(text, name, invalid_code)
+
+    def uploaded(self, url: str) -> bytes:
+        # Only pictures uploaded here: a URL is never fetched from the network.
+        match, uploads = UPLOAD_URL.match(url), self.context.uploads
+        data = uploads.get(match.group(1)) if match and uploads else None
+        if data is None:
+            kept = f" in the last {round(uploads.ttl_seconds / 60)} minutes" if uploads else ""
             raise LookalikeError(
-                "InvalidPicUrl", f"The search picture does not exist at the specific url: {text[:200]}"
+                "InvalidPicUrl",
+                f"The search picture does not exist at the specific url: {url[:200]} (a URL can only name a "
+                f"picture uploaded to this server by an SDK's *_advance method{kept})",
             )
-        return decode_base64(text, name)
+        return data
 
     def region(self) -> Box | None:
         raw = self.values.get("Region", "").strip()
@@ -160,6 +210,26 @@ class Params:
         }
         return Attributes(custom_content=custom, **ints, **strs)
 
+    def attribute_changes(self) -> dict[str, object]:
+        """The attributes the request gives, checked like AddImage's; the absent ones are not changed."""
+        checked = self.attributes()
+        return {
+            field: getattr(checked, field)
+            for param, field in ATTRIBUTE_PARAMS.items()
+            # The SDKs send "" for an empty string, and nothing for an unset value.
+            if param in self.values and (self.values[param] != "" or not param.startswith("IntAttr"))
+        }
+
+    def text(self) -> str:
+        text = self.values.get("Text", "")
+        if not text.strip():
+            raise LookalikeError("InvalidText", "The specified parameter Text is not valid: it is empty")
+        if len(text) > MAX_TEXT:
+            raise LookalikeError(
+                "InvalidTextLength", f"Invalid text clause: Text is longer than {MAX_TEXT} characters"
+            )
+        return text
+
     def str_attr(self, name: str, code: str) -> str:
         value = self.values.get(name, "")
         if len(value) > MAX_STR_ATTR:
@@ -173,6 +243,18 @@ class Params:
         return value
 
     def search_options(self) -> SearchOptions:
+        num, start = self.page()
+        return SearchOptions(
+            category_id=self.category_id(),
+            num=num,
+            start=start,
+            filter=self.filter(),
+            distinct_product_id=self.boolean("DistinctProductId", False),
+            score_threshold=self.score_threshold(),
+        )
+
+    def page(self) -> tuple[int, int]:
+        """How many results (1 to 100, default 10) from which rank (0 to 499, default 0)."""
         num = self.integer("Num", "InvalidNumParameter", default=10, low=1, high=2**63)
         if num > MAX_NUM:
             raise LookalikeError(
@@ -187,14 +269,7 @@ class Params:
                 f"The specified number of total results exceeds the maximum of 500: "
                 f"Start={start} (0 to {MAX_START})",
             )
-        return SearchOptions(
-            category_id=self.category_id(),
-            num=num,
-            start=start,
-            filter=self.filter(),
-            distinct_product_id=self.boolean("DistinctProductId", False),
-            score_threshold=self.score_threshold(),
-        )
+        return num, start
 
     def score_threshold(self) -> float | None:
         raw = self.values.get("ScoreThreshold", "").strip()
@@ -216,7 +291,7 @@ class Params:
 _BASE64 = re.compile(rb"[A-Za-z0-9+/]*={0,2}")
 
 
-def decode_base64(text: str, name: str = "PicContent") -> bytes:
+def decode_base64(text: str, name: str = "PicContent", invalid_code: str = "InvalidPicContent") -> bytes:
     """Standard base64 (whitespace ignored, padding optional), refusing anything else."""
     compact = re.sub(r"\s+", "", text).encode("ascii", errors="replace")
     if len(compact) > (MAX_PIC_BYTES // 3 + 1) * 4 + 4:
@@ -224,12 +299,8 @@ def decode_base64(text: str, name: str = "PicContent") -> bytes:
             "InvalidPicContent", f"The specified parameter {name} length greater than 4 * 1024 * 1024"
         )
     if not _BASE64.fullmatch(compact) or len(compact.rstrip(b"=")) % 4 == 1:
-        raise LookalikeError(
-            "InvalidPicContent", f"The specified parameter {name} is not valid: it is not base64"
-        )
+        raise LookalikeError(invalid_code, f"The specified parameter {name} is not valid: it is not base64")
     try:
         return base64.b64decode(compact.rstrip(b"=") + b"=" * (-len(compact.rstrip(b"=")) % 4), validate=True)
     except binascii.Error as exc:
-        raise LookalikeError(
-            "InvalidPicContent", f"The specified parameter {name} is not valid: {exc}"
-        ) from None
+        raise LookalikeError(invalid_code, f"The specified parameter {name} is not valid: {exc}") from None

@@ -64,3 +64,12 @@ def search(result: SearchResult) -> dict:
         "PicInfo": pic_info(result.pic_info),
         "Auctions": [auction(hit) for hit in result.hits],
     }
+
+
+def text_search(result: SearchResult) -> dict:
+    """SearchImageByText's answer: no SortExprValues, and a PicInfo with only the categories."""
+    body = search(result)
+    body["PicInfo"] = {"AllCategories": body["PicInfo"]["AllCategories"]}
+    for item in body["Auctions"]:
+        del item["SortExprValues"]
+    return body

@@ -1,48 +1,168 @@
-"""HTTP in, HTTP out: read the body within its limit, verify the signature, route to the action."""
+"""HTTP in, HTTP out: read the body within its limit, verify the signature, route to the action.
+
+Three protocol generations share one pipeline: 2020-12-14 (RPC style, `/`), 2019-03-25 (ROA style,
+`/v2/image/*`) and the first protocol (`/item/*`, caret bodies). Routing uses only what the signature covers.
+"""
 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from lookalike.api.actions import handler_for
-from lookalike.api.errors import error_response
-from lookalike.api.params import Params
-from lookalike.api.signing import SignedRequest, check_clock, rpc_params, verify
-from lookalike.config import AccessKeys, Settings
+from lookalike.api import uploads
+from lookalike.api.actions import CONSOLE_ACTIONS, JOB_ACTIONS_2020, handler_for
+from lookalike.api.actions_2019 import ACTIONS_2019
+from lookalike.api.errors import error_response, oss_error_response
+from lookalike.api.jobs import JobCall, job_file
+from lookalike.api.legacy import LEGACY_ACTIONS, decode_body, legacy_params
+from lookalike.api.links import Links
+from lookalike.api.params import Params, RequestContext
+from lookalike.api.replay import LocalNonceCache, NonceCache
+from lookalike.api.signing import SignedRequest, Verified, check_clock, rpc_params, verify
+from lookalike.config import AccessKey, AccessKeys, Settings
 from lookalike.errors import LookalikeError
 from lookalike.service.images import ImageService
+from lookalike.service.jobs import Jobs
+from lookalike.service.uploads import UploadStore
 
 log = logging.getLogger("lookalike.api")
 
 DEFAULT_VERSION = "2020-12-14"
+# The body of an action: from the request as received, once its signature has been checked.
+Work = Callable[[SignedRequest, Verified, AccessKey], Awaitable[dict]]
 
 
 class Api:
-    def __init__(self, service: ImageService, keys: AccessKeys, settings: Settings):
+    def __init__(
+        self,
+        service: ImageService,
+        keys: AccessKeys,
+        settings: Settings,
+        upload_store: UploadStore,
+        jobs: Jobs,
+        links: Links,
+        nonces: NonceCache | None = None,
+    ):
         self.service = service
         self.keys = keys
+        self.uploads = upload_store
+        self.jobs = jobs
+        self.links = links
+        self.nonces = nonces or LocalNonceCache()
+        self.public_url = settings.public_url
         self.max_body = settings.max_body_bytes
         self.max_skew = timedelta(seconds=settings.clock_skew_seconds)
+        self.region_id = settings.region_id
 
     def routes(self) -> list[Route]:
         return [
             Route("/", self.rpc, methods=["GET", "POST"]),
+            Route("/v2/image/{verb}", self.roa, methods=["POST"]),
+            Route("/item/{verb}", self.legacy, methods=["POST"]),
+            Route(uploads.UPLOAD_PATH, self.upload, methods=["POST"]),
             Route("/healthz", self.health, methods=["GET"]),
+            Route("/jobs/{job_id:int}/{name}", self.job_file, methods=["GET"]),
         ]
 
     async def health(self, request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
     async def rpc(self, request: Request) -> Response:
-        """The RPC style of 2020-12-14: the action in `x-acs-action` (ACS3) or `Action` (RPC signature)."""
-        request_id = str(uuid.uuid4()).upper()
+        """2020-12-14 and AuthorizeFileUpload: the action in `x-acs-action` (ACS3) or `Action` (RPC)."""
+        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+            return await self.upload(request)  # an upload over HTTPS comes to the root (uploads.py)
+
+        async def work(signed: SignedRequest, verified: Verified, key: AccessKey) -> dict:
+            values = dict(rpc_params(signed))
+            # Route only on what the signature covers: RPC signs the Action parameter, not the headers.
+            if verified.scheme == "RPC-HMAC-SHA1":
+                action, version = values.get("Action", ""), values.get("Version") or DEFAULT_VERSION
+            else:
+                action = request.headers.get("x-acs-action", "")
+                version = request.headers.get("x-acs-version") or DEFAULT_VERSION
+            if (version, action) == (uploads.UPLOAD_VERSION, "AuthorizeFileUpload"):
+                host, https = request.headers.get("host", ""), request.url.scheme == "https"
+                return uploads.authorize(host, https, key, self.uploads, time.time())
+            handler = handler_for(version, action)
+            denied = "Console.NoPermission" if action in CONSOLE_ACTIONS else "NoPermission"
+            params = Params(values, self._context(key, denied))
+            # Bulk jobs answer with links back to this server, so they get those beside the jobs.
+            target = (
+                JobCall(self.jobs, self.links, self.origin(request))
+                if action in JOB_ACTIONS_2020
+                else self.service
+            )
+            return await run_in_threadpool(handler, params, target)
+
+        return await self._serve(request, work)
+
+    async def roa(self, request: Request) -> Response:
+        """2019-03-25: the action in the path, which every signature scheme covers."""
+        handler = ACTIONS_2019.get(request.path_params["verb"])
+
+        async def work(signed: SignedRequest, verified: Verified, key: AccessKey) -> dict:
+            if handler is None:
+                raise _no_such_action(signed.path)
+            params = Params(dict(rpc_params(signed)), self._context(key))
+            return await run_in_threadpool(handler, params, self.service)
+
+        return await self._serve(request, work)
+
+    async def legacy(self, request: Request) -> Response:
+        """The first protocol: the action in the path, parameters in a caret body."""
+        handler = LEGACY_ACTIONS.get(request.path_params["verb"])
+
+        async def work(signed: SignedRequest, verified: Verified, key: AccessKey) -> dict:
+            if handler is None:
+                raise _no_such_action(signed.path)
+            if signed.body and verified.scheme == "ROA-HMAC-SHA1" and "content-md5" not in request.headers:
+                raise LookalikeError(
+                    "IncompleteSignature",
+                    "The request signature is incomplete: a legacy request signs its body by Content-MD5.",
+                )
+            fields = decode_body(signed.body)
+            query = dict(parse_qsl(signed.raw_query, keep_blank_values=True))
+            params = legacy_params(query, fields, self._context(key))
+            return await run_in_threadpool(handler, params, fields, self.service)
+
+        return await self._serve(request, work)
+
+    async def upload(self, request: Request) -> Response:
+        """The *_advance methods' multipart upload, authorised by the policy AuthorizeFileUpload signed."""
+        request_id = _request_id()
+        try:
+            declared = request.headers.get("content-length", "")
+            if not declared.isdigit() or int(declared) > self.max_body:
+                raise LookalikeError(
+                    "EntityTooLarge", f"An upload needs a Content-Length of at most {self.max_body} bytes"
+                )
+            try:
+                form = await request.form(max_files=1, max_fields=16)
+            except HTTPException as error:
+                raise LookalikeError(
+                    "InvalidArgument", f"The upload is not a valid form: {error.detail}"
+                ) from None
+            fields = {name: value for name, value in form.items() if isinstance(value, str)}
+            file = form.get("file")
+            data = await file.read() if isinstance(file, UploadFile) else None
+            answer = uploads.receive(fields, data, self.keys, self.uploads, time.time())
+        except LookalikeError as error:
+            return oss_error_response(error, request_id, request.headers.get("host", ""))
+        return Response(answer, status_code=201, media_type="application/xml")
+
+    async def _serve(self, request: Request, work: Work) -> Response:
+        request_id = _request_id()
         try:
             signed = SignedRequest(
                 method=request.method,
@@ -53,15 +173,15 @@ class Api:
             )
             verified = verify(signed, self.keys.secret_for)
             check_clock(verified, datetime.now(UTC), self.max_skew)
-            values = dict(rpc_params(signed))
-            # Route only on what the signature covers: RPC signs the Action parameter, not the headers.
-            if verified.scheme == "RPC-HMAC-SHA1":
-                action, version = values.get("Action", ""), values.get("Version") or DEFAULT_VERSION
-            else:
-                action = request.headers.get("x-acs-action", "")
-                version = request.headers.get("x-acs-version") or DEFAULT_VERSION
-            handler = handler_for(version, action)
-            body = await run_in_threadpool(handler, Params(values), self.service)
+            self._check_nonce(verified)
+            key = self.keys.get(verified.access_key_id)
+            if key is None:  # taken out of the keys file since it was verified
+                raise LookalikeError(
+                    "InvalidAccessKeyId.NotFound",
+                    f"Specified access key is not found: {verified.access_key_id}",
+                    404,
+                )
+            body = await work(signed, verified, key)
         except LookalikeError as error:
             return error_response(error, request_id, request.headers.get("host", ""))
         except Exception:
@@ -71,6 +191,55 @@ class Api:
             )
             return error_response(error, request_id, request.headers.get("host", ""))
         return JSONResponse({"RequestId": request_id, **body}, headers={"x-acs-request-id": request_id})
+
+    async def job_file(self, request: Request) -> Response:
+        """GET of a MetaUrl or ErrorUrl: authorised by the link's own signature and expiry."""
+        query = request.query_params
+        try:
+            return await run_in_threadpool(
+                job_file,
+                self.jobs,
+                self.links,
+                request.url.path,
+                request.path_params["job_id"],
+                query.get("Expires", ""),
+                query.get("Signature", ""),
+            )
+        except LookalikeError as error:
+            return error_response(error, _request_id(), request.headers.get("host", ""))
+
+    def origin(self, request: Request) -> str:
+        """Where links point: the configured public URL, else this server as the caller reached it."""
+        return self.public_url or f"{request.url.scheme}://{request.headers.get('host', '')}"
+
+    def _check_nonce(self, verified: Verified) -> None:
+        """A nonce is good once while its timestamp is; only aliyunsdkcore's ROA requests carry none."""
+        if verified.nonce is None:
+            if verified.scheme != "ROA-HMAC-SHA1":
+                raise LookalikeError(
+                    "IncompleteSignature",
+                    "The request signature is incomplete: it carries no signature nonce.",
+                )
+            return
+        assert verified.signed_at is not None  # check_clock refused a request without a time
+        expires_at = (verified.signed_at + self.max_skew).timestamp()
+        if not self.nonces.first_use(verified.access_key_id, verified.nonce, expires_at):
+            raise LookalikeError(
+                "SignatureNonceUsed", f"Specified signature nonce was used already: {verified.nonce}"
+            )
+
+    def _context(self, key: AccessKey, denied_code: str = "NoPermission") -> RequestContext:
+        return RequestContext(key, self.uploads, denied_code, self.region_id)
+
+
+def _request_id() -> str:
+    return str(uuid.uuid4()).upper()
+
+
+def _no_such_action(path: str) -> LookalikeError:
+    return LookalikeError(
+        "InvalidAction.NotFound", f"Specified api is not found, please check your url and method: {path}", 404
+    )
 
 
 async def read_body(request: Request, limit: int) -> bytes:

@@ -124,11 +124,8 @@ def _verify_acs3(
     body_hash = hashlib.sha256(request.body).hexdigest()
     if claimed.lower() != body_hash:
         raise _body_mismatch("x-acs-content-sha256", f"its SHA-256 is {body_hash}")
-    query = "&".join(f"{_pct(k)}={_pct(v)}" for k, v in sorted(_parse_qs(request.raw_query, "query")))
-    canonical_headers = "".join(f"{name}:{headers.get(name, '').strip()}\n" for name in names)
-    canonical = "\n".join((request.method, request.path, query, canonical_headers, signed, claimed))
-    string_to_sign = f"{algorithm}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
-    expected = hmac.new(secret.encode(), string_to_sign.encode(), hashlib.sha256).hexdigest()
+    query = _parse_qs(request.raw_query, "query")
+    expected, string_to_sign = acs3_signature(secret, request.method, request.path, query, headers, names)
     if not _same(expected, signature.lower()):
         raise _mismatch(string_to_sign)
     return Verified(
@@ -137,6 +134,26 @@ def _verify_acs3(
         _iso_time(headers.get("x-acs-date", ""), "x-acs-date"),
         headers.get("x-acs-signature-nonce"),
     )
+
+
+def acs3_signature(
+    secret: str,
+    method: str,
+    path: str,
+    query: list[tuple[str, str]],
+    headers: Mapping[str, str],
+    signed_headers: list[str],
+) -> tuple[str, str]:
+    """The hex ACS3-HMAC-SHA256 signature of a request, and the string it signs. `headers` are lower-case
+    and carry `x-acs-content-sha256`; `signed_headers` are the lower-case names the signature covers."""
+    canonical_query = "&".join(f"{_pct(k)}={_pct(v)}" for k, v in sorted(query))
+    canonical_headers = "".join(f"{name}:{headers.get(name, '').strip()}\n" for name in signed_headers)
+    body_hash = headers.get("x-acs-content-sha256", "").strip()
+    canonical = "\n".join(
+        (method, path, canonical_query, canonical_headers, ";".join(signed_headers), body_hash)
+    )
+    string_to_sign = f"ACS3-HMAC-SHA256\n{hashlib.sha256(canonical.encode()).hexdigest()}"
+    return hmac.new(secret.encode(), string_to_sign.encode(), hashlib.sha256).hexdigest(), string_to_sign
 
 
 # --- RPC HMAC-SHA1 (get_rpcsignature; aliyunsdkcore rpc_signature_composer) ----------------------------

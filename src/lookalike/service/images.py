@@ -1,28 +1,47 @@
-"""The image catalog of each instance: add, delete and search images keyed by (ProductId, PicName)."""
+"""The image catalog of each instance: add, update, delete and search images keyed by (ProductId, PicName)."""
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import defaultdict
-from dataclasses import asdict
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict, fields, replace
+
+import numpy as np
 
 from lookalike.errors import LookalikeError
 from lookalike.service.categorize import best_subject, predict_category, probe
 from lookalike.service.instances import Instances
-from lookalike.service.models import AddImage, Instance, PicInfo, Picture, SearchOptions, SearchResult
-from lookalike.service.search import ranked_page
+from lookalike.service.limits import LocalRateLimiter, RateLimiter
+from lookalike.service.models import (
+    AddImage,
+    Attributes,
+    Instance,
+    PicInfo,
+    Picture,
+    RequestKind,
+    SearchOptions,
+    SearchResult,
+)
+from lookalike.service.search import MAX_RESULTS, ranked_page, to_score
 from lookalike.store.base import Compare, Filter, ImageKey, ImageRecord, In, Store, all_of
 from lookalike.vision.categories import CATEGORIES, OTHER
 from lookalike.vision.pipeline import Analysis, Vision
 from lookalike.vision.subjects import Box
 
+ATTRIBUTE_FIELDS = frozenset(f.name for f in fields(Attributes))
+
 
 class ImageService:
-    def __init__(self, instances: Instances, store: Store, vision: Vision):
+    def __init__(
+        self, instances: Instances, store: Store, vision: Vision, limiter: RateLimiter | None = None
+    ):
         self.instances = instances
         self.store = store
         self.vision = vision
+        self.limiter = limiter or LocalRateLimiter()
         self._opened: set[str] = set()
         self._open_lock = threading.Lock()
         # Writers of one instance take turns, so that the capacity check and the write agree.
@@ -38,8 +57,42 @@ class ImageService:
                     self._opened.add(instance.name)
         return instance
 
+    def admit(self, instance_name: str, kind: RequestKind) -> None:
+        """Count one request of `kind` against the instance's per-second limit; DeniedRequest over it."""
+        instance = self.instances.get(instance_name)
+        limit = instance.qps(kind)
+        if limit == 0:
+            return
+        wait = self.limiter.admit(f"{instance.name}/{kind}", limit)
+        if wait is not None:
+            raise LookalikeError(
+                "DeniedRequest",
+                "Your request was denied due to instance flow control: "
+                f"instance {instance.name!r} allows {limit} {kind} requests per second",
+                status=403,
+                retry_after_ms=max(1, math.ceil(wait * 1000)),
+            )
+
     def add(self, request: AddImage) -> PicInfo:
-        instance = self.instance(request.instance)
+        return self.add_many([request])[0]
+
+    def add_many(self, requests: Sequence[AddImage]) -> list[PicInfo]:
+        """Add pictures to one instance, all or none: each is checked and embedded before any is stored."""
+        instance = self.instance(requests[0].instance)
+        prepared = [self._prepare(instance, request) for request in requests]
+        records = {record.key: record for record, _ in prepared}  # the last of a repeated key wins
+        with self._write_locks[instance.name]:
+            new = len(records) - len(self.store.get(instance.collection, list(records)))
+            if new and self.store.count(instance.collection) + new > instance.capacity:
+                raise LookalikeError(
+                    "InstanceOverQuota",
+                    f"The number of items exceeds the limit: instance {instance.name!r} "
+                    f"holds at most {instance.capacity} images",
+                )
+            self.store.upsert(instance.collection, list(records.values()))
+        return [info for _, info in prepared]
+
+    def _prepare(self, instance: Instance, request: AddImage) -> tuple[ImageRecord, PicInfo]:
         category = _category(instance, request.category_id)
         seen = self.vision.analyze(
             request.picture.data, crop_subject=request.picture.crop, region=request.picture.region
@@ -54,17 +107,26 @@ class ImageService:
             vector=seen.vector,
             **asdict(request.attributes),
         )
+        return record, self._pic_info(instance, seen, category)
+
+    def update(
+        self, instance_name: str, product_id: str, pic_name: str, changes: Mapping[str, object]
+    ) -> None:
+        """Change stored attributes (names of `Attributes` fields) of an image, keeping its vector."""
+        if unknown := set(changes) - ATTRIBUTE_FIELDS:
+            raise ValueError(f"not attributes of an image: {sorted(unknown)}")
+        instance = self.instance(instance_name)
         with self._write_locks[instance.name]:
-            exists = bool(self.store.get(instance.collection, [record.key]))
-            if not exists and self.store.count(instance.collection) >= instance.capacity:
-                raise LookalikeError(
-                    "InstanceOverQuota",
-                    f"The number of items exceeds the limit: instance {instance.name!r} "
-                    "holds its capacity of "
-                    f"{instance.capacity} images",
-                )
-            self.store.upsert(instance.collection, [record])
-        return self._pic_info(instance, seen, category)
+            found = self.store.get(instance.collection, [ImageKey(product_id, pic_name)], with_vectors=True)
+            if not found:
+                raise _no_such_picture(product_id, pic_name)
+            self.store.upsert(instance.collection, [replace(found[0], **changes)])
+
+    def get(self, instance_name: str, product_id: str, pic_name: str) -> ImageRecord | None:
+        """The stored image of (ProductId, PicName), without its vector; None if there is none."""
+        instance = self.instance(instance_name)
+        found = self.store.get(instance.collection, [ImageKey(product_id, pic_name)])
+        return found[0] if found else None
 
     def delete(self, instance_name: str, product_id: str, pic_name: str | None = None) -> list[str]:
         """Delete one image, or every image of the product when no PicName is given."""
@@ -83,6 +145,16 @@ class ImageService:
         with self._write_locks[instance.name]:
             deleted = self.store.delete_by_filter(instance.collection, filter)
         return [key.pic_name for key in deleted]
+
+    def records(self, instance_name: str) -> Iterator[ImageRecord]:
+        """Every image of the instance, without its vector, page by page."""
+        instance = self.instance(instance_name)
+        cursor = None
+        while True:
+            page, cursor = self.store.scroll(instance.collection, limit=1024, cursor=cursor)
+            yield from page
+            if cursor is None:
+                return
 
     def search_by_pic(self, instance_name: str, picture: Picture, options: SearchOptions) -> SearchResult:
         started = time.perf_counter()
@@ -110,17 +182,54 @@ class ImageService:
         instance = self.instance(instance_name)
         found = self.store.get(instance.collection, [ImageKey(product_id, pic_name)], with_vectors=True)
         if not found:
-            raise LookalikeError(
-                "PicNotExist",
-                "The search picture does not exist: "
-                f"no image with ProductId {product_id!r} and PicName {pic_name!r}",
-            )
+            raise _no_such_picture(product_id, pic_name)
         stored = found[0]
         given = _category(instance, options.category_id) if options.category_id is not None else None
         category = given if given is not None else stored.category_id
         region = Box(*stored.region)
         seen = Analysis(vector=stored.vector, region=region, subjects=(region,))
         return self._search(instance, seen, category, options, started)
+
+    def search_by_text(self, instance_name: str, text: str, options: SearchOptions) -> SearchResult:
+        """Search with the text's embedding, for a model with a text tower; every category is searched."""
+        started = time.perf_counter()
+        instance = self.instance(instance_name)
+        vector = self.vision.embed_text(text)
+        # A text query has no picture: only the categories of the answer mean something.
+        seen = Analysis(vector=vector, region=Box(0, 0, 0, 0), subjects=())
+        return self._search(instance, seen, OTHER, options, started)
+
+    def search_by_filter(self, instance_name: str, filter: Filter, start: int, num: int) -> list[ImageRecord]:
+        """The images the filter matches, in the store's stable order, without ranking."""
+        instance = self.instance(instance_name)
+        end, records, cursor = min(start + num, MAX_RESULTS), [], None
+        while len(records) < end:
+            page, cursor = self.store.scroll(
+                instance.collection, filter=filter, limit=end - len(records), cursor=cursor
+            )
+            records += page
+            if cursor is None:
+                break
+        return records[start:end]
+
+    def compare(self, instance_name: str, primary: Picture, secondary: Picture) -> float:
+        """Similarity of two pictures in [0, 1], on the same scale as search scores."""
+        self.instance(instance_name)
+        vectors = []
+        for which, picture in (("primary", primary), ("secondary", secondary)):
+            try:
+                seen = self.vision.analyze(picture.data, crop_subject=picture.crop, region=picture.region)
+            except LookalikeError as error:
+                raise LookalikeError(
+                    error.code, f"The {which} picture: {error.message}", error.status
+                ) from None
+            vectors.append(seen.vector)
+        return to_score(float(np.dot(vectors[0], vectors[1])))
+
+    def detail(self, instance_name: str) -> tuple[Instance, int]:
+        """The instance and how many images it holds."""
+        instance = self.instance(instance_name)
+        return instance, self.store.count(instance.collection)
 
     def _search(
         self,
@@ -155,6 +264,13 @@ class ImageService:
 def _predicts(instance: Instance, given: int | None) -> bool:
     """Whether the category is the service's to predict: a product instance, and the caller gave none."""
     return instance.type == "product" and given is None
+
+
+def _no_such_picture(product_id: str, pic_name: str) -> LookalikeError:
+    return LookalikeError(
+        "PicNotExist",
+        f"The search picture does not exist: no image with ProductId {product_id!r} and PicName {pic_name!r}",
+    )
 
 
 def _category(instance: Instance, given: int | None) -> int:

@@ -15,7 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from lookalike.errors import LookalikeError
-from lookalike.service.models import Instance, InstanceType
+from lookalike.service.models import DEFAULT_QPS, Instance, InstanceType, RequestKind
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,19}")
 MAX_NAME_LENGTH = 20
@@ -40,11 +40,27 @@ class Instances:
     def _path(self, name: str) -> Path:
         return self.root / f"{name}.json"
 
-    def create(self, name: str, type: InstanceType = "product", capacity: int = 10_000_000) -> Instance:
+    def create(
+        self,
+        name: str,
+        type: InstanceType = "product",
+        capacity: int = 10_000_000,
+        qps: dict[RequestKind, int] | None = None,
+    ) -> Instance:
+        """A new instance; `qps` overrides the default requests per second of each kind (0: no limit)."""
         check_name(name)
         if capacity < 1:
             raise ValueError("capacity must be at least 1")
-        instance = Instance(name=name, type=type, capacity=capacity, created_ms=int(time.time() * 1000))
+        limits = {**DEFAULT_QPS, **(qps or {})}
+        if any(limit < 0 for limit in limits.values()):
+            raise ValueError("a requests-per-second limit must be 0 (no limit) or more")
+        instance = Instance(
+            name=name,
+            type=type,
+            capacity=capacity,
+            created_ms=int(time.time() * 1000),
+            **{f"{kind}_qps": limit for kind, limit in limits.items()},
+        )
         self.root.mkdir(parents=True, exist_ok=True)
         tmp = self.root / f".{name}.{os.getpid()}.{threading.get_ident()}.tmp"
         tmp.write_text(json.dumps(asdict(instance), indent=2) + "\n")

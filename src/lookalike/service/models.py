@@ -9,6 +9,10 @@ from lookalike.store.base import Filter, Hit
 from lookalike.vision.subjects import Box
 
 InstanceType = Literal["product", "generic"]
+# What a request does to an instance, for its per-second limits: reads, adds and updates, deletes.
+RequestKind = Literal["search", "add", "delete"]
+# The service's default limits per instance; 0 means no limit.
+DEFAULT_QPS: dict[RequestKind, int] = {"search": 10, "add": 5, "delete": 20}
 
 
 @dataclass(frozen=True)
@@ -17,10 +21,16 @@ class Instance:
     type: InstanceType = "product"
     capacity: int = 10_000_000
     created_ms: int = 0  # Unix epoch milliseconds
+    search_qps: int = DEFAULT_QPS["search"]
+    add_qps: int = DEFAULT_QPS["add"]
+    delete_qps: int = DEFAULT_QPS["delete"]
 
     @property
     def collection(self) -> str:
         return self.name
+
+    def qps(self, kind: RequestKind) -> int:
+        return {"search": self.search_qps, "add": self.add_qps, "delete": self.delete_qps}[kind]
 
 
 @dataclass(frozen=True)

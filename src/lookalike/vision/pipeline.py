@@ -19,8 +19,14 @@ from lookalike.vision.decode import decode_image
 from lookalike.vision.embedder import INPUT_SIZE, Embedder
 from lookalike.vision.salience import salient_subjects
 from lookalike.vision.subjects import Box, crop, plain_subjects, whole
+from lookalike.vision.text import TextTower
 
 MAX_OTHERS = 3  # further subjects `describe_others` describes, in one model pass
+# What SearchImageByText needs, for the message that refuses it.
+TEXT_MODELS = (
+    "a joint image-text model (CLIP-style) whose ONNX text tower is configured with "
+    "`lookalike serve --text-model PATH`; the packaged EfficientNet-Lite0 is image-only"
+)
 
 
 @dataclass(frozen=True)
@@ -49,8 +55,14 @@ def square(image: Image.Image, side: int = INPUT_SIZE) -> Image.Image:
 
 
 class Vision:
-    def __init__(self, embedder: Embedder):
+    def __init__(self, embedder: Embedder, text: TextTower | None = None):
+        if text is not None and text.dim != embedder.dim:
+            raise ValueError(
+                f"the text tower gives {text.dim}-dimensional vectors but the image model {embedder.dim}: "
+                "both towers must come from one joint image-text model"
+            )
         self.embedder = embedder
+        self.text = text
 
     @property
     def dim(self) -> int:
@@ -102,3 +114,13 @@ class Vision:
             )
             for i, box in enumerate(chosen)
         ]
+
+    def embed_text(self, text: str) -> np.ndarray:
+        """The text's vector in the image space; UnsupportedOperationType without a text tower."""
+        if self.text is None:
+            raise LookalikeError(
+                "UnsupportedOperationType",
+                f"The specified action is not supported: searching by text needs {TEXT_MODELS}.",
+                status=500,
+            )
+        return self.text.embed_text([text])[0]

@@ -1,0 +1,237 @@
+"""The wire side of bulk jobs: the actions DumpMeta, DumpMetaList, IncreaseInstance and IncreaseList, the file
+formats (increment.meta lines in, metadata lines out), the files behind MetaUrl and ErrorUrl, and the call to
+a job's CallbackAddress.
+
+These four actions take every parameter in the query string, and answer with the console's type quirks:
+`Data.Id` is a string, the list items' `Id` an integer, their `Code` a string, `UtcCreate` a string of
+milliseconds and `UtcModified` an integer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import urllib.request
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from starlette.responses import FileResponse, Response
+
+from lookalike.api import responses
+from lookalike.api.links import Links
+from lookalike.api.params import Params
+from lookalike.errors import LookalikeError
+from lookalike.service.job_table import Job
+from lookalike.service.jobs import Jobs, MetaLine
+from lookalike.store.base import ImageRecord
+from lookalike.vision.subjects import Box
+
+log = logging.getLogger("lookalike.jobs")
+
+INT64 = (-(2**63), 2**63 - 1)
+CALLBACK_TIMEOUT_SECONDS = 10
+BAD_REQUEST = "Console.BadRequest"
+
+
+@dataclass(frozen=True)
+class JobCall:
+    """What a job action sees besides its parameters: the jobs, and where its links should point."""
+
+    jobs: Jobs
+    links: Links
+    origin: str  # scheme://host of this server as the caller reached it (or the configured public URL)
+
+
+# -- the actions ---------------------------------------------------------------------------------------------
+
+
+def dump_meta(params: Params, call: JobCall) -> dict:
+    job = call.jobs.dump(_instance(params))
+    return {"Success": True, "Data": {"Id": str(job.id), "DumpMetaStatus": job.status}}
+
+
+def dump_meta_list(params: Params, call: JobCall) -> dict:
+    jobs = call.jobs.list(_instance(params), "dump", job_id=_job_id(params))
+    # The documented limits: PageSize below 500, PageNumber up to 500 (IncreaseList: the other way).
+    page, data = _page(params, jobs, max_size=499, max_number=500)
+    return {"Data": {**data, "DumpMetaList": [_dump_item(job, call) for job in page]}}
+
+
+def increase_instance(params: Params, call: JobCall) -> dict:
+    instance = _instance(params)
+    bucket, path = params.required("BucketName", BAD_REQUEST), params.required("Path", BAD_REQUEST)
+    job = call.jobs.increase(instance, bucket, path, _callback(params))
+    return {"Success": True, "Data": {"Id": str(job.id), "IncrementStatus": job.status}}
+
+
+def increase_list(params: Params, call: JobCall) -> dict:
+    jobs = call.jobs.list(
+        _instance(params),
+        "increment",
+        job_id=_job_id(params),
+        bucket=params.optional_text("BucketName"),
+        path=params.optional_text("Path"),
+    )
+    page, data = _page(params, jobs, max_size=500, max_number=499)
+    return {"Data": {**data, "Increments": {"Instance": [_increment_item(job, call) for job in page]}}}
+
+
+def _instance(params: Params) -> str:
+    return params.instance_name(BAD_REQUEST)  # refuses an instance the caller's key may not use
+
+
+def _job_id(params: Params) -> int | None:
+    return params.integer("Id", BAD_REQUEST, low=INT64[0], high=INT64[1])
+
+
+def _callback(params: Params) -> str:
+    address = params.optional_text("CallbackAddress") or ""
+    url = urlsplit(address)
+    if address and not (url.scheme in ("http", "https") and url.netloc):
+        raise LookalikeError(
+            BAD_REQUEST,
+            "The request has invalid parameters: CallbackAddress must be an http(s) URL, "
+            f"not {address[:200]!r}",
+        )
+    return address
+
+
+def _page(params: Params, jobs: list[Job], *, max_size: int, max_number: int) -> tuple[list[Job], dict]:
+    number = params.integer("PageNumber", BAD_REQUEST, default=1, low=1, high=max_number)
+    size = params.integer("PageSize", BAD_REQUEST, default=10, low=1, high=max_size)
+    page = jobs[(number - 1) * size : number * size]
+    return page, {"PageNumber": number, "PageSize": size, "TotalCount": len(jobs)}
+
+
+def _common_item(job: Job) -> dict:
+    return {
+        "Id": job.id,
+        "Status": job.status,
+        "Code": job.code,
+        "UtcCreate": str(job.created_ms),
+        "UtcModified": job.modified_ms,
+    }
+
+
+def _dump_item(job: Job, call: JobCall) -> dict:
+    done = job.status == "SUCCESS"
+    return {
+        **_common_item(job),
+        "Msg": f"success: {job.lines} images" if done else job.message or "processing",
+        "MetaUrl": call.links.url(call.origin, meta_path(job.id)) if done else "",
+    }
+
+
+def increment_fields(job: Job) -> dict:
+    """An import job as IncreaseList and the callback show it. `Counts` is Lookalike's own addition
+    (the SDK models ignore it); the same numbers are in `Msg` for the SDKs."""
+    counts = f"{job.added} added, {job.deleted} deleted, {job.failed} failed"
+    if job.status == "PROCESSING":
+        msg = f"processing: {job.done} of {job.lines} lines done: {counts}"
+    elif job.status == "SUCCESS":
+        msg = f"success: {job.lines} lines: {counts}"
+    else:
+        msg = f"{job.message} (after {job.done} of {job.lines} lines: {counts})"
+    return {
+        **_common_item(job),
+        "BucketName": job.bucket,
+        "Path": job.path,
+        "CallbackAddress": job.callback,
+        "Msg": msg,
+        "Counts": {
+            "Lines": job.lines,
+            "Done": job.done,
+            "Added": job.added,
+            "Deleted": job.deleted,
+            "Failed": job.failed,
+        },
+    }
+
+
+def _increment_item(job: Job, call: JobCall) -> dict:
+    error_url = call.links.url(call.origin, errors_path(job.id)) if job.failed else ""
+    return {**increment_fields(job), "ErrorUrl": error_url}
+
+
+# -- the files -----------------------------------------------------------------------------------------------
+
+
+def meta_path(job_id: int) -> str:
+    return f"/jobs/{job_id}/meta.jsonl"
+
+
+def errors_path(job_id: int) -> str:
+    return f"/jobs/{job_id}/errors.jsonl"
+
+
+def job_file(jobs: Jobs, links: Links, path: str, job_id: int, expires: str, signature: str) -> Response:
+    """The export of a dump job, or the failed lines of an import, behind a link that expires."""
+    links.check(path, expires, signature)
+    job = jobs.get(job_id)
+    if path == meta_path(job_id) and (export := jobs.dump_file(job_id)) is not None:
+        return FileResponse(export, media_type="application/x-ndjson")
+    if path == errors_path(job_id) and job is not None and job.kind == "increment":
+        lines = (
+            json.dumps({"Line": e.line, "Code": e.code, "Message": e.message}, ensure_ascii=False) + "\n"
+            for e in jobs.line_errors(job_id)
+        )
+        return Response("".join(lines), media_type="application/x-ndjson")
+    raise LookalikeError("NoSuchKey", f"The specified key does not exist: {path}", 404)
+
+
+def parse_meta_line(text: str) -> MetaLine:
+    """One line of increment.meta: a JSON object with the names and limits of AddImage's parameters."""
+    try:
+        item = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise LookalikeError(
+            "InvalidMetaItem", f"The meta field is invalid: the line is not JSON: {error}"
+        ) from None
+    if not isinstance(item, dict):
+        raise LookalikeError("InvalidMetaItem", "The meta field is invalid: the line is not a JSON object")
+    for name, value in item.items():
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise LookalikeError(
+                "InvalidMetaItem",
+                f"The meta field is invalid: {name} must be a string or an integer, "
+                f"not {json.dumps(value)[:50]}",
+            )
+    params = Params({name: str(value) for name, value in item.items()})
+    operation = params.get("OperationType") or ""
+    if operation.upper() == "DELETE":
+        pic_name = params.pic_name() if params.optional_text("PicName") else None
+        return MetaLine("DELETE", params.product_id(), pic_name)
+    if operation.upper() != "ADD":
+        raise LookalikeError(
+            "InvalidMetaItem",
+            f"The meta field is invalid: OperationType must be ADD or DELETE, not {operation!r}",
+        )
+    return MetaLine(
+        "ADD",
+        params.product_id(),
+        params.pic_name(),
+        params.category_id(),
+        params.region(),
+        params.attributes(),
+    )
+
+
+def dump_line(record: ImageRecord) -> str:
+    """One image of an export: every stored field but the vector, named as in increment.meta."""
+    fields = {**responses.record_fields(record), "Region": responses.region(Box(*record.region))}
+    return json.dumps(fields, ensure_ascii=False)
+
+
+def call_back(job: Job) -> None:
+    """POST the finished import to its CallbackAddress; a failure is logged and changes nothing."""
+    if job.kind != "increment" or not job.callback:
+        return
+    body = json.dumps({"InstanceName": job.instance, **increment_fields(job)}).encode()
+    request = urllib.request.Request(
+        job.callback, data=body, method="POST", headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=CALLBACK_TIMEOUT_SECONDS):
+            pass
+    except (OSError, ValueError) as error:
+        log.warning("callback of job %d to %s failed: %s", job.id, job.callback, error)

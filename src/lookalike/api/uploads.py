@@ -1,0 +1,101 @@
+"""The upload leg of the SDKs' `*_advance` methods, served here instead of by the open platform and OSS.
+
+1. `AuthorizeFileUpload` (version 2019-12-19, signed like any action) says where to upload: the SDK POSTs
+   to `{Bucket}.{Endpoint}` (PROTOCOL.md section 5). Over plain HTTP (way A), Bucket `http://<host>/uploads`
+   and Endpoint `oss` make that `http://<host>/uploads.oss/`, for SDK 4.x and 3.x alike. When the request came
+   over HTTPS (way B: SDK 4.x always uploads over HTTPS), the host is split at its first dot, so that
+   `{Bucket}.{Endpoint}` is the host itself and the upload comes to `https://<host>/`. The policy names the
+   ObjectKey and an expiry, signed with the caller's AccessKeySecret, as OSS does.
+2. That multipart POST carries no AK signature: the signed policy is its authorisation. The file is kept
+   under the ObjectKey in the upload store.
+3. The action's PicContent is `http://{Bucket}.{Endpoint}/{ObjectKey}`; `Params` resolves it from the store.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from xml.sax.saxutils import escape
+
+from lookalike.config import AccessKey, AccessKeys
+from lookalike.errors import LookalikeError
+from lookalike.service.uploads import UploadStore
+from lookalike.vision.decode import MAX_PIC_BYTES
+
+UPLOAD_VERSION = "2019-12-19"
+BUCKET_PATH, ENDPOINT = "/uploads", "oss"
+UPLOAD_PATH = f"{BUCKET_PATH}.{ENDPOINT}/"
+POLICY_SECONDS = 15 * 60  # the upload follows its authorisation at once
+
+
+def authorize(host: str, https: bool, key: AccessKey, uploads: UploadStore, now: float) -> dict:
+    """AuthorizeFileUpload's answer (the keys the SDKs read), for a request that reached us at `host`."""
+    object_key = uploads.new_key()
+    expiration = datetime.fromtimestamp(now + POLICY_SECONDS, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    policy = {"expiration": expiration, "conditions": [{"key": object_key}]}
+    encoded = base64.b64encode(json.dumps(policy, separators=(",", ":")).encode()).decode()
+    bucket, endpoint = upload_address(host, https)
+    return {
+        "Bucket": bucket,
+        "Endpoint": endpoint,
+        "ObjectKey": object_key,
+        "AccessKeyId": key.access_key_id,
+        "EncodedPolicy": encoded,
+        "Signature": _sign(key.access_key_secret, encoded),
+        "UseAccelerate": False,  # a JSON boolean: the SDK does bool() on it
+    }
+
+
+def upload_address(host: str, https: bool) -> tuple[str, str]:
+    """(Bucket, Endpoint) such that the SDK's upload to `{Bucket}.{Endpoint}` comes back to `host`."""
+    host = host.removeprefix("http://")  # an SDK endpoint given with its scheme sends it in Host
+    name, dot, rest = host.partition(".")
+    if https and dot and not host.startswith("["):  # way B; an IPv6 literal has no dot to split at
+        return name, rest
+    return f"http://{host}{BUCKET_PATH}", ENDPOINT  # way A
+
+
+def receive(
+    fields: Mapping[str, str], data: bytes | None, keys: AccessKeys, uploads: UploadStore, now: float
+) -> str:
+    """Keep an upload whose policy we signed; the XML answer OSS gives (the SDK parses it)."""
+    key = keys.get(fields.get("OSSAccessKeyId", ""))
+    encoded = fields.get("policy", "")
+    if key is None or not hmac.compare_digest(
+        _sign(key.access_key_secret, encoded).encode(), fields.get("Signature", "").encode()
+    ):
+        raise LookalikeError(
+            "AccessDenied",
+            "The request signature we calculated does not match the signature you provided",
+            403,
+        )
+    policy = json.loads(base64.b64decode(encoded))  # ours: its signature matched
+    if datetime.fromisoformat(policy["expiration"]).timestamp() < now:
+        raise LookalikeError("AccessDenied", "Invalid according to Policy: Policy expired", 403)
+    object_key = policy["conditions"][0]["key"]
+    if fields.get("key") != object_key:
+        raise LookalikeError(
+            "AccessDenied", f"Invalid according to Policy: the key must be {object_key}", 403
+        )
+    if not data:
+        raise LookalikeError("InvalidArgument", "The upload has no file field, or an empty one", 400)
+    if len(data) > MAX_PIC_BYTES:
+        raise LookalikeError(
+            "EntityTooLarge",
+            f"Your proposed upload exceeds the maximum allowed size: {MAX_PIC_BYTES} bytes",
+            400,
+        )
+    uploads.put(object_key, data)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<PostResponse>'
+        f"<Bucket>{BUCKET_PATH.strip('/')}</Bucket><Key>{escape(object_key)}</Key>"
+        f'<ETag>"{hashlib.md5(data).hexdigest().upper()}"</ETag></PostResponse>'
+    )
+
+
+def _sign(secret: str, policy: str) -> str:
+    return base64.b64encode(hmac.new(secret.encode(), policy.encode(), hashlib.sha1).digest()).decode()

@@ -1,0 +1,304 @@
+"""Bulk jobs of an instance: an export of its metadata (DumpMeta), an import from a bucket (IncreaseInstance).
+
+Jobs are rows of the job table, so that they outlive the process; their files are in `DATA/jobs/<id>/`.
+An import first copies the bucket's increment.meta there, then applies it line by line: each line's outcome
+(its counts, its error) is committed in one transaction with the job's progress, and a resumed job starts
+after the last committed line. A crash between the store's write and that commit only means the line is
+applied again, which changes nothing (ADD overwrites by key, DELETE of a deleted image deletes nothing), and
+the counts and the error list, which come from committed lines only, never count a line twice.
+
+One job of each kind runs at a time per instance. Jobs run on their own threads; `close` lets each finish
+its current line and leaves it PROCESSING, to be resumed by the next `resume`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from lookalike.errors import LookalikeError
+from lookalike.service.buckets import META_FILE, Bucket, Buckets, folder_of
+from lookalike.service.images import ImageService
+from lookalike.service.instances import NAME_PATTERN
+from lookalike.service.job_table import AlreadyRunning, Job, JobTable, Kind, LineError, Outcome
+from lookalike.service.models import AddImage, Attributes, Picture
+from lookalike.store.base import ImageRecord
+from lookalike.vision.decode import MAX_PIC_BYTES
+from lookalike.vision.subjects import Box
+
+log = logging.getLogger("lookalike.jobs")
+
+DUMP_FILE = "meta.jsonl"
+IMPORT_POLL_SECONDS = 0.2  # how often a waiting export looks whether the import ended
+
+
+@dataclass(frozen=True)
+class MetaLine:
+    """One line of increment.meta, validated."""
+
+    operation: Literal["ADD", "DELETE"]
+    product_id: str
+    pic_name: str | None  # None: DELETE every image of the product
+    category_id: int | None = None
+    region: Box | None = None
+    attributes: Attributes = field(default_factory=Attributes)
+
+
+class _Stopped(Exception):
+    """The job was asked to stop; it stays PROCESSING and resumes later."""
+
+
+class Jobs:
+    def __init__(
+        self,
+        root: Path,
+        images: ImageService,
+        buckets: Buckets,
+        parse_line: Callable[[str], MetaLine],
+        format_record: Callable[[ImageRecord], str],
+        on_finish: Callable[[Job], None] = lambda job: None,
+    ):
+        """`parse_line` and `format_record` speak the file formats (their names are the wire's);
+        `on_finish` hears of every job that ended, e.g. to call its CallbackAddress."""
+        self.root = root
+        self.images = images
+        self.buckets = buckets
+        self.parse_line = parse_line
+        self.format_record = format_record
+        self.on_finish = on_finish
+        root.mkdir(parents=True, exist_ok=True)
+        self.table = JobTable(root / "jobs.sqlite3")
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    # -- submitting and listing ----------------------------------------------------------------------------
+
+    def dump(self, instance: str) -> Job:
+        """Start an export of every image's metadata."""
+        self._check_instance(instance)
+        job = self._create(
+            "dump", instance, "Console.TaskAlreadyExist", "A task that is in progress already exists"
+        )
+        return self._launch(job)
+
+    def increase(
+        self, instance: str, bucket: str, path: str, callback: str = "", *, background: bool = True
+    ) -> Job:
+        """Start an import of the increment.meta in folder `path` of `bucket`."""
+        self._check_instance(instance)
+        key = folder_of(path) + META_FILE
+        if not self.buckets.get(bucket).exists(key):
+            raise LookalikeError(
+                "Console.BadRequest",
+                f"The request has invalid parameters: bucket {bucket!r} has no /{key}",
+            )
+        job = self._create(
+            "increment",
+            instance,
+            "Console.IncrementStatusError",
+            "Current Increment status not supported this operate",
+            bucket=bucket,
+            path=path,
+            callback=callback,
+        )
+        return self._launch(job) if background else job
+
+    def list(
+        self,
+        instance: str,
+        kind: Kind,
+        *,
+        job_id: int | None = None,
+        bucket: str | None = None,
+        path: str | None = None,
+    ) -> list[Job]:
+        """The instance's jobs of this kind, newest first; `path` matches any form naming the same folder."""
+        self._check_instance(instance)
+        equal = {"id": job_id, "bucket": bucket}
+        jobs = self.table.select(
+            instance=instance, kind=kind, **{k: v for k, v in equal.items() if v is not None}
+        )
+        if path is not None:
+            folder = folder_of(path)
+            jobs = [job for job in jobs if folder_of(job.path) == folder]
+        return jobs
+
+    def get(self, job_id: int) -> Job | None:
+        return self.table.get(job_id)
+
+    def line_errors(self, job_id: int) -> list[LineError]:
+        return self.table.line_errors(job_id)
+
+    def dump_file(self, job_id: int) -> Path | None:
+        """The export of a finished dump job."""
+        job = self.get(job_id)
+        path = self._dir(job_id) / DUMP_FILE
+        return path if job and job.kind == "dump" and job.status == "SUCCESS" and path.exists() else None
+
+    # -- running -------------------------------------------------------------------------------------------
+
+    def resume(self) -> None:
+        """Run, in the background, every job a previous process left unfinished."""
+        for job in reversed(self.table.select(status="PROCESSING")):
+            log.info(
+                "resuming %s job %d of instance %s after line %d", job.kind, job.id, job.instance, job.done
+            )
+            self._launch(job)
+
+    def stop(self) -> None:
+        """Ask every running job to stop after its current line (it resumes on the next start)."""
+        self._stopping.set()
+
+    def close(self, timeout: float = 30) -> None:
+        self.stop()
+        for thread in self._threads:
+            thread.join(timeout)
+        self.table.close()
+
+    def run(self, job_id: int, progress: Callable[[Job], None] = lambda job: None) -> Job:
+        """Run a job to its end here, or until `close`; `progress` hears of each line done."""
+        job = self.get(job_id)
+        assert job is not None and job.status == "PROCESSING", job
+        try:
+            if job.kind == "dump":
+                self._dump(job)
+            else:
+                self._increment(job, progress)
+        except _Stopped:
+            return self.get(job_id)
+        except LookalikeError as error:
+            self.table.update(job.id, status="FAIL", code=error.code, message=error.message)
+        except Exception as error:
+            log.exception("%s job %d failed", job.kind, job.id)
+            message = f"The job failed: {error}"
+            self.table.update(job.id, status="FAIL", code="Console.InternalError", message=message)
+        job = self.get(job_id)
+        try:
+            self.on_finish(job)
+        except Exception:
+            log.exception("after %s job %d", job.kind, job.id)
+        return job
+
+    def _launch(self, job: Job) -> Job:
+        self._threads = [t for t in self._threads if t.is_alive()]
+        thread = threading.Thread(target=self.run, args=(job.id,), name=f"job-{job.id}", daemon=True)
+        self._threads.append(thread)
+        thread.start()
+        return job
+
+    def _dump(self, job: Job) -> None:
+        # An export taken while an import runs would catch it halfway: it waits for the import's end.
+        while self.table.select(instance=job.instance, kind="increment", status="PROCESSING"):
+            if self._stopping.wait(IMPORT_POLL_SECONDS):
+                raise _Stopped
+        target = self._dir(job.id) / DUMP_FILE
+        partial = target.with_suffix(".part")
+        count = 0
+        with partial.open("w", encoding="utf-8") as out:
+            for record in self.images.records(job.instance):
+                if self._stopping.is_set():
+                    raise _Stopped
+                out.write(self.format_record(record) + "\n")
+                count += 1
+            out.flush()
+            os.fsync(out.fileno())
+        partial.replace(target)
+        self.table.update(job.id, status="SUCCESS", lines=count)
+
+    def _increment(self, job: Job, progress: Callable[[Job], None]) -> None:
+        bucket, folder = self.buckets.get(job.bucket), folder_of(job.path)
+        meta = self._dir(job.id) / META_FILE
+        if not meta.exists():
+            # A copy of its own: a resumed job reads the very lines it began with.
+            partial = meta.with_suffix(".part")
+            try:
+                bucket.download(folder + META_FILE, partial)
+            except FileNotFoundError:
+                raise LookalikeError(
+                    "Console.BadRequest",
+                    f"The meta file is gone: bucket {bucket.name!r} has no /{folder}{META_FILE}",
+                ) from None
+            with partial.open("rb") as f:
+                lines = sum(1 for _ in f)
+            partial.replace(meta)
+            job = self.table.update(job.id, lines=lines)
+        with meta.open(encoding="utf-8", errors="replace", newline=None) as f:
+            for number, text in enumerate(f, start=1):
+                if number <= job.done:
+                    continue
+                if self._stopping.is_set():
+                    raise _Stopped
+                job = self.table.record(
+                    job.id, number, self._apply(job.instance, bucket, folder, number, text)
+                )
+                progress(job)
+        self.table.update(job.id, status="SUCCESS")
+
+    def _apply(self, instance: str, bucket: Bucket, folder: str, number: int, text: str) -> Outcome:
+        """Apply one meta line: 'added', 'deleted', 'blank', or the reason it failed."""
+        if not text.strip():
+            return "blank"
+        try:
+            line = self.parse_line(text)
+            if line.operation == "DELETE":
+                self.images.delete(instance, line.product_id, line.pic_name)
+                return "deleted"
+            assert line.pic_name is not None
+            picture = Picture(_read_picture(bucket, folder, line.pic_name), region=line.region)
+            add = AddImage(
+                instance, line.product_id, line.pic_name, picture, line.category_id, line.attributes
+            )
+            self.images.add(add)
+            return "added"
+        except LookalikeError as error:
+            return LineError(number, error.code, error.message)
+
+    # -- helpers -------------------------------------------------------------------------------------------
+
+    def _check_instance(self, name: str) -> None:
+        if not NAME_PATTERN.fullmatch(name):
+            raise LookalikeError(
+                "InvalidInstance",
+                f"The specified instance name is invalid: {name!r} is not 1 to 20 letters, digits, - or _",
+            )
+        try:
+            self.images.instances.get(name)
+        except LookalikeError:
+            raise LookalikeError(
+                "Console.InstanceNotFound", f"The specified ImageSearch instance is not found: {name!r}"
+            ) from None
+
+    def _create(self, kind: Kind, instance: str, busy_code: str, busy_message: str, **columns: str) -> Job:
+        try:
+            job = self.table.create(kind, instance, **columns)
+        except AlreadyRunning as running:
+            message = f"{busy_message}: job {running.job.id} of instance {instance!r} runs"
+            raise LookalikeError(busy_code, message, 409) from None
+        self._dir(job.id).mkdir(parents=True, exist_ok=True)
+        return job
+
+    def _dir(self, job_id: int) -> Path:
+        return self.root / str(job_id)
+
+
+def _read_picture(bucket: Bucket, folder: str, pic_name: str) -> bytes:
+    """PicName is a path in the bucket; a name beside increment.meta is accepted too, as the cloud's
+    older documentation kept the two in one folder."""
+    name = pic_name.lstrip("/")  # documented without a leading '/', but there is no doubt what it means
+    for key in dict.fromkeys((name, folder + name)):
+        try:
+            return bucket.read(key, MAX_PIC_BYTES + 1)
+        except FileNotFoundError:
+            continue
+        except OSError as error:
+            raise LookalikeError(
+                "PictureError", f"[download] Img Download Failed: {pic_name!r}: {error}"
+            ) from None
+    raise LookalikeError(
+        "PictureError", f"[download] Img Download Failed: bucket {bucket.name!r} has no {pic_name!r}"
+    )

@@ -1,0 +1,91 @@
+"""Pictures uploaded ahead of the request that uses them (the SDKs' `*_advance` methods).
+
+An upload is kept under its object key for a limited time, and all uploads together are kept under a size
+limit (the oldest go first), so that abandoned uploads cannot fill the disk. `FileUploadStore` keeps them as
+files in the data directory, which every server process on that directory shares.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+KEY_PREFIX = "lookalike-upload/"
+KEY_PATTERN = re.compile(re.escape(KEY_PREFIX) + r"[0-9a-f]{32}")
+
+
+class UploadStore(Protocol):
+    ttl_seconds: float
+
+    def new_key(self) -> str: ...
+
+    def put(self, key: str, data: bytes) -> None: ...
+
+    def get(self, key: str) -> bytes | None:
+        """The bytes uploaded under `key`; None if there are none or they have expired."""
+        ...
+
+
+class FileUploadStore:
+    def __init__(
+        self,
+        root: Path,
+        ttl_seconds: float = 3600,
+        max_total_bytes: int = 256 * 1024 * 1024,
+        clock: Callable[[], float] = time.time,
+    ):
+        self.root = root
+        self.ttl_seconds = ttl_seconds
+        self.max_total_bytes = max_total_bytes
+        self._clock = clock
+
+    def new_key(self) -> str:
+        return KEY_PREFIX + secrets.token_hex(16)
+
+    def put(self, key: str, data: bytes) -> None:
+        path = self._path(key)
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        now = self._clock()
+        os.utime(tmp, (now, now))  # the clock decides expiry, in tests too
+        tmp.replace(path)
+        self._clean(now)
+
+    def get(self, key: str) -> bytes | None:
+        path = self._path(key)
+        try:
+            if path.stat().st_mtime + self.ttl_seconds <= self._clock():
+                return None
+            return path.read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def _path(self, key: str) -> Path:
+        if not KEY_PATTERN.fullmatch(key):
+            raise ValueError(f"not an upload key: {key!r}")
+        return self.root / key.removeprefix(KEY_PREFIX)
+
+    def _clean(self, now: float) -> None:
+        """Drop expired uploads, then the oldest until the rest fit the size limit."""
+        files = []
+        for path in self.root.iterdir():
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                continue  # another process cleaned it up
+            if stat.st_mtime + self.ttl_seconds <= now:
+                path.unlink(missing_ok=True)
+            elif not path.name.endswith(".tmp"):
+                files.append((stat.st_mtime, stat.st_size, path))
+        total = sum(size for _, size, _ in files)
+        for _, size, path in sorted(files):
+            if total <= self.max_total_bytes:
+                break
+            path.unlink(missing_ok=True)
+            total -= size

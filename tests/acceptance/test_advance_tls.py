@@ -1,0 +1,95 @@
+"""File streams to a server behind HTTPS: SDK 4.x always uploads over HTTPS, so AuthorizeFileUpload splits the
+host (PROTOCOL.md section 5, way B) and the upload comes to the root of the same TLS port.
+
+The server here serves TLS itself (`serve --tls-cert/--tls-key`), with a certificate made for the test that
+the client is told to trust, as `RuntimeOptions(ca=...)` allows.
+"""
+
+from __future__ import annotations
+
+import io
+import ipaddress
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from alibabacloud_imagesearch20201214 import models
+from alibabacloud_imagesearch20201214.client import Client
+from alibabacloud_tea_openapi import models as open_api_models
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from darabonba.runtime import RuntimeOptions
+
+from tests.acceptance.conftest import create_instance
+from tests.acceptance.sdk import found
+from tests.acceptance.server import ACCESS_KEY_ID, ACCESS_KEY_SECRET, ServerProcess
+
+
+def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, as PEM files."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_path, key_path
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("tls")
+    cert, key = self_signed_certificate(directory)
+    server = ServerProcess(
+        directory / "data", extra_args=("--tls-cert", str(cert), "--tls-key", str(key))
+    ).start()
+    yield server, cert
+    server.stop()
+
+
+def test_file_streams_over_https(tls_server, photos):
+    server, cert = tls_server
+    config = open_api_models.Config(
+        access_key_id=ACCESS_KEY_ID,
+        access_key_secret=ACCESS_KEY_SECRET,
+        endpoint=server.endpoint,
+        protocol="https",
+        region_id="cn-shanghai",
+    )
+    client = Client(config)
+    client._open_platform_endpoint = server.endpoint
+    runtime = RuntimeOptions(ca=str(cert))
+    instance = create_instance(server.data_dir)
+    add = models.AddImageAdvanceRequest(
+        instance_name=instance,
+        product_id="p1",
+        pic_name="a.jpg",
+        pic_content_object=io.BytesIO(photos["rocket"]),
+    )
+    assert client.add_image_advance(add, runtime).body.success
+    search = models.SearchImageByPicAdvanceRequest(
+        instance_name=instance, pic_content_object=io.BytesIO(photos["rocket"])
+    )
+    body = client.search_image_by_pic_advance(search, runtime).body
+    assert found(body) == [("p1", "a.jpg")]
+    assert body.auctions[0].score == pytest.approx(1.0, abs=1e-4)

@@ -1,0 +1,190 @@
+"""Bulk jobs on the real model and the embedded store: an import applies its meta lines once each, survives
+a stop and a restart, and one job of a kind runs at a time per instance; an export lists every image."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from lookalike.app import Components, build_components
+from lookalike.config import Settings
+from lookalike.errors import LookalikeError
+from lookalike.service.job_table import Job
+from lookalike.service.models import Picture, SearchOptions
+
+
+def meta(*lines: dict | str) -> str:
+    return "".join((line if isinstance(line, str) else json.dumps(line)) + "\n" for line in lines)
+
+
+@pytest.fixture
+def bucket(tmp_path, photos) -> Path:
+    """A bucket folder: photos in `shoes/`, with increment.meta beside them."""
+    root = tmp_path / "bucket"
+    (root / "shoes").mkdir(parents=True)
+    for name in ("coffee", "rocket", "chelsea", "astronaut"):
+        (root / "shoes" / f"{name}.jpg").write_bytes(photos[name])
+    return root
+
+
+@contextmanager
+def opened(data: Path, bucket: Path) -> Iterator[Components]:
+    """The server's components on `data`, as one process opens them; closed at the end."""
+    components = build_components(Settings(data_dir=data, buckets={"shop": str(bucket)}))
+    try:
+        yield components
+    finally:
+        components.close()
+
+
+@pytest.fixture
+def components(tmp_path, bucket) -> Iterator[Components]:
+    with opened(tmp_path / "data", bucket) as components:
+        components.instances.create("shop")
+        yield components
+
+
+def stored(components: Components, instance: str = "shop") -> dict[tuple[str, str], dict]:
+    return {
+        (r.product_id, r.pic_name): {"int_attr": r.int_attr, "category_id": r.category_id}
+        for r in components.service.records(instance)
+    }
+
+
+def wait(components: Components, job: Job, timeout: float = 60) -> Job:
+    deadline = time.monotonic() + timeout
+    while (job := components.jobs.get(job.id)).status == "PROCESSING":
+        assert time.monotonic() < deadline, job
+        time.sleep(0.05)
+    return job
+
+
+def test_an_import_applies_each_line_and_records_why_one_failed(components, bucket):
+    (bucket / "shoes" / "increment.meta").write_text(
+        meta(
+            {
+                "OperationType": "ADD",
+                "ProductId": "1",
+                "PicName": "shoes/coffee.jpg",
+                "CategoryId": 4,
+                "IntAttr": 7,
+            },
+            {"OperationType": "ADD", "ProductId": "2", "PicName": "rocket.jpg"},  # beside increment.meta
+            {"OperationType": "ADD", "ProductId": "3", "PicName": "shoes/missing.jpg"},
+            {"OperationType": "ADD", "ProductId": "4", "PicName": "shoes/chelsea.jpg", "CategoryId": 10},
+            "",
+            "{not json",
+            {"OperationType": "ADD", "ProductId": "5", "PicName": "shoes/chelsea.jpg"},
+            {"OperationType": "ADD", "ProductId": "5", "PicName": "shoes/astronaut.jpg"},
+            {"OperationType": "DELETE", "ProductId": "5", "PicName": "shoes/chelsea.jpg"},
+        )
+    )
+    job = components.jobs.increase("shop", "shop", "/shoes/increment.meta", background=False)
+    job = components.jobs.run(job.id)
+
+    assert (job.status, job.lines, job.done) == ("SUCCESS", 9, 9)
+    assert (job.added, job.deleted, job.failed) == (4, 1, 3)
+    assert [(e.line, e.code) for e in components.jobs.line_errors(job.id)] == [
+        (3, "PictureError"), (4, "InvalidCategory"), (6, "InvalidMetaItem"),
+    ]  # fmt: skip
+    assert stored(components) == {
+        ("1", "shoes/coffee.jpg"): {"int_attr": 7, "category_id": 4},
+        ("2", "rocket.jpg"): {"int_attr": 0, "category_id": 88888888},
+        ("5", "shoes/astronaut.jpg"): {"int_attr": 0, "category_id": 88888888},
+    }
+
+
+def test_a_stopped_import_resumes_after_its_last_line(tmp_path, bucket, photos):
+    lines = [{"OperationType": "ADD", "ProductId": f"p{i}", "PicName": "shoes/coffee.jpg"} for i in range(6)]
+    lines[2] = {"OperationType": "ADD", "ProductId": "p2", "PicName": "shoes/missing.jpg"}
+    (bucket / "increment.meta").write_text(meta(*lines))
+    data = tmp_path / "data"
+    with opened(data, bucket) as components:
+        components.instances.create("shop")
+        job = components.jobs.increase("shop", "shop", "/", background=False)
+        stop_after_line_3 = lambda job: job.done == 3 and components.jobs.stop()  # noqa: E731
+        job = components.jobs.run(job.id, stop_after_line_3)
+        assert (job.status, job.done, job.added, job.failed) == ("PROCESSING", 3, 2, 1)
+
+    # Lines already done are never read again: a changed picture does not reach p0 or p1.
+    (bucket / "shoes" / "coffee.jpg").write_bytes(photos["rocket"])
+    with opened(data, bucket) as components:
+        components.jobs.resume()
+        job = wait(components, job)
+        assert (job.status, job.done, job.added, job.failed) == ("SUCCESS", 6, 5, 1)
+        assert [e.line for e in components.jobs.line_errors(job.id)] == [3]
+        found = components.service.search_by_pic("shop", Picture(photos["coffee"]), SearchOptions(num=10))
+        assert {h.record.product_id for h in found.hits if h.score > 0.999} == {"p0", "p1"}
+
+
+def test_one_import_at_a_time_per_instance(components, bucket):
+    (bucket / "increment.meta").write_text(meta({"OperationType": "DELETE", "ProductId": "x"}))
+    components.instances.create("other")
+    first = components.jobs.increase("shop", "shop", "/", background=False)
+    with pytest.raises(LookalikeError) as busy:
+        components.jobs.increase("shop", "shop", "/")
+    assert (busy.value.code, busy.value.status) == ("Console.IncrementStatusError", 409)
+    assert f"job {first.id}" in busy.value.message
+    assert wait(components, components.jobs.increase("other", "shop", "/")).status == "SUCCESS"
+    assert components.jobs.run(first.id).status == "SUCCESS"
+    assert wait(components, components.jobs.increase("shop", "shop", "/")).status == "SUCCESS"
+
+
+def test_an_export_waits_for_a_running_import_then_lists_every_image(components, bucket):
+    (bucket / "increment.meta").write_text(
+        meta(
+            *(
+                {"OperationType": "ADD", "ProductId": n, "PicName": f"shoes/{n}.jpg"}
+                for n in ("coffee", "rocket")
+            )
+        )
+    )
+    importing = components.jobs.increase("shop", "shop", "/", background=False)
+    export = components.jobs.dump("shop")
+    with pytest.raises(LookalikeError) as busy:
+        components.jobs.dump("shop")
+    assert (busy.value.code, busy.value.status) == ("Console.TaskAlreadyExist", 409)
+    time.sleep(0.5)
+    assert components.jobs.get(export.id).status == "PROCESSING"
+
+    components.jobs.run(importing.id)
+    export = wait(components, export)
+    assert (export.status, export.lines) == ("SUCCESS", 2)
+    exported = [json.loads(line) for line in components.jobs.dump_file(export.id).read_text().splitlines()]
+    assert sorted((e["ProductId"], e["PicName"]) for e in exported) == [
+        ("coffee", "shoes/coffee.jpg"), ("rocket", "shoes/rocket.jpg"),
+    ]  # fmt: skip
+
+
+def test_an_import_whose_meta_file_went_away_fails_and_says_why(components, bucket):
+    finished: list[Job] = []
+    components.jobs.on_finish = finished.append
+    (bucket / "increment.meta").write_text(meta({"OperationType": "DELETE", "ProductId": "x"}))
+    job = components.jobs.increase("shop", "shop", "/", background=False)
+    (bucket / "increment.meta").unlink()
+    job = components.jobs.run(job.id)
+    assert (job.status, job.code) == ("FAIL", "Console.BadRequest")
+    assert "has no /increment.meta" in job.message
+    assert finished == [job]
+
+
+@pytest.mark.parametrize(
+    ("call", "code"),
+    [
+        (lambda jobs: jobs.increase("shop", "shop", "/nothing/here"), "Console.BadRequest"),
+        (lambda jobs: jobs.increase("shop", "nobucket", "/"), "Console.BadRequest"),
+        (lambda jobs: jobs.increase("nosuch", "shop", "/"), "Console.InstanceNotFound"),
+        (lambda jobs: jobs.dump("nosuch"), "Console.InstanceNotFound"),
+        (lambda jobs: jobs.list("bad name!", "dump"), "InvalidInstance"),
+    ],
+)
+def test_a_job_that_cannot_start_is_refused(components, call, code):
+    with pytest.raises(LookalikeError) as error:
+        call(components.jobs)
+    assert error.value.code == code
+    assert components.jobs.list("shop", "increment") == []
