@@ -6,8 +6,8 @@ harness). A GrabCut-like step sharpens them on a ~96 px copy of the picture: the
 is the prior; colour histograms of the likely object and of the rest give each pixel a posterior; a few
 rounds of re-estimation, a 3x3 smoothing, and the heaviest connected component is the subject (IoU ~0.63).
 
-Each strong local peak of the map seeds its own subject (the prior focused on it), so a photo with two
-products gives two boxes: the first is the whole map's subject, the others follow by peak strength.
+The first subject grows from the whole map; each further one from the strongest cell outside the subjects
+found so far (the prior focused on it), so a photo with two products gives two boxes.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ SEED = 0.6  # of the prior's range: the first guess at the object
 WEIGHT = 0.4  # exponent of the prior against the colour posterior
 KEEP = 0.4  # of the best score: what stays foreground after each round
 ROUNDS = 2
-PEAK = 0.5  # of the map's maximum: weaker local peaks are texture, not a second subject
+PEAK = 0.5  # of the map's range: weaker cells are texture, not a further subject
 FOCUS = 1.5  # cells: spread of the Gaussian that focuses the prior on one peak
 MAX_SUBJECTS = 4
 SAME_SUBJECT = 0.7  # IoU above which two boxes name the same subject
@@ -35,13 +35,39 @@ def salient_subjects(image: Image.Image, feature_map: np.ndarray) -> list[Box]:
     activation = feature_map.sum(axis=0)
     picture = _Picture(image)
     found: list[Box] = []
-    for prior in [activation, *(activation * _focus(activation.shape, p) for p in _peaks(activation))]:
+
+    def grow(prior: np.ndarray) -> Box:
         box = picture.subject(prior)
         if all(box.iou(other) < SAME_SUBJECT for other in found):
             found.append(box)
-        if len(found) == MAX_SUBJECTS:
+        return box
+
+    grow(activation)
+    for peak in _peaks(activation):
+        grow(activation * _focus(activation.shape, peak))
+    # A product beside a stronger one may have no peak of its own, its cells rising towards the other's:
+    # grow more subjects from the strongest cells no subject covers yet.
+    rest = activation - activation.min()
+    for box in found:
+        rest[picture.cells_in(box, rest.shape)] = 0
+    while len(found) < MAX_SUBJECTS:
+        peak = np.unravel_index(int(np.argmax(rest)), rest.shape)
+        if rest[peak] < PEAK * (activation.max() - activation.min()):
             break
-    return found
+        rest[peak] = 0
+        rest[picture.cells_in(grow(activation * _focus(activation.shape, peak)), rest.shape)] = 0
+    return found[:MAX_SUBJECTS]
+
+
+def _peaks(activation: np.ndarray) -> list[tuple[int, int]]:
+    """Local maxima (3x3) of at least PEAK of the global one, strongest first."""
+    padded = np.pad(activation, 1, constant_values=-np.inf)
+    h, w = activation.shape
+    neighbours = np.stack([padded[dy : dy + h, dx : dx + w] for dy in range(3) for dx in range(3)])
+    is_peak = (activation >= neighbours.max(axis=0)) & (activation >= PEAK * activation.max())
+    ys, xs = np.nonzero(is_peak)
+    order = np.argsort(-activation[ys, xs], kind="stable")
+    return [(int(ys[i]), int(xs[i])) for i in order[: MAX_SUBJECTS - 1]]
 
 
 class _Picture:
@@ -54,6 +80,12 @@ class _Picture:
         rgb = image if image.mode == "RGB" else image.convert("RGB")
         levels = np.asarray(rgb.resize(self.size, Image.Resampling.BOX), np.int32) // (256 // BINS)
         self.colour = (levels[..., 0] * BINS + levels[..., 1]) * BINS + levels[..., 2]
+
+    def cells_in(self, box: Box, shape: tuple[int, int]) -> np.ndarray:
+        """Which cells of a (h, w) map over the picture have their centre inside the box."""
+        ys = (np.arange(shape[0]) + 0.5) * self.height / shape[0]
+        xs = (np.arange(shape[1]) + 0.5) * self.width / shape[1]
+        return np.outer((ys >= box.y1) & (ys < box.y2), (xs >= box.x1) & (xs < box.x2))
 
     def subject(self, prior_map: np.ndarray) -> Box:
         prior = np.asarray(
@@ -75,17 +107,6 @@ class _Picture:
         box, _ = components(foreground, score)[0]
         sx, sy = self.width / self.size[0], self.height / self.size[1]
         return scale_box(box, sx, sy, self.width, self.height)
-
-
-def _peaks(activation: np.ndarray) -> list[tuple[int, int]]:
-    """Local maxima (3x3) of at least PEAK of the global one, strongest first."""
-    padded = np.pad(activation, 1, constant_values=-np.inf)
-    h, w = activation.shape
-    neighbours = np.stack([padded[dy : dy + h, dx : dx + w] for dy in range(3) for dx in range(3)])
-    is_peak = (activation >= neighbours.max(axis=0)) & (activation >= PEAK * activation.max())
-    ys, xs = np.nonzero(is_peak)
-    order = np.argsort(-activation[ys, xs], kind="stable")
-    return [(int(ys[i]), int(xs[i])) for i in order]
 
 
 def _focus(shape: tuple[int, int], peak: tuple[int, int]) -> np.ndarray:
