@@ -30,7 +30,9 @@ PYPI = {
 
 
 def run(command: list[str], cwd: Path) -> None:
-    subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    if done.returncode:  # apt and pip chatter on success; show it only when they fail
+        sys.exit(f"{' '.join(command)} failed:\n{done.stdout}{done.stderr}")
 
 
 def debian(package: str, version: str) -> Path:
@@ -39,12 +41,9 @@ def debian(package: str, version: str) -> Path:
         return root
     root.parent.mkdir(parents=True, exist_ok=True)
     download = ["apt-get", "download", f"{package}={version}"]
-    try:
-        run(download, root.parent)
-    except subprocess.CalledProcessError:
-        if os.geteuid() != 0:
-            raise
+    if subprocess.run(download, cwd=root.parent, capture_output=True).returncode and os.geteuid() == 0:
         run(["apt-get", "update", "-qq"], root.parent)  # a fresh container has no package lists yet
+    if not list(root.parent.glob(f"{package}_*.deb")):
         run(download, root.parent)
     (deb,) = root.parent.glob(f"{package}_*.deb")
     run(["dpkg-deb", "-x", str(deb), str(root)], root.parent)

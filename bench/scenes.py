@@ -1,15 +1,17 @@
 """The quality harness's pictures: a catalog of objects on a plain background, distractors, and queries.
 
-Every picture is a real photograph from a registry package (see bench/fetch.py):
+Every picture comes from a registry package (see bench/fetch.py):
 
-- objects: Tux Paint's photo stamps, cut-outs whose alpha channel is a free, exact mask. Clip-art stamps are
+- objects: Tux Paint's photo stamps (182), cut-outs whose alpha channel is a free, exact mask. Drawings are
   left out by a colour count and a short list of names checked by eye;
-- catalog: each object on white with a margin, as a shop's product shot (JPEG, ~480 px);
-- scene queries: the object rotated (up to +-15 degrees), relit, scaled to 30-60 % of the frame (its box's
-  limiting side) and placed in a real cluttered photo (city streets, rooms, nature), then recompressed as
-  JPEG quality 55-80; the true box is the bounding box of the pasted mask;
+- catalog: each object on white with a 12 % margin, as a shop's product shot (JPEG, 480 px);
+- scene queries (two per object): the object rotated (up to +-15 degrees), relit (brightness, contrast,
+  colour cast), scaled so that its box covers 30-60 % of the frame's area and laid in a real cluttered
+  photo (city streets and skylines, rooms, nature: 78 scenes), then recompressed as JPEG quality 55-80;
+  the true box is the bounding box of the laid mask;
 - near-duplicates: a catalog picture cropped by up to 10 % a side, resized to 50-90 %, recompressed;
-- distractors: photos that are never the answer (ImageNet photos, scikit-image's photos, held-out scenes).
+- distractors, never the answer: every other stamp (drawings, small or uncut photos) as a product shot, the
+  20 ImageNet photos of foolbox and 5 of scikit-image's photos.
 
 Seeds are fixed, so every run builds the same bytes from the same package versions.
 """
@@ -218,7 +220,11 @@ class Dataset:
 
 
 def build(
-    sources: dict[str, Path], duplicates: int = 100, seed: int = 11, scene_distractors: bool = False
+    sources: dict[str, Path],
+    scenes_per_object: int = 2,
+    duplicates: int = 100,
+    seed: int = 11,
+    scene_distractors: bool = False,
 ) -> Dataset:
     """The catalog, distractors and queries. With `scene_distractors`, a quarter of the scene photos are
     held out of the backgrounds and added to the catalog instead: a much harder test, since every scene
@@ -250,7 +256,9 @@ def build(
 
     rng = random.Random(seed)
     queries = [
-        scene_query(obj, rng.choice(backgrounds), seed=seed * 100_003 + i) for i, obj in enumerate(objects)
+        scene_query(obj, rng.choice(backgrounds), seed=(seed * 100 + round_) * 100_003 + i)
+        for round_ in range(scenes_per_object)
+        for i, obj in enumerate(objects)
     ]
     for i, obj in enumerate(rng.sample(objects, min(duplicates, len(objects)))):
         queries.append(duplicate_query(obj.name, *shots[obj.name], seed=seed * 200_003 + i))
