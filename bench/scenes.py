@@ -80,10 +80,6 @@ class StockObject:
     name: str  # product id: the stamp's path below stamps/, without .png
     rgba: Image.Image  # cropped to its mask
 
-    @property
-    def folder(self) -> str:
-        return self.name.rsplit("/", 1)[0]
-
 
 @dataclass(frozen=True)
 class Query:
@@ -128,12 +124,6 @@ def load_stamps(stamps: Path) -> tuple[list[StockObject], list[StockObject]]:
         )
         (objects if is_photo_cutout else others).append(cut)
     return objects, others
-
-
-def on_white(rgba: Image.Image) -> Image.Image:
-    canvas = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-    canvas.alpha_composite(rgba)
-    return canvas.convert("RGB")
 
 
 def catalog_picture(obj: StockObject) -> tuple[bytes, Box]:
@@ -213,7 +203,6 @@ def duplicate_query(name: str, catalog_jpeg: bytes, box: Box, seed: int) -> Quer
 
 @dataclass(frozen=True)
 class Dataset:
-    objects: list[StockObject]
     catalog: dict[str, bytes]  # product id -> JPEG
     distractors: dict[str, bytes]
     queries: list[Query]
@@ -262,4 +251,4 @@ def build(
     ]
     for i, obj in enumerate(rng.sample(objects, min(duplicates, len(objects)))):
         queries.append(duplicate_query(obj.name, *shots[obj.name], seed=seed * 200_003 + i))
-    return Dataset(objects, catalog, distractors, queries)
+    return Dataset(catalog, distractors, queries)

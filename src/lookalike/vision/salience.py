@@ -23,7 +23,7 @@ SEED = 0.6  # of the prior's range: the first guess at the object
 WEIGHT = 0.4  # exponent of the prior against the colour posterior
 KEEP = 0.4  # of the best score: what stays foreground after each round
 ROUNDS = 2
-PEAK = 0.5  # of the map's range: weaker cells are texture, not a further subject
+PEAK = 0.5  # of the map's maximum (it is never negative): weaker cells are texture, not a further subject
 FOCUS = 1.5  # cells: spread of the Gaussian that focuses the prior on one peak
 MAX_SUBJECTS = 4
 SAME_SUBJECT = 0.7  # IoU above which two boxes name the same subject
@@ -47,12 +47,12 @@ def salient_subjects(image: Image.Image, feature_map: np.ndarray) -> list[Box]:
         grow(activation * _focus(activation.shape, peak))
     # A product beside a stronger one may have no peak of its own, its cells rising towards the other's:
     # grow more subjects from the strongest cells no subject covers yet.
-    rest = activation - activation.min()
+    rest = activation.copy()
     for box in found:
         rest[picture.cells_in(box, rest.shape)] = 0
     while len(found) < MAX_SUBJECTS:
         peak = np.unravel_index(int(np.argmax(rest)), rest.shape)
-        if rest[peak] < PEAK * (activation.max() - activation.min()):
+        if rest[peak] < PEAK * activation.max():
             break
         rest[peak] = 0
         rest[picture.cells_in(grow(activation * _focus(activation.shape, peak)), rest.shape)] = 0
