@@ -43,7 +43,7 @@ from lookalike.vision.categories import CATEGORIES
 from lookalike.vision.decode import decode_image
 from lookalike.vision.embedder import Embedder
 from lookalike.vision.pipeline import Vision
-from lookalike.vision.subjects import Box
+from lookalike.vision.subjects import Box, whole
 
 MODES = ("default", "crop=false", "true box")
 
@@ -102,7 +102,7 @@ def timed(times: list[float], work, *args):
 def stage_times(data: Dataset, vision: Vision) -> dict[str, dict[str, float]]:
     """p50 ms of each vision stage per query kind, on this process's own model: decode, locate the
     subjects, describe the first, and describe the others (which the service does only when the first
-    finds nothing close)."""
+    finds nothing close); and, for comparison, describe the whole picture (all that Crop=false does)."""
     times: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for query in data.queries:
         stages = times[query.kind]
@@ -111,6 +111,8 @@ def stage_times(data: Dataset, vision: Vision) -> dict[str, dict[str, float]]:
         (first,) = timed(stages["describe"], vision.describe, image, subjects, subjects[:1])
         if len(subjects) > 1:
             timed(stages["describe others"], vision.describe_others, query.data, first)
+        everything = [whole(image)]
+        timed(stages["whole picture"], vision.describe, image, everything, everything)
     return {kind: {k: statistics.median(v) for k, v in s.items()} for kind, s in times.items()}
 
 
@@ -198,11 +200,16 @@ def main() -> int:
                   f"| {s['p50_ms']:.0f} |")  # fmt: skip
     for kind, added in report["detection_adds_p50_ms"].items():
         print(f"{kind}: detection adds {added:.0f} ms to the p50 round trip (default against Crop=false)")
-    print("\n| queries | decode | locate | describe | describe others |  (p50 ms, in-process)")
-    print("|---|---|---|---|---|")
+    print(
+        "\n| queries | decode | locate | describe | describe others | whole picture |  (p50 ms, in-process)"
+    )
+    print("|---|---|---|---|---|---|")
     for kind, s in stages.items():
         others = f"{s['describe others']:.1f}" if "describe others" in s else "-"
-        print(f"| {kind} | {s['decode']:.1f} | {s['locate']:.1f} | {s['describe']:.1f} | {others} |")
+        print(
+            f"| {kind} | {s['decode']:.1f} | {s['locate']:.1f} | {s['describe']:.1f} | {others} "
+            f"| {s['whole picture']:.1f} |"
+        )
     for title, table in (("model alone, labelled photos", by_model), ("service, scene queries", by_service)):
         print(f"\ncategory accuracy, {title}:\n| category | n | accuracy |\n|---|---|---|")
         for name, n, acc in table:
