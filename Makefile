@@ -11,7 +11,7 @@ serve: $(VENV)/.runtime
 test: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest -q
+	sh tests/private_network.sh $(BIN)/pytest -q
 
 bench: $(VENV)/.dev
 	$(BIN)/python bench/bench_http.py

@@ -1,13 +1,22 @@
-"""Fixtures shared by every test room: real photographs from an installed package."""
+"""Fixtures shared by every test room: real photographs from an installed package, a real Milvus server."""
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
+import uuid
+from collections.abc import Iterator
 from importlib import resources
+from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
 from PIL import Image
+from pymilvus import MilvusClient
+
+from lookalike.store.milvus import MilvusAddress
+from tests.milvus_server import MilvusServer, MilvusUnavailable
 
 from lookalike.vision.subjects import Box
 
@@ -61,3 +70,41 @@ def jpeg(image: Image.Image, quality: int = 90) -> bytes:
 def photos() -> dict[str, bytes]:
     """Each photograph as JPEG bytes, as a shop would upload it."""
     return {name: jpeg(photo_image(name)) for name in PHOTO_FILES}
+
+
+@pytest.fixture(scope="session")
+def milvus_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A `milvus://` URI of a real Milvus server for this session; the test is skipped, saying why, if none
+    can run here (see tests/milvus_server.py)."""
+    external = os.environ.get("LOOKALIKE_TEST_MILVUS")
+    if external:
+        yield external
+        return
+    server = MilvusServer(tmp_path_factory.mktemp("milvus"))
+    try:
+        server.start()
+    except MilvusUnavailable as why:
+        pytest.skip(f"no Milvus server: {why}")
+    yield server.uri
+    server.stop()
+
+
+@contextlib.contextmanager
+def new_milvus_database(milvus_uri: str) -> Iterator[str]:
+    """The URI of a new database on that Milvus, dropped afterwards with all it holds."""
+    name = f"t{uuid.uuid4().hex[:12]}"
+    options = MilvusAddress.parse(milvus_uri).client_options()
+    MilvusClient(**options).create_database(name)
+    yield urlsplit(milvus_uri)._replace(path=f"/{name}").geturl()
+    inside = MilvusClient(**{**options, "db_name": name})
+    for collection in inside.list_collections():
+        inside.drop_collection(collection)
+    inside.drop_database(name)
+    inside.close()
+
+
+@pytest.fixture
+def milvus_database(milvus_uri: str) -> Iterator[str]:
+    """A database of its own on the session's Milvus, for one test."""
+    with new_milvus_database(milvus_uri) as uri:
+        yield uri

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
 from lookalike.config import (
     KEYS_FILE,
@@ -14,15 +17,22 @@ from lookalike.config import (
     data_dir_from_env,
     load_access_keys,
     read_keys_file,
+    store_uri_from_env,
 )
+from lookalike.errors import LookalikeError
 from lookalike.service.buckets import parse_bucket_option
 from lookalike.service.instances import Instances
 from lookalike.service.models import DEFAULT_QPS
+from lookalike.store.base import Store
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except (ValueError, OSError, LookalikeError) as error:  # what the user can mend: one line, no traceback
+        print(f"lookalike: {getattr(error, 'message', error)}", file=sys.stderr)
+        return 2
 
 
 def parser() -> argparse.ArgumentParser:
@@ -33,7 +43,7 @@ def parser() -> argparse.ArgumentParser:
     add_data_option(serve_cmd)
     serve_cmd.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve_cmd.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080)")
-    serve_cmd.add_argument("--store", default=None, help="storage engine URI (default: the embedded engine)")
+    add_store_option(serve_cmd)
     serve_cmd.add_argument(
         "--tls-cert", type=Path, default=None, help="serve HTTPS with this certificate (PEM)"
     )
@@ -94,6 +104,20 @@ def parser() -> argparse.ArgumentParser:
     listing = instance_sub.add_parser("list", help="list instances")
     add_data_option(listing)
     listing.set_defaults(run=instance_list)
+    export = instance_sub.add_parser(
+        "export", help="write an instance and its images, vectors included, as JSON lines"
+    )
+    export.add_argument("name", help="the instance")
+    export.add_argument("--output", "-o", default="-", help="file to write (default: standard output)")
+    add_data_option(export)
+    add_store_option(export)
+    export.set_defaults(run=instance_export)
+    load = instance_sub.add_parser("import", help="add the images of an export to an instance")
+    load.add_argument("file", help="an export file, or - for standard input")
+    load.add_argument("--name", help="the instance to fill (default: the exported one's name)")
+    add_data_option(load)
+    add_store_option(load)
+    load.set_defaults(run=instance_import)
 
     keys_cmd = commands.add_parser("keys", help="create and list access keys")
     keys_sub = keys_cmd.add_subparsers(required=True, metavar="ACTION")
@@ -128,6 +152,15 @@ def add_bucket_option(command: argparse.ArgumentParser) -> None:
         metavar="NAME=LOCATION",
         help="a bucket to import from: NAME=DIR, or "
         "NAME=s3://bucket/prefix[?endpoint=URL&region=R&profile=P] (repeatable)",
+    )
+
+
+def add_store_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--store",
+        default=store_uri_from_env(),
+        help="storage engine: qdrant-edge (embedded, in the data directory) or milvus://host:port "
+        "(see the README); default: $LOOKALIKE_STORE or qdrant-edge",
     )
 
 
@@ -191,11 +224,7 @@ def run_import(args: argparse.Namespace) -> int:
 
 def instance_create(args: argparse.Namespace) -> int:
     qps = {kind: getattr(args, f"{kind}_qps") for kind in DEFAULT_QPS}
-    try:
-        instance = Instances(args.data / "instances").create(args.name, args.type, args.capacity, qps)
-    except ValueError as error:
-        print(f"lookalike: {error}", file=sys.stderr)
-        return 2
+    instance = Instances(args.data / "instances").create(args.name, args.type, args.capacity, qps)
     limits = ", ".join(f"{kind} {instance.qps(kind) or 'unlimited'}/s" for kind in DEFAULT_QPS)
     print(
         f"created {instance.type} instance {instance.name!r} (capacity {instance.capacity}; {limits}) "
@@ -225,3 +254,36 @@ def keys_list(args: argparse.Namespace) -> int:
     for key in read_keys_file(path) if path.exists() else []:
         print(f"{key.access_key_id}\t{'*' if key.instances is None else ','.join(sorted(key.instances))}")
     return 0
+
+
+def instance_export(args: argparse.Namespace) -> int:
+    from lookalike.service.transfer import export_instance
+
+    with _store(args) as store, _open(args.output, "w", sys.stdout) as out:
+        count = export_instance(Instances(args.data / "instances"), store, args.name, out)
+    print(f"exported {count} images of {args.name!r}", file=sys.stderr)
+    return 0
+
+
+def instance_import(args: argparse.Namespace) -> int:
+    from lookalike.service.transfer import import_instance
+
+    with _store(args) as store, _open(args.file, "r", sys.stdin) as lines:
+        instance, count = import_instance(Instances(args.data / "instances"), store, lines, args.name)
+    print(f"imported {count} images into {instance.name!r}", file=sys.stderr)
+    return 0
+
+
+@contextlib.contextmanager
+def _store(args: argparse.Namespace) -> Iterator[Store]:
+    from lookalike.store import open_store
+
+    store = open_store(args.store, args.data / "store")
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _open(path: str, mode: str, standard: TextIO) -> contextlib.AbstractContextManager[TextIO]:
+    return contextlib.nullcontext(standard) if path == "-" else open(path, mode)

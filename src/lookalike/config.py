@@ -43,6 +43,10 @@ def data_dir_from_env() -> Path:
     return Path(os.environ.get("LOOKALIKE_DATA_DIR") or DEFAULT_DATA_DIR)
 
 
+def store_uri_from_env() -> str | None:
+    return os.environ.get("LOOKALIKE_STORE") or None
+
+
 @dataclass(frozen=True)
 class AccessKey:
     access_key_id: str

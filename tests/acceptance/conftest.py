@@ -12,6 +12,7 @@ import pytest
 
 from tests.acceptance.sdk import SIGNATURE_MODES, make_client
 from tests.acceptance.server import ServerProcess
+from tests.conftest import new_milvus_database
 
 _names = itertools.count()
 # Tests and benchmarks send faster than the service's default limits; the tests of the limits set their own.
@@ -32,6 +33,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     process = ServerProcess(tmp_path_factory.mktemp("server") / "data").start()
     yield process
     process.stop()
+
+
+@pytest.fixture(scope="session")
+def milvus_server(tmp_path_factory: pytest.TempPathFactory, milvus_uri: str) -> Iterator[ServerProcess]:
+    """A real server whose store is Milvus (`lookalike serve --store milvus://...`)."""
+    with new_milvus_database(milvus_uri) as uri:
+        data = tmp_path_factory.mktemp("milvus-server") / "data"
+        process = ServerProcess(data, extra_args=("--store", uri)).start()
+        yield process
+        process.stop()
 
 
 @pytest.fixture(params=SIGNATURE_MODES)

@@ -1,7 +1,8 @@
 """The store conformance suite runs on every backend listed here, through the `Store` protocol only.
 
 A backend knows how to open a store on its data and how to open it again on the same data (for the
-persistence tests). Each test gets a fresh store and a fresh collection. A later issue adds Milvus.
+persistence tests). Each test gets a fresh store and a fresh collection; on Milvus, in a database of its own
+on the session's server (the `milvus_database` fixture; skipped, saying why, where no Milvus can run).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from lookalike.store import open_store
 from lookalike.store.base import (
     FILTER_FIELDS,
     INT_FIELDS,
@@ -53,11 +55,16 @@ class Backend:
             store.close()
 
 
-def _qdrant_edge(data: Path) -> Backend:
+def _qdrant_edge(request: pytest.FixtureRequest, data: Path) -> Backend:
     return Backend("qdrant-edge", lambda: QdrantEdgeStore(data / "store"))
 
 
-BACKENDS = {"qdrant-edge": _qdrant_edge}
+def _milvus(request: pytest.FixtureRequest, data: Path) -> Backend:
+    uri = request.getfixturevalue("milvus_database")
+    return Backend("milvus", lambda: open_store(uri, data))
+
+
+BACKENDS = {"qdrant-edge": _qdrant_edge, "milvus": _milvus}
 
 
 @pytest.fixture
@@ -79,7 +86,7 @@ def data_dir(tmp_path: Path) -> Iterator[Path]:
 
 @pytest.fixture(params=list(BACKENDS))
 def backend(request: pytest.FixtureRequest, data_dir: Path) -> Iterator[Backend]:
-    backend = BACKENDS[request.param](data_dir)
+    backend = BACKENDS[request.param](request, data_dir)
     yield backend
     backend.close_all()
 

@@ -11,6 +11,7 @@ Promises every engine keeps:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Literal, Protocol
@@ -30,6 +31,28 @@ FILTER_FIELDS: dict[str, type] = {
 }
 
 CompareOp = Literal["=", "!=", ">", ">=", "<", "<="]
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+COLLECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
+
+
+def check_collection_name(name: str) -> None:
+    if not COLLECTION_NAME.fullmatch(name):
+        raise ValueError(
+            f"invalid collection name {name!r}: 1-128 letters, digits, '_' or '-', "
+            "starting with a letter or digit"
+        )
+
+
+def check_value(name: str, value: object) -> type:
+    """The type of filter field `name`, once `value` is known to be a valid value for it (else ValueError)."""
+    kind = FILTER_FIELDS.get(name)
+    if kind is None:
+        raise ValueError(f"unknown filter field {name!r}")
+    if type(value) is not kind:  # exact: a bool is not an int here
+        raise ValueError(f"{name} takes {kind.__name__} values, not {value!r}")
+    if kind is int and not INT64_MIN <= value <= INT64_MAX:  # type: ignore[operator]
+        raise ValueError(f"{name} value {value} is out of the signed 64-bit range")
+    return kind
 
 
 @dataclass(frozen=True)
@@ -151,6 +174,24 @@ class Hit:
 @dataclass(frozen=True)
 class Capabilities:
     max_window: int  # the largest offset + limit one search may ask for
+
+    def check_window(self, offset: int, limit: int) -> None:
+        if offset < 0 or limit < 0:
+            raise ValueError(f"offset and limit must not be negative (offset={offset}, limit={limit})")
+        if offset + limit > self.max_window:
+            raise ValueError(f"offset + limit is {offset + limit}, over {self.max_window}")
+
+
+def vector_values(vector: np.ndarray | None, dim: int) -> list[float]:
+    """A record's or a query's vector as plain floats, once checked: `dim` finite values, not all zero."""
+    if vector is None:
+        raise ValueError("a record needs its vector")
+    v = np.asarray(vector, dtype=np.float32)
+    if v.shape != (dim,):
+        raise ValueError(f"expected a vector of shape ({dim},), got {v.shape}")
+    if not np.all(np.isfinite(v)) or not np.any(v):
+        raise ValueError("a vector must be finite and not all zeros")
+    return v.tolist()
 
 
 class Store(Protocol):

@@ -23,7 +23,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import re
 import shutil
 import threading
 import uuid
@@ -47,17 +46,18 @@ from lookalike.store.base import (
     In,
     Not,
     Or,
+    check_collection_name,
+    check_value,
+    vector_values,
 )
 
 # A shard is flushed (segments written back, WAL truncated) once this many records were written since.
 FLUSH_EVERY = 4096
 # The id of an image is uuid5(_ID_NAMESPACE, json [product_id, pic_name]): part of the on-disk format.
 _ID_NAMESPACE = uuid.UUID("5b0c1f36-2a8e-4f4e-9d1e-6c1f0c8a7d42")
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
 _KEY_FIELDS = ["product_id", "pic_name"]
 # Integers up to 2**53 are exact as floats, the only type of Qdrant's range bounds.
 _EXACT_INT = 2**53
-_INT64 = (-(2**63), 2**63 - 1)
 _RANGE = {">": "gt", ">=": "gte", "<": "lt", "<=": "lte"}
 _NOTHING = qe.Filter(must=[qe.HasIdCondition(set())])  # matches no point
 _SCROLL_PAGE = 1024
@@ -102,7 +102,7 @@ class QdrantEdgeStore:
     # -- collections ---------------------------------------------------------------------------------------
 
     def ensure_collection(self, name: str, dim: int) -> None:
-        _check_name(name)
+        check_collection_name(name)
         if dim < 1:
             raise ValueError(f"a vector needs at least one dimension, not {dim}")
         with self._lock:
@@ -112,7 +112,7 @@ class QdrantEdgeStore:
             raise ValueError(f"collection {name!r} holds {col.dim}-dimensional vectors, not {dim}")
 
     def drop_collection(self, name: str) -> None:
-        _check_name(name)
+        check_collection_name(name)
         with self._lock:
             self._check_open()
             col = self._collections.pop(name, None)
@@ -169,7 +169,7 @@ class QdrantEdgeStore:
         col = self._col(collection)
         if not records:
             return
-        points = [qe.Point(_point_id(r.key), _vector(r.vector, col.dim), r.payload()) for r in records]
+        points = [qe.Point(_point_id(r.key), vector_values(r.vector, col.dim), r.payload()) for r in records]
 
         def write() -> tuple[None, int]:
             col.shard.update(qe.UpdateOperation.upsert_points(points))
@@ -265,16 +265,13 @@ class QdrantEdgeStore:
         filter: Filter | None = None,
     ) -> list[Hit]:
         col = self._col(collection)
-        if offset < 0 or limit < 0:
-            raise ValueError(f"offset and limit must not be negative (offset={offset}, limit={limit})")
-        if offset + limit > self.capabilities.max_window:
-            raise ValueError(f"offset + limit is {offset + limit}, over {self.capabilities.max_window}")
+        self.capabilities.check_window(offset, limit)
         if limit == 0:
             return []
         request = qe.QueryRequest(
             limit=limit,
             offset=offset,
-            query=qe.Query.Nearest(_vector(vector, col.dim)),
+            query=qe.Query.Nearest(vector_values(vector, col.dim)),
             filter=_compile_optional(filter),
             with_payload=True,
             params=qe.SearchParams(exact=True),
@@ -352,7 +349,7 @@ def _compile_optional(tree: Filter | None) -> qe.Filter | None:
 def _condition(tree: Filter) -> qe.Filter | qe.FieldCondition:
     match tree:
         case Compare(field=name, op=op, value=value):
-            kind = _check_value(name, value)
+            kind = check_value(name, value)
             if op == "=":
                 return qe.FieldCondition(name, match=qe.MatchValue(value))
             if op == "!=":  # every record has every field, so "not equal" is "not (equal)"
@@ -366,7 +363,7 @@ def _condition(tree: Filter) -> qe.Filter | qe.FieldCondition:
             return qe.FieldCondition(name, range=qe.RangeFloat(**{_RANGE[op]: bound}))
         case In(field=name, values=values, negated=negated):
             for value in values:
-                _check_value(name, value)
+                check_value(name, value)
             inner = qe.FieldCondition(name, match=qe.MatchAny(list(values))) if values else _NOTHING
             return qe.Filter(must_not=[inner]) if negated else inner
         case And(items=items):
@@ -377,17 +374,6 @@ def _condition(tree: Filter) -> qe.Filter | qe.FieldCondition:
         case Not(item=item):
             return qe.Filter(must_not=[_condition(item)])
     raise TypeError(f"not a filter: {tree!r}")
-
-
-def _check_value(name: str, value: object) -> type:
-    kind = FILTER_FIELDS.get(name)
-    if kind is None:
-        raise ValueError(f"unknown filter field {name!r}")
-    if type(value) is not kind:  # exact: a bool is not an int here
-        raise ValueError(f"{name} takes {kind.__name__} values, not {value!r}")
-    if kind is int and not _INT64[0] <= value <= _INT64[1]:  # type: ignore[operator]
-        raise ValueError(f"{name} value {value} is out of the signed 64-bit range")
-    return kind
 
 
 # -- helpers -------------------------------------------------------------------------------------------------
@@ -404,17 +390,6 @@ def _ensure_indexes(shard: qe.EdgeShard) -> None:
 
 def _point_id(key: ImageKey) -> str:
     return str(uuid.uuid5(_ID_NAMESPACE, json.dumps([key.product_id, key.pic_name])))
-
-
-def _vector(vector: np.ndarray | None, dim: int) -> list[float]:
-    if vector is None:
-        raise ValueError("a record needs its vector")
-    v = np.asarray(vector, dtype=np.float32)
-    if v.shape != (dim,):
-        raise ValueError(f"expected a vector of shape ({dim},), got {v.shape}")
-    if not np.all(np.isfinite(v)) or not np.any(v):
-        raise ValueError("a vector must be finite and not all zeros")
-    return v.tolist()
 
 
 def _record(point: qe.Record, with_vector: bool) -> ImageRecord:
@@ -464,11 +439,3 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _check_name(name: str) -> None:
-    if not _NAME.fullmatch(name):
-        raise ValueError(
-            f"invalid collection name {name!r}: 1-128 letters, digits, '_' or '-', "
-            "starting with a letter or digit"
-        )

@@ -1,0 +1,79 @@
+"""Move an instance between stores (the embedded engine, a Milvus server) as a stream of JSON lines.
+
+The first line describes the instance; each further line is one image with every stored field and its
+vector (float32, little-endian, base64), so an import needs neither the pictures nor a model run:
+
+    {"format": "lookalike-instance", "version": 1, "instance": {"name": "shop", "type": "product", ...}}
+    {"product_id": "p1", "pic_name": "a.jpg", "category_id": 3, "region": [0, 64, 0, 48], ..., "vector": ...}
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict
+from typing import TextIO
+
+import numpy as np
+
+from lookalike.errors import LookalikeError
+from lookalike.service.instances import Instances
+from lookalike.service.models import Instance
+from lookalike.store.base import ImageRecord, Store
+
+FORMAT, VERSION = "lookalike-instance", 1
+_BATCH = 256
+
+
+def export_instance(instances: Instances, store: Store, name: str, out: TextIO) -> int:
+    """Write the instance and every image of it to `out`; returns the number of images."""
+    instance = instances.get(name)
+    header = {"format": FORMAT, "version": VERSION, "instance": asdict(instance)}
+    out.write(json.dumps(header, ensure_ascii=False) + "\n")
+    written, cursor = 0, None
+    while True:
+        page, cursor = store.scroll(instance.collection, cursor=cursor, with_vectors=True)
+        for record in page:
+            vector = base64.b64encode(np.asarray(record.vector, dtype="<f4").tobytes()).decode()
+            out.write(json.dumps(record.payload() | {"vector": vector}, ensure_ascii=False) + "\n")
+        written += len(page)
+        if cursor is None:
+            return written
+
+
+def import_instance(
+    instances: Instances, store: Store, lines: Iterable[str], name: str | None = None
+) -> tuple[Instance, int]:
+    """Add the images of an export to the instance `name` (by default the exported one's name), which is
+    created with the exported type and capacity if it does not exist; returns it and the number of images."""
+    source = iter(lines)
+    header = json.loads(next(source, "null"))
+    if not isinstance(header, dict) or (header.get("format"), header.get("version")) != (FORMAT, VERSION):
+        raise ValueError(f"not a {FORMAT} export of version {VERSION}")
+    exported = Instance(**header["instance"])
+    try:
+        instance = instances.get(name or exported.name)
+    except LookalikeError:  # none of that name yet
+        instance = instances.create(name or exported.name, exported.type, exported.capacity)
+    imported = 0
+    records = _records(source)
+    while batch := list(itertools.islice(records, _BATCH)):
+        if not imported:
+            store.ensure_collection(instance.collection, len(batch[0].vector))
+        store.upsert(instance.collection, batch)
+        imported += len(batch)
+    return instance, imported
+
+
+def _records(lines: Iterator[str]) -> Iterator[ImageRecord]:
+    for number, line in enumerate(lines, start=2):
+        if not line.strip():
+            continue
+        try:
+            fields = json.loads(line)
+            vector = np.frombuffer(base64.b64decode(fields.pop("vector"), validate=True), dtype="<f4")
+            yield ImageRecord.from_payload(fields, vector.astype(np.float32))
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            raise ValueError(f"line {number} of the export is not an image: {error!r}") from None

@@ -1,0 +1,97 @@
+"""`lookalike instance export|import` moves an instance, vectors included, between the embedded engine and
+Milvus (and from one data directory to another), so that search answers the same after the move."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lookalike.cli import main
+from lookalike.service.instances import Instances
+from lookalike.store import open_store
+from lookalike.store.base import Store
+from tests.store.conftest import DIM, make_records, unit
+
+
+def fill(data: Path, store_uri: str | None, name: str, count: int) -> list:
+    Instances(data / "instances").create(name, "generic", 5000)
+    store = open_store(store_uri, data / "store")
+    store.ensure_collection(name, DIM)
+    records = make_records(count, seed=13)
+    store.upsert(name, records)
+    store.close()
+    return records
+
+
+def contents(store: Store, name: str):
+    """Every record of a collection with its vector, by key, and the ranking of a few queries."""
+    page, cursor = store.scroll(name, limit=10_000, with_vectors=True)
+    assert cursor is None
+    rankings = [
+        [(h.record.key, round(h.score, 5)) for h in store.search(name, query, limit=20)]
+        for query in unit(np.random.default_rng(3), 3)
+    ]
+    return {r.key: r for r in page}, rankings
+
+
+@pytest.fixture(params=["qdrant-edge", "milvus"])
+def target(request: pytest.FixtureRequest) -> str:
+    """The store the instance moves to: the embedded engine of another data directory, or Milvus."""
+    return request.param if request.param == "qdrant-edge" else request.getfixturevalue("milvus_database")
+
+
+def test_an_instance_moves_with_its_vectors(tmp_path: Path, target: str, capsys):
+    records = fill(tmp_path / "a", None, "shop", 700)
+    export = tmp_path / "shop.jsonl"
+    assert main(["instance", "export", "shop", "--data", str(tmp_path / "a"), "-o", str(export)]) == 0
+    assert main(["instance", "import", str(export), "--data", str(tmp_path / "b"), "--store", target]) == 0
+    assert "imported 700 images into 'shop'" in capsys.readouterr().err
+
+    moved = Instances(tmp_path / "b" / "instances").get("shop")
+    assert (moved.type, moved.capacity) == ("generic", 5000)
+    source = open_store(None, tmp_path / "a" / "store")
+    destination = open_store(target, tmp_path / "b" / "store")
+    try:
+        before, ranked_before = contents(source, "shop")
+        after, ranked_after = contents(destination, "shop")
+    finally:
+        source.close()
+        destination.close()
+    assert after == before and len(after) == len(records)  # every field but the vector
+    assert all(np.array_equal(after[key].vector, before[key].vector) for key in before)  # bit for bit
+    assert ranked_after == ranked_before
+
+
+def test_import_into_another_name_and_back(tmp_path: Path, capsys):
+    fill(tmp_path, None, "shop", 30)
+    export = tmp_path / "shop.jsonl"
+    main(["instance", "export", "shop", "--data", str(tmp_path), "-o", str(export)])
+    assert main(["instance", "import", str(export), "--data", str(tmp_path), "--name", "copy"]) == 0
+    assert main(["instance", "import", str(export), "--data", str(tmp_path), "--name", "copy"]) == 0
+    store = open_store(None, tmp_path / "store")
+    try:
+        assert store.count("copy") == 30  # the same keys again overwrite
+    finally:
+        store.close()
+
+
+def test_the_export_format(tmp_path: Path, capsys):
+    (record,) = fill(tmp_path, None, "shop", 1)
+    assert main(["instance", "export", "shop", "--data", str(tmp_path)]) == 0
+    header, line = map(json.loads, capsys.readouterr().out.splitlines())
+    assert header["format"] == "lookalike-instance" and header["version"] == 1
+    assert header["instance"]["name"] == "shop" and header["instance"]["type"] == "generic"
+    assert line["product_id"] == record.product_id and line["region"] == list(record.region)
+    assert isinstance(line["vector"], str)  # base64 of DIM little-endian float32
+
+
+def test_bad_input_is_refused_with_a_message(tmp_path: Path, capsys):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"format": "something else"}\n')
+    assert main(["instance", "import", str(bad), "--data", str(tmp_path)]) == 2
+    assert "not a lookalike-instance export" in capsys.readouterr().err
+    assert main(["instance", "export", "nope", "--data", str(tmp_path)]) == 2
+    assert "no instance 'nope'" in capsys.readouterr().err
