@@ -16,9 +16,8 @@ from PIL import Image
 from pymilvus import MilvusClient
 
 from lookalike.store.milvus import MilvusAddress
-from tests.milvus_server import MilvusServer, MilvusUnavailable
-
 from lookalike.vision.subjects import Box
+from tests.milvus_server import MilvusServer, MilvusUnavailable
 
 # Colour photographs that ship inside the scikit-image wheel (public domain or CC0, see skimage/data/README).
 PHOTO_FILES = {
