@@ -1,20 +1,20 @@
-"""The plain-background subject trim, on real photos pasted onto canvases and on full-frame photos."""
+"""The plain-background subject trim and the box arithmetic, on real photos pasted onto canvases and on
+full-frame photos."""
 
 from __future__ import annotations
 
 import io
 import time
+from collections import deque
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
-from lookalike.vision.subjects import Box, crop, find_subject, whole
+from lookalike.vision.subjects import Box, components, crop, find_subject, plain_subjects, whole
 from tests.vision.conftest import PHOTOS
-
-
-def iou(a: Box, b: Box) -> float:
-    inter = max(0, min(a.x2, b.x2) - max(a.x1, b.x1)) * max(0, min(a.y2, b.y2) - max(a.y1, b.y1))
-    return inter / (a.width * a.height + b.width * b.height - inter)
 
 
 def pasted(photo: Image.Image, canvas: tuple[int, int], at: tuple[int, int], colour=(255, 255, 255)):
@@ -30,6 +30,8 @@ def test_box_geometry():
     assert Box(-5, 50, 90, 130).clip(40, 100) == Box(0, 40, 90, 100)
     assert Box(120, 150, 0, 10).clip(100, 100) is None
     assert Box(10, 10, 0, 10).clip(100, 100) is None
+    assert box.iou(box) == 1.0 and box.iou(Box(60, 70, 20, 30)) == 0.0
+    assert Box(0, 10, 0, 10).iou(Box(5, 15, 0, 10)) == pytest.approx(50 / 150)
 
 
 def test_whole_and_crop(photo):
@@ -51,7 +53,7 @@ def test_photo_on_white_canvas_is_found(photo, name):
     )
     image, truth = pasted(subject, (900, 700), (310, 170))
     box = find_subject(image)
-    assert iou(box, truth) >= 0.8, (box, truth)
+    assert box.iou(truth) >= 0.8, (box, truth)
 
 
 @pytest.mark.parametrize(
@@ -65,14 +67,14 @@ def test_photo_on_white_canvas_is_found(photo, name):
 )
 def test_other_placements_and_backdrops(photo, canvas, at, colour):
     image, truth = pasted(photo("coffee.png").resize((450, 300)), canvas, at, colour)
-    assert iou(find_subject(image), truth.clip(*canvas)) >= 0.8
+    assert find_subject(image).iou(truth.clip(*canvas)) >= 0.8
 
 
 def test_survives_jpeg_noise(photo):
     image, truth = pasted(photo("rocket.jpg").resize((480, 320)), (1000, 900), (400, 300))
     out = io.BytesIO()
     image.save(out, "JPEG", quality=50)
-    assert iou(find_subject(Image.open(out).convert("RGB")), truth) >= 0.8
+    assert find_subject(Image.open(out).convert("RGB")).iou(truth) >= 0.8
 
 
 @pytest.mark.parametrize("name", PHOTOS)
@@ -96,3 +98,64 @@ def test_fast_on_an_800px_photo(photo):
     for _ in range(10):
         find_subject(image)
     assert (time.perf_counter() - started) / 10 < 0.05  # a few ms normally; generous for a busy CI box
+
+
+def flood_fill_components(mask: np.ndarray) -> set[tuple[Box, int]]:
+    """The obvious reference: a breadth-first flood fill from every unvisited True cell."""
+    seen, found = np.zeros_like(mask), set()
+    for start in zip(*np.nonzero(mask), strict=True):
+        if seen[start]:
+            continue
+        seen[start], queue, cells = True, deque([start]), []
+        while queue:
+            y, x = queue.popleft()
+            cells.append((y, x))
+            for ny, nx in ((y - 1, x), (y + 1, x), (y, x - 1), (y, x + 1)):
+                if 0 <= ny < mask.shape[0] and 0 <= nx < mask.shape[1] and mask[ny, nx] and not seen[ny, nx]:
+                    seen[ny, nx] = True
+                    queue.append((ny, nx))
+        ys, xs = zip(*cells, strict=True)
+        found.add((Box(min(xs), max(xs) + 1, min(ys), max(ys) + 1), len(cells)))
+    return found
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 24), st.integers(1, 24), st.floats(0.0, 0.9), st.integers(0, 2**32 - 1))
+def test_components_agree_with_a_flood_fill(height, width, density, seed):
+    mask = np.random.default_rng(seed).random((height, width)) < density
+    found = components(mask)
+    assert {(box, round(mass)) for box, mass in found} == flood_fill_components(mask)
+    assert [mass for _, mass in found] == sorted((mass for _, mass in found), reverse=True)
+
+
+def test_components_weigh_and_filter():
+    mask = np.zeros((6, 8), bool)
+    mask[0:2, 0:2] = True  # 4 cells
+    mask[3:6, 4:8] = True  # 12 cells
+    weight = np.full(mask.shape, 0.5)
+    weight[0:2, 0:2] = 10.0
+    assert components(mask, weight) == [(Box(0, 2, 0, 2), 40.0), (Box(4, 8, 3, 6), 6.0)]
+    assert components(mask, min_mass=5) == [(Box(4, 8, 3, 6), 12.0)]
+    assert components(np.zeros((3, 3), bool)) == []
+
+
+def test_two_photos_apart_on_white_are_the_pair_then_each(photo):
+    image, left = pasted(photo("chelsea.png").resize((300, 200)), (1000, 700), (50, 80))
+    image.paste(photo("rocket.jpg").resize((300, 200)), (600, 420))
+    right = Box(600, 900, 420, 620)
+    main, *parts = plain_subjects(image)
+    assert main.iou(Box(50, 900, 80, 620)) >= 0.9
+    assert len(parts) == 2
+    assert max(p.iou(left) for p in parts) >= 0.8 and max(p.iou(right) for p in parts) >= 0.8
+
+
+def test_a_busy_picture_in_a_plain_frame_is_not_a_product_shot(photo):
+    framed, _ = pasted(photo("astronaut.png").resize((760, 560)), (800, 600), (20, 20), colour=(0, 0, 0))
+    assert plain_subjects(framed) is None  # the frame is plain, but what it holds covers 90 % of it
+    assert find_subject(framed) == whole(framed)
+
+
+def test_a_skyline_under_a_plain_sky_is_not_a_product_shot(photo):
+    sky = Image.new("RGB", (800, 600), (120, 170, 230))
+    sky.paste(photo("motorcycle_left.png").resize((800, 330)), (0, 270))  # busy bottom and lower sides
+    assert plain_subjects(sky) is None

@@ -11,6 +11,7 @@ import numpy as np
 
 from lookalike.datadir import NamedLocks
 from lookalike.errors import LookalikeError
+from lookalike.service.categorize import best_subject, predict_category, probe
 from lookalike.service.instances import Instances
 from lookalike.service.limits import RateLimiter
 from lookalike.service.models import (
@@ -24,7 +25,7 @@ from lookalike.service.models import (
     SearchResult,
 )
 from lookalike.service.search import MAX_RESULTS, ranked_page, to_score
-from lookalike.store.base import Compare, Filter, ImageKey, ImageRecord, Store, all_of
+from lookalike.store.base import Compare, Filter, ImageKey, ImageRecord, In, Store, all_of
 from lookalike.vision.categories import CATEGORIES, OTHER
 from lookalike.vision.pipeline import Analysis, Vision
 from lookalike.vision.subjects import Box
@@ -96,6 +97,8 @@ class ImageService:
         seen = self.vision.analyze(
             request.picture.data, crop_subject=request.picture.crop, region=request.picture.region
         )
+        if _predicts(instance, request.category_id):
+            category = predict_category(seen.category_scores, probe(self.store, instance.collection, seen))
         record = ImageRecord(
             product_id=request.product_id,
             pic_name=request.pic_name,
@@ -158,7 +161,18 @@ class ImageService:
         instance = self.instance(instance_name)
         category = _category(instance, options.category_id)
         seen = self.vision.analyze(picture.data, crop_subject=picture.crop, region=picture.region)
-        return self._search(instance, seen, category, options, started)
+        predicts = _predicts(instance, options.category_id)
+        if predicts or len(seen.subjects) > 1:
+            first = seen
+            seen, neighbours = best_subject(
+                self.store,
+                instance.collection,
+                first,
+                lambda: self.vision.describe_others(picture.data, first),
+            )
+            if predicts:
+                category = predict_category(seen.category_scores, neighbours)
+        return self._search(instance, seen, category, options, started, predicted=predicts)
 
     def search_by_name(
         self, instance_name: str, product_id: str, pic_name: str, options: SearchOptions
@@ -218,10 +232,22 @@ class ImageService:
         return instance, self.store.count(instance.collection)
 
     def _search(
-        self, instance: Instance, seen: Analysis, category: int, options: SearchOptions, started: float
+        self,
+        instance: Instance,
+        seen: Analysis,
+        category: int,
+        options: SearchOptions,
+        started: float,
+        predicted: bool = False,
     ) -> SearchResult:
-        # A product search looks within the category; Other is the catch-all and restricts nothing.
-        in_category = Compare("category_id", "=", category) if category != OTHER else None
+        # A product search looks within the category; Other is the catch-all and restricts nothing. A
+        # predicted category also keeps the images filed under Other: a guess must not hide them.
+        if category == OTHER:
+            in_category = None
+        elif predicted:
+            in_category = In("category_id", (category, OTHER))
+        else:
+            in_category = Compare("category_id", "=", category)
         filter = all_of(options.filter, in_category)
         hits = ranked_page(self.store, instance.collection, seen.vector, options, filter)
         matched = self.store.count(instance.collection, filter)
@@ -233,6 +259,11 @@ class ImageService:
         return PicInfo(
             region=seen.region, category_id=category, categories=categories, multi_region=seen.subjects
         )
+
+
+def _predicts(instance: Instance, given: int | None) -> bool:
+    """Whether the category is the service's to predict: a product instance, and the caller gave none."""
+    return instance.type == "product" and given is None
 
 
 def _no_such_picture(product_id: str, pic_name: str) -> LookalikeError:

@@ -3,13 +3,15 @@
 The model (built by `tools/export_onnx.py`) takes `image` (N,3,224,224 float32, RGB, (x - 127) / 128) and
 returns `feature_map` (N,1280,7,7), `features` (N,1280, their average pool) and `logits` (N,1000). `embed`
 asks only for `features` and L2-normalises them; the features follow a ReLU6, so they are non-negative and
-the cosine of two embeddings lies in [0, 1].
+the cosine of two embeddings lies in [0, 1]. `look` returns all three from the same pass: the map tells where
+the subject is, the logits what it is.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -55,6 +57,21 @@ def load_session(model_path: Path | None = None, *, threads: int | None = None) 
     return ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
 
 
+@dataclass(frozen=True)
+class Looks:
+    """One model pass over a batch: row i of each array belongs to image i."""
+
+    vectors: np.ndarray  # (n, dim), L2-normalised
+    logits: np.ndarray  # (n, 1000), ImageNet
+    feature_maps: np.ndarray  # (n, dim, 7, 7)
+
+
+def normalise(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    # An all-zero feature row (never seen on real photos) stays zero rather than becoming NaN.
+    return vectors / np.maximum(norms, 1e-12)
+
+
 class Embedder:
     dim: int = 1280
 
@@ -72,7 +89,13 @@ class Embedder:
 
     def embed(self, images: Sequence[Image.Image]) -> np.ndarray:
         """(n, dim) float32, rows L2-normalised."""
-        vectors = self.features(images)
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        # An all-zero feature row (never seen on real photos) stays zero rather than becoming NaN.
-        return vectors / np.maximum(norms, 1e-12)
+        return normalise(self.features(images))
+
+    def look(self, images: Sequence[Image.Image]) -> Looks:
+        """Vectors, class scores and feature maps of a small batch (at most MAX_BATCH images)."""
+        if len(images) > MAX_BATCH:
+            raise ValueError(f"look() takes at most {MAX_BATCH} images, got {len(images)}")
+        feature_maps, features, logits = self.session.run(
+            ["feature_map", "features", "logits"], {"image": preprocess(images)}
+        )
+        return Looks(normalise(features), logits, feature_maps)

@@ -1,17 +1,27 @@
-"""Bytes in, vector out: validate the picture, choose the region to describe, embed it."""
+"""Bytes in, vector out: validate the picture, find its subjects, describe the likeliest.
+
+Where to look, in the service's order: a given Region; else, with Crop, the subjects (a plain background
+is trimmed by its colour; a cluttered photo goes through the model once whole, and its activations plus
+colour find the subjects); else the whole picture. A second model pass describes the first subject; the
+service may ask for the others (`describe_others`) when that one finds nothing close.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+from PIL import Image
 
 from lookalike.errors import LookalikeError
+from lookalike.vision.categories import category_scores
 from lookalike.vision.decode import decode_image
-from lookalike.vision.embedder import Embedder
-from lookalike.vision.subjects import Box, crop, find_subject, whole
+from lookalike.vision.embedder import INPUT_SIZE, Embedder
+from lookalike.vision.salience import salient_subjects
+from lookalike.vision.subjects import Box, crop, plain_subjects, whole
 from lookalike.vision.text import TextTower
 
+MAX_OTHERS = 3  # further subjects `describe_others` describes, in one model pass
 # What SearchImageByText needs, for the message that refuses it.
 TEXT_MODELS = (
     "a joint image-text model (CLIP-style) whose ONNX text tower is configured with "
@@ -24,6 +34,26 @@ class Analysis:
     vector: np.ndarray  # L2-normalised
     region: Box  # the part of the picture the vector describes, in original pixels
     subjects: tuple[Box, ...]  # every subject found, the described one first
+    category_scores: dict[int, float] = field(default_factory=dict)  # the model's classes, as categories
+
+
+def square(image: Image.Image, side: int = INPUT_SIZE) -> Image.Image:
+    """The picture scaled to fit a side x side square, the rest filled with its own border's colour.
+
+    The model takes a square: stretching a subject's box into it would make the same product look different
+    at each box shape (a rotated or loosely boxed product against its tight catalog box). Keeping the aspect
+    ratio of subjects finds the right product first 2-4 points more often on the quality harness. A whole
+    picture is still stretched, as the model saw its training pictures: letterboxing a wide scene shrinks
+    what is in it (Crop=false finds 7 points fewer products first that way).
+    """
+    scale = side / max(image.size)
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    fitted = image.resize(size, Image.Resampling.BILINEAR)
+    pixels = np.asarray(fitted)
+    border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
+    canvas = Image.new("RGB", (side, side), tuple(int(c) for c in np.median(border, axis=0)))
+    canvas.paste(fitted, ((side - size[0]) // 2, (side - size[1]) // 2))
+    return canvas
 
 
 class Vision:
@@ -41,8 +71,20 @@ class Vision:
         return self.embedder.dim
 
     def analyze(self, data: bytes, *, crop_subject: bool = True, region: Box | None = None) -> Analysis:
-        """An explicit region wins; else the subject when `crop_subject`; else the whole picture."""
+        """An explicit region wins; else the subjects when `crop_subject`; else the whole picture."""
         image = decode_image(data)
+        subjects = self.locate(image, crop_subject=crop_subject, region=region)
+        return self.describe(image, subjects, [subjects[0]])[0]
+
+    def describe_others(self, data: bytes, analysis: Analysis) -> list[Analysis]:
+        """The analysis's other subjects, each described as if it were the first."""
+        others = list(analysis.subjects[1 : 1 + MAX_OTHERS])
+        return self.describe(decode_image(data), list(analysis.subjects), others) if others else []
+
+    def locate(
+        self, image: Image.Image, *, crop_subject: bool = True, region: Box | None = None
+    ) -> list[Box]:
+        """Where to look: the subjects, the likeliest first."""
         if region is not None:
             used = region.clip(image.width, image.height)
             if used is None:
@@ -51,12 +93,31 @@ class Vision:
                     f"The specific region is illegal: {region.x1},{region.x2},{region.y1},{region.y2} "
                     f"lies outside the {image.width}x{image.height} picture",
                 )
-        elif crop_subject:
-            used = find_subject(image)
-        else:
-            used = whole(image)
-        vector = self.embedder.embed([crop(image, used)])[0]
-        return Analysis(vector=vector, region=used, subjects=(used,))
+            return [used]
+        if not crop_subject:
+            return [whole(image)]
+        # On a plain background the box around every part is the product (a pair of shoes); its parts
+        # follow (two products side by side).
+        plain = plain_subjects(image)
+        if plain is not None:
+            return plain
+        return salient_subjects(image, self.embedder.look([image]).feature_maps[0])
+
+    def describe(self, image: Image.Image, subjects: list[Box], chosen: list[Box]) -> list[Analysis]:
+        """One model pass over the chosen subjects: vectors and category scores, each analysis listing its
+        own region first among the subjects."""
+        looks = self.embedder.look(
+            [image if box == whole(image) else square(crop(image, box)) for box in chosen]
+        )
+        return [
+            Analysis(
+                looks.vectors[i],
+                box,
+                (box, *(other for other in subjects if other != box)),
+                category_scores(looks.logits[i]),
+            )
+            for i, box in enumerate(chosen)
+        ]
 
     def embed_text(self, text: str) -> np.ndarray:
         """The text's vector in the image space; UnsupportedOperationType without a text tower."""

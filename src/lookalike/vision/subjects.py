@@ -1,8 +1,9 @@
-"""Subject regions. For now a plain-background trim; real detection comes later behind the same calls.
+"""Subject regions on a plain background, and the box arithmetic every region finder shares.
 
-`find_subject` estimates the background colour from the image border and returns the bounding box of the
-pixels that differ from it. Anything it is unsure about (a busy border, a speck, a box covering nearly the
-whole picture) gives the whole image, which is always a safe answer for search.
+`plain_subjects` estimates the background colour from the image border and boxes the pixels that differ
+from it: all of them together (the product, even when it comes in parts, like a pair of shoes), then each
+part apart. Anything it is unsure about (a speck, a box covering nearly the whole picture) gives the whole
+image, which is always a safe answer for search; a busy border gives None, for `salience` to take over.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from PIL import Image
 
 WORK_SIDE = 256  # the downscaled copy's longer side: enough for a tight box, and a few ms to compute
 TOLERANCE = 32  # max per-channel distance (0..255) still counted as background: JPEG noise, soft shadows
-UNIFORM_BORDER = 0.8  # share of border pixels that must match the background (a subject may touch an edge)
+UNIFORM_BORDER = 0.8  # share of a side's pixels that must match the background, on three sides of four
 MIN_AREA = 0.10  # smaller boxes are more likely a speck or a logo than the subject
-MAX_AREA = 0.90  # larger boxes are not worth cropping to
+MAX_AREA = 0.90  # a larger box is a busy picture in a plain frame, not a product shot on a backdrop
 MARGIN = 0.01  # of the longer side, added around the box: the downscale blurs the subject's edge
+MIN_PART = 0.002  # of the picture: smaller foreground blobs are specks, not parts of a subject
 
 
 class Box(NamedTuple):
@@ -36,6 +38,13 @@ class Box(NamedTuple):
     @property
     def height(self) -> int:
         return self.y2 - self.y1
+
+    def iou(self, other: Box) -> float:
+        """Intersection over union: 1.0 for the same box, 0.0 for boxes apart."""
+        inter = max(0, min(self.x2, other.x2) - max(self.x1, other.x1)) * max(
+            0, min(self.y2, other.y2) - max(self.y1, other.y1)
+        )
+        return inter / (self.width * self.height + other.width * other.height - inter)
 
     def clip(self, width: int, height: int) -> Box | None:
         """This box inside a width x height image, or None if nothing of it is left."""
@@ -55,33 +64,104 @@ def crop(image: Image.Image, box: Box) -> Image.Image:
     return image.crop((clipped.x1, clipped.y1, clipped.x2, clipped.y2))
 
 
-def find_subject(image: Image.Image) -> Box:
+def components(
+    mask: np.ndarray, weight: np.ndarray | None = None, min_mass: float = 0.0
+) -> list[tuple[Box, float]]:
+    """The 4-connected components of a boolean grid: (bounding box in grid cells, mass), heaviest first,
+    those lighter than `min_mass` left out. The mass is the sum of `weight` over the component (its pixel
+    count without weights).
+
+    Works on runs (horizontal stretches of True): the runs of consecutive rows that overlap are joined in a
+    union-find. A grid of a few hundred pixels a side has a few hundred runs, so this is a millisecond.
+    """
+    edges = np.diff(np.pad(mask, ((0, 0), (1, 1))).astype(np.int8), axis=1)
+    rows, starts = np.nonzero(edges == 1)
+    _, ends = np.nonzero(edges == -1)  # row-major order: the n-th end closes the n-th start
+    if weight is None:
+        run_mass = (ends - starts).astype(np.float64)
+    else:
+        totals = np.pad(np.cumsum(weight, axis=1, dtype=np.float64), ((0, 0), (1, 0)))
+        run_mass = totals[rows, ends] - totals[rows, starts]
+
+    # Run i overlaps the runs of the row above whose keys fall between its own start and end there: runs
+    # are sorted by row, then by column, so these form one stretch [lo, hi) found by binary search.
+    stride = mask.shape[1] + 1
+    lo = np.searchsorted(rows * stride + ends, (rows - 1) * stride + starts, side="right")
+    hi = np.searchsorted(rows * stride + starts, (rows - 1) * stride + ends, side="left")
+    counts = np.maximum(hi - lo, 0)
+    below = np.repeat(np.arange(rows.size), counts)
+    above = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+
+    parent = list(range(rows.size))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in zip(below.tolist(), above.tolist(), strict=True):
+        parent[root(j)] = root(i)
+    labels = np.array([root(i) for i in range(rows.size)], dtype=np.int64)
+    roots, component = np.unique(labels, return_inverse=True)
+    mass = np.bincount(component, weights=run_mass, minlength=roots.size)
+    x1, y1 = np.full(roots.size, np.iinfo(np.int64).max), np.full(roots.size, np.iinfo(np.int64).max)
+    x2, y2 = np.zeros(roots.size, np.int64), np.zeros(roots.size, np.int64)
+    np.minimum.at(x1, component, starts)
+    np.maximum.at(x2, component, ends)
+    np.minimum.at(y1, component, rows)
+    np.maximum.at(y2, component, rows + 1)
+    heaviest = [i for i in np.argsort(-mass, kind="stable").tolist() if mass[i] >= min_mass]
+    return [(Box(int(x1[i]), int(x2[i]), int(y1[i]), int(y2[i])), float(mass[i])) for i in heaviest]
+
+
+def scale_box(box: Box, sx: float, sy: float, width: int, height: int, margin: int = 0) -> Box:
+    """A box on a downscaled grid, back in original pixels (rounded outwards), widened by `margin`."""
+    return Box(
+        math.floor(box.x1 * sx) - margin,
+        math.ceil(box.x2 * sx) + margin,
+        math.floor(box.y1 * sy) - margin,
+        math.ceil(box.y2 * sy) + margin,
+    ).clip(width, height) or Box(0, width, 0, height)
+
+
+def plain_subjects(image: Image.Image) -> list[Box] | None:
+    """Subjects on a plain background: the box around all of them first, then each apart if there are
+    several. None when there is no plain background around a subject (a busy border, or a plain frame
+    around a busy picture), so something else must look; [whole image] when a plain picture holds nothing
+    worth cropping to."""
     width, height = image.size
     scale = min(1.0, WORK_SIDE / max(width, height))
     small_size = (max(1, round(width * scale)), max(1, round(height * scale)))
     rgb = image if image.mode == "RGB" else image.convert("RGB")
     pixels = np.asarray(rgb.resize(small_size, Image.Resampling.BOX), dtype=np.int16)
 
-    border = np.concatenate([pixels[0], pixels[-1], pixels[1:-1, 0], pixels[1:-1, -1]])
-    background = np.median(border, axis=0).astype(np.int16)
-    if np.mean(np.abs(border - background).max(axis=1) <= TOLERANCE) < UNIFORM_BORDER:
-        return whole(image)  # no plain background to trim
+    sides = [pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]]
+    background = np.median(np.concatenate(sides), axis=0).astype(np.int16)
+    plain = sorted(float(np.mean(np.abs(side - background).max(axis=1) <= TOLERANCE)) for side in sides)
+    if plain[1] < UNIFORM_BORDER:
+        return None  # a subject may cross one edge; a second busy side is a scene (a skyline under the sky)
 
     foreground = np.abs(pixels - background).max(axis=2) > TOLERANCE
-    # Rows/columns need two foreground pixels, so single noisy pixels don't stretch the box.
-    rows = np.flatnonzero(foreground.sum(axis=1) >= 2)
-    cols = np.flatnonzero(foreground.sum(axis=0) >= 2)
-    if rows.size == 0 or cols.size == 0:
-        return whole(image)
-
+    # Specks (JPEG noise, dust) are smaller than a part of any subject worth naming.
+    found = [box for box, _ in components(foreground, min_mass=MIN_PART * foreground.size)]
+    if not found:
+        return [whole(image)]
     sx, sy = width / small_size[0], height / small_size[1]
     margin = math.ceil(MARGIN * max(width, height))
-    box = Box(
-        math.floor(cols[0] * sx) - margin,
-        math.ceil((cols[-1] + 1) * sx) + margin,
-        math.floor(rows[0] * sy) - margin,
-        math.ceil((rows[-1] + 1) * sy) + margin,
-    ).clip(width, height)
-    if box is None or not MIN_AREA <= box.width * box.height / (width * height) <= MAX_AREA:
-        return whole(image)
-    return box
+    union = Box(
+        min(b.x1 for b in found), max(b.x2 for b in found), min(b.y1 for b in found), max(b.y2 for b in found)
+    )
+    main = scale_box(union, sx, sy, width, height, margin)
+    area = main.width * main.height / (width * height)
+    if area > MAX_AREA:
+        return None  # a frame or a backdrop's edge around a busy picture, not a product on a backdrop
+    if area < MIN_AREA:
+        return [whole(image)]
+    parts = [scale_box(b, sx, sy, width, height, margin) for b in found] if len(found) > 1 else []
+    return [main, *parts]
+
+
+def find_subject(image: Image.Image) -> Box:
+    """The subject on a plain background, else the whole image (always a safe answer for search)."""
+    return (plain_subjects(image) or [whole(image)])[0]

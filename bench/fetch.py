@@ -1,0 +1,83 @@
+"""Install the real photographs of the quality harness from the package registries, into bench/.cache/.
+
+Debian packages come through `apt-get download` (no root needed, nothing installed system-wide) and are
+unpacked with `dpkg-deb -x`; PyPI packages through `pip download`. Versions are pinned so every run sees the
+same pictures. The licences stay with the packages (GPL-2 Tux Paint stamps, CC/PD wallpapers, BSD-style
+PyPI data): nothing here is vendored into the repository.
+
+    python bench/fetch.py          # idempotent; prints where each source landed
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+CACHE = Path(__file__).resolve().parent / ".cache"
+
+DEBIAN = {  # package: version (Debian 12 "bookworm")
+    "tuxpaint-stamps-default": "2022.06.04-1",  # photo cut-outs with alpha masks: the catalog objects
+    "tuxpaint-data": "1:0.9.28-sdl2-1",  # its scene templates: backgrounds
+    "lomiri-wallpapers-16.04": "20.04.0-2",  # photo wallpapers: backgrounds
+}
+PYPI = {
+    "mezzanine": "6.1.1",  # core/static/test/gallery.zip: 49 city and street photos
+    "foolbox": "3.3.4",  # data/imagenet_*.jpg: 20 ImageNet validation photos, labelled
+}
+
+
+def run(command: list[str], cwd: Path) -> None:
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    if done.returncode:  # apt and pip chatter on success; show it only when they fail
+        sys.exit(f"{' '.join(command)} failed:\n{done.stdout}{done.stderr}")
+
+
+def debian(package: str, version: str) -> Path:
+    root = CACHE / "deb" / package
+    if (root / "usr").is_dir():
+        return root
+    root.parent.mkdir(parents=True, exist_ok=True)
+    download = ["apt-get", "download", f"{package}={version}"]
+    if subprocess.run(download, cwd=root.parent, capture_output=True).returncode and os.geteuid() == 0:
+        run(["apt-get", "update", "-qq"], root.parent)  # a fresh container has no package lists yet
+    if not list(root.parent.glob(f"{package}_*.deb")):
+        run(download, root.parent)
+    (deb,) = root.parent.glob(f"{package}_*.deb")
+    run(["dpkg-deb", "-x", str(deb), str(root)], root.parent)
+    deb.unlink()
+    return root
+
+
+def pypi(package: str, version: str) -> Path:
+    root = CACHE / "pypi" / package
+    if root.is_dir():
+        return root
+    wheels = CACHE / "pypi" / "wheels"
+    wheels.mkdir(parents=True, exist_ok=True)
+    pip = [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--no-deps"]
+    run([*pip, "--only-binary=:all:", "-d", str(wheels), f"{package}=={version}"], CACHE)
+    (wheel,) = wheels.glob(f"{package}-{version}-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(root)
+    wheel.unlink()
+    return root
+
+
+def fetch() -> dict[str, Path]:
+    """Every source unpacked; the directory of each, by package name."""
+    CACHE.mkdir(exist_ok=True)
+    paths = {package: debian(package, version) for package, version in DEBIAN.items()}
+    paths |= {package: pypi(package, version) for package, version in PYPI.items()}
+    gallery = paths["mezzanine"] / "gallery"
+    if not gallery.is_dir():
+        with zipfile.ZipFile(paths["mezzanine"] / "mezzanine/core/static/test/gallery.zip") as archive:
+            archive.extractall(gallery)
+    return paths
+
+
+if __name__ == "__main__":
+    for name, path in fetch().items():
+        print(f"{name:26} {path}")

@@ -1,0 +1,62 @@
+"""Which subject a query means and which category it belongs to, when the caller did not say.
+
+Both ask the instance itself. The first subject the vision found is searched without restriction (a probe
+of a few results). When its nearest stored image is not close (cosine < UNSURE), the other subjects are
+described and probed too, and the one whose nearest stored image is closest is the one the shopper means:
+a product photographed in a scene matches its own catalog shot far better than the scene does. On the
+quality harness the first subject is right 99 % of the time when its probe reaches UNSURE, and about 60 %
+below it; a quarter to a third of scene queries look further.
+
+The category combines two signals: the model's ImageNet classes mapped to categories, and the categories of
+the nearest stored images, weighted by how close they are (the catalog teaches the predictor: a shop that
+files plush animals under Toy gets Toy for the next plush animal). A weak winner gives Other, which restricts
+nothing: a wrong category would hide the right product, a missing one only adds neighbours.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+from lookalike.store.base import Hit, Store
+from lookalike.vision.categories import OTHER
+from lookalike.vision.pipeline import Analysis
+
+PROBE = 10  # stored images each subject is compared with
+UNSURE = 0.6  # cosine: a first subject whose nearest stored image is further off may be the wrong one
+CLOSENESS = 0.2  # cosine: a neighbour this much further from the query counts e (2.7) times less
+MODEL_WEIGHT = 0.5  # the model's scores count as much as one stored image at cosine 0.86
+CONFIDENT = 0.5  # a category needs this share of the belief, else Other
+
+
+def probe(store: Store, collection: str, analysis: Analysis) -> list[Hit]:
+    return store.search(collection, analysis.vector, limit=PROBE)
+
+
+def best_subject(
+    store: Store, collection: str, analysis: Analysis, others: Callable[[], Sequence[Analysis]]
+) -> tuple[Analysis, list[Hit]]:
+    """The subject the shopper means, with its probe: the first, unless it finds nothing close and
+    another subject (described by `others` only then) finds something closer."""
+    hits = probe(store, collection, analysis)
+    if not hits or hits[0].score >= UNSURE or len(analysis.subjects) == 1:
+        return analysis, hits
+    probes = [(analysis, hits), *((other, probe(store, collection, other)) for other in others())]
+    return max(probes, key=lambda found: found[1][0].score if found[1] else -1.0)
+
+
+def predict_category(model_scores: dict[int, float], neighbours: Sequence[Hit]) -> int:
+    """The category with most of the belief, if it has at least CONFIDENT of it; else Other.
+
+    Each neighbour gives its own category a vote of exp((cosine - 1) / CLOSENESS): 1 for the identical
+    image, 0.37 at cosine 0.8, little for the unrelated ones that every probe returns too. The model's scores
+    add up to MODEL_WEIGHT: a shop's label on the same product outweighs the model's guess.
+    """
+    belief = {category: MODEL_WEIGHT * share for category, share in (model_scores or {OTHER: 1.0}).items()}
+    total = MODEL_WEIGHT
+    for hit in neighbours:
+        vote = math.exp((hit.score - 1.0) / CLOSENESS)
+        belief[hit.record.category_id] = belief.get(hit.record.category_id, 0.0) + vote
+        total += vote
+    category, share = max(belief.items(), key=lambda item: item[1])
+    return category if share / total >= CONFIDENT else OTHER

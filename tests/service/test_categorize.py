@@ -1,0 +1,99 @@
+"""Which subject a query means and which category it gets, on a real embedded store."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lookalike.service.categorize import UNSURE, best_subject, predict_category
+from lookalike.store.base import Hit, ImageRecord
+from lookalike.store.qdrant_edge import QdrantEdgeStore
+from lookalike.vision.categories import CATEGORIES, OTHER
+from lookalike.vision.pipeline import Analysis
+from lookalike.vision.subjects import Box
+
+DIM = 8
+MODEL_SAYS_OTHER = {category: (0.96 if category == OTHER else 0.04 / 13) for category in CATEGORIES}
+
+
+def unit(*values: float) -> np.ndarray:
+    v = np.array(values + (0.0,) * (DIM - len(values)), np.float32)
+    return v / np.linalg.norm(v)
+
+
+def hit(category: int, score: float) -> Hit:
+    record = ImageRecord("p", f"{category}-{score}.jpg", category, (0, 1, 0, 1), vector=unit(1))
+    return Hit(record=record, score=score)
+
+
+def test_without_neighbours_the_model_decides():
+    assert predict_category({**MODEL_SAYS_OTHER, 6: 0.7, OTHER: 0.3}, []) == 6
+    assert predict_category(MODEL_SAYS_OTHER, []) == OTHER
+
+
+def test_a_weak_guess_is_other():
+    split = {category: 0.0 for category in CATEGORIES} | {6: 0.45, 20: 0.40, OTHER: 0.15}
+    assert predict_category(split, []) == OTHER
+
+
+def test_close_labelled_neighbours_teach_what_the_model_does_not_know():
+    # The model sees nothing of a product category; the shop filed the same product under Toy.
+    assert predict_category(MODEL_SAYS_OTHER, [hit(20, 0.97), hit(OTHER, 0.5)]) == 20
+    assert predict_category(MODEL_SAYS_OTHER, [hit(20, 0.9), hit(20, 0.88), hit(OTHER, 0.6)]) == 20
+
+
+def test_unrelated_neighbours_teach_nothing():
+    # Every probe returns its nearest images, related or not: a far one must not decide.
+    assert predict_category(MODEL_SAYS_OTHER, [hit(4, 0.35), hit(4, 0.3), hit(3, 0.3)]) == OTHER
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = QdrantEdgeStore(tmp_path / "store")
+    store.ensure_collection("shop", DIM)
+    store.upsert(
+        "shop",
+        [
+            ImageRecord("shoe", "1.jpg", 4, (0, 1, 0, 1), vector=unit(1, 0, 0)),
+            ImageRecord("bag", "1.jpg", 3, (0, 1, 0, 1), vector=unit(0, 1, 0)),
+        ],
+    )
+    yield store
+    store.close()
+
+
+def analysis(vector: np.ndarray, region: Box, subjects: tuple[Box, ...]) -> Analysis:
+    return Analysis(vector, region, subjects)
+
+
+FIRST, SECOND = Box(0, 10, 0, 10), Box(20, 30, 0, 10)
+
+
+def test_a_first_subject_that_finds_something_close_is_kept_without_looking_further(store):
+    first = analysis(unit(1, 0.1, 0), FIRST, (FIRST, SECOND))
+    assert float(first.vector @ unit(1, 0, 0)) >= UNSURE
+
+    def others():
+        raise AssertionError("the other subjects were described though the first found its product")
+
+    chosen, hits = best_subject(store, "shop", first, others)
+    assert chosen is first and hits[0].record.product_id == "shoe"
+
+
+def test_when_the_first_finds_nothing_close_the_closest_subject_wins(store):
+    first = analysis(unit(1, 1, 3), FIRST, (FIRST, SECOND))  # background: far from both products
+    second = analysis(unit(0.1, 1, 0), SECOND, (SECOND, FIRST))
+    chosen, hits = best_subject(store, "shop", first, lambda: [second])
+    assert chosen is second and hits[0].record.product_id == "bag"
+    # ... and a first subject stays when the others are no closer.
+    worse = analysis(unit(0, 0, 1), SECOND, (SECOND, FIRST))
+    assert best_subject(store, "shop", first, lambda: [worse])[0] is first
+
+
+def test_one_subject_or_an_empty_instance_never_looks_further(store, tmp_path):
+    lonely = analysis(unit(1, 1, 3), FIRST, (FIRST,))
+    assert best_subject(store, "shop", lonely, lambda: pytest.fail("no other subject"))[0] is lonely
+    store.ensure_collection("empty", DIM)
+    first = analysis(unit(1, 1, 3), FIRST, (FIRST, SECOND))
+    chosen, hits = best_subject(store, "empty", first, lambda: pytest.fail("nothing to compare with"))
+    assert (chosen, hits) == (first, [])

@@ -1,0 +1,98 @@
+"""Where the vision looks and what it describes, on real photos: Region, Crop, plain and busy backgrounds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from lookalike.errors import LookalikeError
+from lookalike.vision.categories import CATEGORIES
+from lookalike.vision.pipeline import Vision, square
+from lookalike.vision.subjects import Box
+from tests.conftest import jpeg, photo_image, place, plain
+
+
+@pytest.fixture(scope="module")
+def vision(embedder) -> Vision:
+    return Vision(embedder)
+
+
+def on_white(*things: tuple[str, tuple[int, int], int], size=(900, 700)) -> tuple[bytes, list[Box]]:
+    picture, boxes = plain(size), []
+    for name, at, width in things:
+        picture, box = place(picture, photo_image(name), at, width)
+        boxes.append(box)
+    return jpeg(picture), boxes
+
+
+def test_a_product_on_a_plain_background_is_cropped_to_it(vision):
+    data, (truth,) = on_white(("chelsea", (250, 160), 400))
+    seen = vision.analyze(data)
+    assert seen.region.iou(truth) >= 0.85  # a margin of 1 % of the picture's side stays around it
+    assert seen.subjects == (seen.region,)
+
+
+def test_a_product_on_cluttered_ground_is_cropped_to_it(vision):
+    picture, truth = place(photo_image("grass").resize((800, 600)), photo_image("coffee"), (200, 150), 400)
+    seen = vision.analyze(jpeg(picture))
+    assert seen.region.iou(truth) >= 0.75
+    assert seen.subjects[0] == seen.region
+
+
+def test_a_given_region_wins_over_crop(vision):
+    data, _ = on_white(("chelsea", (250, 160), 400))
+    region = Box(10, 300, 20, 200)
+    for crop_subject in (True, False):
+        seen = vision.analyze(data, crop_subject=crop_subject, region=region)
+        assert (seen.region, seen.subjects) == (region, (region,))
+    clipped = vision.analyze(data, region=Box(800, 5000, 600, 5000))
+    assert clipped.region == Box(800, 900, 600, 700)
+
+
+def test_a_region_outside_the_picture_is_refused(vision):
+    data, _ = on_white(("chelsea", (250, 160), 400))
+    with pytest.raises(LookalikeError) as refused:
+        vision.analyze(data, region=Box(950, 990, 10, 20))
+    assert refused.value.code == "InvalidRegion" and "900x700" in refused.value.message
+
+
+def test_crop_false_describes_the_whole_picture(vision):
+    data, _ = on_white(("chelsea", (250, 160), 400))
+    seen = vision.analyze(data, crop_subject=False)
+    assert seen.region == Box(0, 900, 0, 700)
+
+
+def test_two_products_apart_are_each_a_subject_and_described_on_request(vision):
+    data, boxes = on_white(("chelsea", (40, 60), 330), ("rocket", (480, 330), 360))
+    seen = vision.analyze(data)
+    union = Box(
+        min(b.x1 for b in boxes), max(b.x2 for b in boxes), min(b.y1 for b in boxes), max(b.y2 for b in boxes)
+    )
+    assert seen.region.iou(union) >= 0.85  # together they may be one product, like a pair of shoes
+    assert len(seen.subjects) == 3
+    others = vision.describe_others(data, seen)
+    assert len(others) == 2
+    for truth in boxes:
+        assert max(other.region.iou(truth) for other in others) >= 0.85
+    for other in others:
+        assert other.subjects[0] == other.region and set(other.subjects) == set(seen.subjects)
+        assert abs(float(np.linalg.norm(other.vector)) - 1.0) < 1e-5
+    # Each part alone is described as itself: the two differ more than either differs from the pair.
+    assert float(others[0].vector @ others[1].vector) < float(seen.vector @ others[0].vector)
+
+
+def test_every_description_carries_category_scores(vision):
+    seen = vision.analyze(jpeg(photo_image("coffee")))
+    assert set(seen.category_scores) == set(CATEGORIES)
+    assert sum(seen.category_scores.values()) == pytest.approx(1.0)
+
+
+def test_square_keeps_the_aspect_ratio_and_fills_with_the_border_colour():
+    wide = Image.new("RGB", (400, 100), (10, 20, 30))
+    wide.paste(Image.new("RGB", (200, 50), (250, 0, 0)), (100, 25))
+    squared = square(wide)
+    assert squared.size == (224, 224)
+    pixels = np.asarray(squared)
+    assert (pixels[:80] == (10, 20, 30)).all() and (pixels[-80:] == (10, 20, 30)).all()  # the letterbox
+    assert tuple(pixels[112, 112]) == (250, 0, 0)  # the middle of the content, not stretched away
