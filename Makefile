@@ -11,7 +11,7 @@ serve: $(VENV)/.runtime
 test: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	sh tests/private_network.sh $(BIN)/pytest -q
+	sh tests/private_network.sh $(BIN)/pytest -q --durations=10
 
 bench: $(VENV)/.dev
 	$(BIN)/python bench/bench_http.py
