@@ -40,6 +40,31 @@ def test_a_product_on_cluttered_ground_is_cropped_to_it(vision):
     assert seen.subjects[0] == seen.region
 
 
+def test_a_product_on_cluttered_ground_is_also_seen_in_its_surroundings(vision):
+    picture, truth = place(photo_image("grass").resize((800, 600)), photo_image("coffee"), (200, 150), 400)
+    data = jpeg(picture)
+    seen = vision.analyze(data)
+    assert seen.picture is not None and seen.picture.region == Box(0, 800, 0, 600)
+    whole = vision.analyze(data, crop_subject=False)
+    assert float(seen.picture.vector @ whole.vector) == pytest.approx(1.0, abs=1e-5)  # the same pass
+    others, (around, everything) = vision.look_further(data, seen)
+    assert len(others) == len(seen.subjects) - 1
+    subject = seen.region
+    assert (around.region.x1, around.region.y1) < (subject.x1, subject.y1)
+    assert (around.region.x2, around.region.y2) > (subject.x2, subject.y2)
+    assert around.region.iou(truth) < seen.region.iou(truth) + 0.2  # the subject plus a margin, no more
+    assert abs(float(np.linalg.norm(around.vector)) - 1.0) < 1e-5
+    assert everything == seen.picture
+
+
+def test_a_given_region_or_the_whole_picture_has_no_further_views(vision):
+    picture, _ = place(photo_image("grass").resize((800, 600)), photo_image("coffee"), (200, 150), 400)
+    data = jpeg(picture)
+    for options in ({"region": Box(10, 300, 20, 200)}, {"crop_subject": False}):
+        seen = vision.analyze(data, **options)
+        assert seen.picture is None and vision.look_further(data, seen) == ([], [])
+
+
 def test_a_given_region_wins_over_crop(vision):
     data, _ = on_white(("chelsea", (250, 160), 400))
     region = Box(10, 300, 20, 200)
@@ -71,8 +96,8 @@ def test_two_products_apart_are_each_a_subject_and_described_on_request(vision):
     )
     assert seen.region.iou(union) >= 0.85  # together they may be one product, like a pair of shoes
     assert len(seen.subjects) == 3
-    others = vision.describe_others(data, seen)
-    assert len(others) == 2
+    others, views = vision.look_further(data, seen)
+    assert len(others) == 2 and views == []  # a plain background has no surroundings worth a view
     for truth in boxes:
         assert max(other.region.iou(truth) for other in others) >= 0.85
     for other in others:
