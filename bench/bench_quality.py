@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -101,16 +102,17 @@ def timed(times: list[float], work, *args):
 
 def stage_times(data: Dataset, vision: Vision) -> dict[str, dict[str, float]]:
     """p50 ms of each vision stage per query kind, on this process's own model: decode, locate the
-    subjects, describe the first, and describe the others (which the service does only when the first
-    finds nothing close); and, for comparison, describe the whole picture (all that Crop=false does)."""
+    subjects, describe the first, and look further (the other subjects, the first widened; the service does
+    it only when the first finds nothing close); and, for comparison, describe the whole picture (all that
+    Crop=false does)."""
     times: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for query in data.queries:
         stages = times[query.kind]
         image = timed(stages["decode"], decode_image, query.data)
-        subjects = timed(stages["locate"], vision.locate, image)
+        subjects, picture = timed(stages["locate"], vision.locate, image)
         (first,) = timed(stages["describe"], vision.describe, image, subjects, subjects[:1])
-        if len(subjects) > 1:
-            timed(stages["describe others"], vision.describe_others, query.data, first)
+        if len(subjects) > 1 or picture is not None:
+            timed(stages["look further"], vision.look_further, query.data, replace(first, picture=picture))
         everything = [whole(image)]
         timed(stages["whole picture"], vision.describe, image, everything, everything)
     return {kind: {k: statistics.median(v) for k, v in s.items()} for kind, s in times.items()}
@@ -200,14 +202,12 @@ def main() -> int:
                   f"| {s['p50_ms']:.0f} |")  # fmt: skip
     for kind, added in report["detection_adds_p50_ms"].items():
         print(f"{kind}: detection adds {added:.0f} ms to the p50 round trip (default against Crop=false)")
-    print(
-        "\n| queries | decode | locate | describe | describe others | whole picture |  (p50 ms, in-process)"
-    )
+    print("\n| queries | decode | locate | describe | look further | whole picture |  (p50 ms, in-process)")
     print("|---|---|---|---|---|---|")
     for kind, s in stages.items():
-        others = f"{s['describe others']:.1f}" if "describe others" in s else "-"
+        further = f"{s['look further']:.1f}" if "look further" in s else "-"
         print(
-            f"| {kind} | {s['decode']:.1f} | {s['locate']:.1f} | {s['describe']:.1f} | {others} "
+            f"| {kind} | {s['decode']:.1f} | {s['locate']:.1f} | {s['describe']:.1f} | {further} "
             f"| {s['whole picture']:.1f} |"
         )
     for title, table in (("model alone, labelled photos", by_model), ("service, scene queries", by_service)):

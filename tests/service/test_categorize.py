@@ -9,7 +9,7 @@ from lookalike.service.categorize import UNSURE, best_subject, predict_category
 from lookalike.store.base import Hit, ImageRecord
 from lookalike.store.qdrant_edge import QdrantEdgeStore
 from lookalike.vision.categories import CATEGORIES, OTHER
-from lookalike.vision.pipeline import Analysis
+from lookalike.vision.pipeline import Analysis, Further, View
 from lookalike.vision.subjects import Box
 
 DIM = 8
@@ -73,27 +73,32 @@ def test_a_first_subject_that_finds_something_close_is_kept_without_looking_furt
     first = analysis(unit(1, 0.1, 0), FIRST, (FIRST, SECOND))
     assert float(first.vector @ unit(1, 0, 0)) >= UNSURE
 
-    def others():
+    def further():
         raise AssertionError("the other subjects were described though the first found its product")
 
-    chosen, hits = best_subject(store, "shop", first, others)
-    assert chosen is first and hits[0].record.product_id == "shoe"
+    chosen, hits, views = best_subject(store, "shop", first, further)
+    assert chosen is first and hits[0].record.product_id == "shoe" and views == []
 
 
 def test_when_the_first_finds_nothing_close_the_closest_subject_wins(store):
     first = analysis(unit(1, 1, 3), FIRST, (FIRST, SECOND))  # background: far from both products
     second = analysis(unit(0.1, 1, 0), SECOND, (SECOND, FIRST))
-    chosen, hits = best_subject(store, "shop", first, lambda: [second])
+    chosen, hits, _ = best_subject(store, "shop", first, lambda: Further([second], []))
     assert chosen is second and hits[0].record.product_id == "bag"
     # ... and a first subject stays when the others are no closer.
     worse = analysis(unit(0, 0, 1), SECOND, (SECOND, FIRST))
-    assert best_subject(store, "shop", first, lambda: [worse])[0] is first
+    assert best_subject(store, "shop", first, lambda: Further([worse], [])).subject is first
 
 
-def test_one_subject_or_an_empty_instance_never_looks_further(store, tmp_path):
+def test_when_the_first_finds_nothing_close_the_views_of_its_surroundings_are_searched_too(store):
     lonely = analysis(unit(1, 1, 3), FIRST, (FIRST,))
-    assert best_subject(store, "shop", lonely, lambda: pytest.fail("no other subject"))[0] is lonely
+    around = [View(Box(0, 20, 0, 20), unit(1, 0.2, 0)), View(Box(0, 100, 0, 100), unit(1, 1, 1))]
+    chosen, _, views = best_subject(store, "shop", lonely, lambda: Further([], around))
+    assert chosen is lonely and views == around
+
+
+def test_an_empty_instance_never_looks_further(store):
     store.ensure_collection("empty", DIM)
     first = analysis(unit(1, 1, 3), FIRST, (FIRST, SECOND))
-    chosen, hits = best_subject(store, "empty", first, lambda: pytest.fail("nothing to compare with"))
-    assert (chosen, hits) == (first, [])
+    chosen = best_subject(store, "empty", first, lambda: pytest.fail("nothing to compare with"))
+    assert chosen == (first, [], [])

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from lookalike.service.models import SearchOptions
-from lookalike.service.search import MAX_RESULTS, ranked_page, to_score
-from lookalike.store.base import Compare, ImageRecord
+from lookalike.service.search import MAX_RESULTS, fused_page, ranked_page, to_score
+from lookalike.store.base import Compare, ImageKey, ImageRecord
 from lookalike.store.qdrant_edge import QdrantEdgeStore
 
 DIM = 16
@@ -103,3 +105,41 @@ def test_no_result_past_rank_500(store, crowded, query):
 @pytest.mark.parametrize(("cosine", "score"), [(1.0000001, 1.0), (0.99999994, 1.0), (0.5, 0.5), (-0.2, 0.0)])
 def test_to_score(cosine, score):
     assert to_score(cosine) == score
+
+
+def near_product_e(store, collection: str) -> np.ndarray:
+    (e_image,) = store.get(collection, [ImageKey("e", "x.jpg")], with_vectors=True)
+    return unit(e_image.vector + 0.01)
+
+
+def test_several_vectors_rank_each_image_at_its_best_score(store, crowded, query):
+    """A second vector near product 'e' lifts it above the crowd; the rest keeps the first vector's order."""
+    near_e = near_product_e(store, crowded)
+    fused, found_by = fused_page(store, crowded, [query, near_e], SearchOptions(num=65), None)
+    assert fused[0].record.product_id == "e" and found_by == 1
+    alone = ranked_page(store, crowded, query, SearchOptions(num=65), None)
+    assert [h.record.key for h in fused[1:]] == [h.record.key for h in alone if h.record.product_id != "e"]
+    second = ranked_page(store, crowded, near_e, SearchOptions(num=65), None)
+    by_second = {h.record.key: h.score for h in second}
+    for hit in alone:
+        best = max(hit.score, by_second.get(hit.record.key, 0.0))
+        assert next(h.score for h in fused if h.record.key == hit.record.key) == best
+    # Pages are slices of that ranking; one vector is the plain ranking, found by itself.
+    for start in (0, 10, 60):
+        page, _ = fused_page(store, crowded, [query, near_e], SearchOptions(num=10, start=start), None)
+        assert [h.record.key for h in page] == [h.record.key for h in fused[start : start + 10]]
+    assert fused_page(store, crowded, [query], SearchOptions(num=65), None) == (alone, 0)
+
+
+def test_several_vectors_keep_one_result_per_product_and_the_threshold(store, crowded, query):
+    near_e = near_product_e(store, crowded)
+    distinct = SearchOptions(num=10, distinct_product_id=True)
+    page, _ = fused_page(store, crowded, [query, near_e], distinct, None)
+    products = [h.record.product_id for h in page]
+    assert products[:2] == ["e", "crowd"] and sorted(products) == sorted(["crowd", *"abcde"])
+    second, _ = fused_page(store, crowded, [query, near_e], replace(distinct, num=3, start=3), None)
+    assert [h.record.product_id for h in second] == products[3:6]
+    high, _ = fused_page(store, crowded, [query, near_e], SearchOptions(num=100, score_threshold=0.9), None)
+    assert high and all(h.score >= 0.9 for h in high)
+    past_the_end = SearchOptions(num=10, start=MAX_RESULTS)
+    assert fused_page(store, crowded, [query, near_e], past_the_end, None) == ([], 0)

@@ -8,7 +8,7 @@ from PIL import Image
 
 from lookalike.errors import LookalikeError
 from lookalike.vision.categories import CATEGORIES
-from lookalike.vision.pipeline import Vision, square
+from lookalike.vision.pipeline import WIDEN, Vision, square
 from lookalike.vision.subjects import Box
 from tests.conftest import jpeg, photo_image, place, plain
 
@@ -38,6 +38,29 @@ def test_a_product_on_cluttered_ground_is_cropped_to_it(vision):
     seen = vision.analyze(jpeg(picture))
     assert seen.region.iou(truth) >= 0.75
     assert seen.subjects[0] == seen.region
+
+
+def test_a_product_on_cluttered_ground_is_also_seen_in_its_surroundings(vision):
+    picture, _ = place(photo_image("grass").resize((800, 600)), photo_image("coffee"), (200, 150), 400)
+    data = jpeg(picture)
+    seen = vision.analyze(data)
+    assert seen.picture is not None and seen.picture.region == Box(0, 800, 0, 600)
+    stretched = vision.analyze(data, crop_subject=False)  # what Crop=false describes: the same pass
+    assert float(seen.picture.vector @ stretched.vector) == pytest.approx(1.0, abs=1e-5)
+    others, (around, everything) = vision.look_further(data, seen)
+    assert len(others) == len(seen.subjects) - 1
+    assert around.region == seen.region.widened(WIDEN, 800, 600) and around.region != seen.region
+    assert abs(float(np.linalg.norm(around.vector)) - 1.0) < 1e-5
+    assert 0.5 < float(around.vector @ seen.vector) < 0.99  # the subject, with something around it
+    assert everything == seen.picture
+
+
+def test_a_given_region_or_the_whole_picture_has_no_further_views(vision):
+    picture, _ = place(photo_image("grass").resize((800, 600)), photo_image("coffee"), (200, 150), 400)
+    data = jpeg(picture)
+    for options in ({"region": Box(10, 300, 20, 200)}, {"crop_subject": False}):
+        seen = vision.analyze(data, **options)
+        assert seen.picture is None and vision.look_further(data, seen) == ([], [])
 
 
 def test_a_given_region_wins_over_crop(vision):
@@ -71,8 +94,8 @@ def test_two_products_apart_are_each_a_subject_and_described_on_request(vision):
     )
     assert seen.region.iou(union) >= 0.85  # together they may be one product, like a pair of shoes
     assert len(seen.subjects) == 3
-    others = vision.describe_others(data, seen)
-    assert len(others) == 2
+    others, views = vision.look_further(data, seen)
+    assert len(others) == 2 and views == []  # a plain background has no surroundings worth a view
     for truth in boxes:
         assert max(other.region.iou(truth) for other in others) >= 0.85
     for other in others:

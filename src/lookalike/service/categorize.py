@@ -5,7 +5,8 @@ of a few results). When its nearest stored image is not close (cosine < UNSURE),
 described and probed too, and the one whose nearest stored image is closest is the one the shopper means:
 a product photographed in a scene matches its own catalog shot far better than the scene does. On the
 quality harness the first subject is right 99 % of the time when its probe reaches UNSURE, and about 60 %
-below it; a quarter to a third of scene queries look further.
+below it; a quarter to a third of scene queries look further. Those also bring views of the first subject in
+its surroundings (widened, and the whole picture), which the search ranks beside the chosen subject.
 
 The category combines two signals: the model's ImageNet classes mapped to categories, and the categories of
 the nearest stored images, weighted by how close they are (the catalog teaches the predictor: a shop that
@@ -17,10 +18,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 from lookalike.store.base import Hit, Store
 from lookalike.vision.categories import OTHER
-from lookalike.vision.pipeline import Analysis
+from lookalike.vision.pipeline import Analysis, Further, View
 
 PROBE = 10  # stored images each subject is compared with
 UNSURE = 0.6  # cosine: a first subject whose nearest stored image is further off may be the wrong one
@@ -33,16 +35,23 @@ def probe(store: Store, collection: str, analysis: Analysis) -> list[Hit]:
     return store.search(collection, analysis.vector, limit=PROBE)
 
 
-def best_subject(
-    store: Store, collection: str, analysis: Analysis, others: Callable[[], Sequence[Analysis]]
-) -> tuple[Analysis, list[Hit]]:
+class Choice(NamedTuple):
+    subject: Analysis
+    neighbours: list[Hit]  # the subject's probe
+    views: list[View]  # more of the picture for the search to rank beside the subject
+
+
+def best_subject(store: Store, collection: str, analysis: Analysis, further: Callable[[], Further]) -> Choice:
     """The subject the shopper means, with its probe: the first, unless it finds nothing close and
-    another subject (described by `others` only then) finds something closer."""
+    another subject (described by `further` only then) finds something closer; and, in that case, the
+    views of the picture that `further` brings."""
     hits = probe(store, collection, analysis)
-    if not hits or hits[0].score >= UNSURE or len(analysis.subjects) == 1:
-        return analysis, hits
-    probes = [(analysis, hits), *((other, probe(store, collection, other)) for other in others())]
-    return max(probes, key=lambda found: found[1][0].score if found[1] else -1.0)
+    if not hits or hits[0].score >= UNSURE:
+        return Choice(analysis, hits, [])
+    more = further()
+    probes = [(analysis, hits), *((other, probe(store, collection, other)) for other in more.others)]
+    chosen, neighbours = max(probes, key=lambda found: found[1][0].score if found[1] else -1.0)
+    return Choice(chosen, neighbours, more.views)
 
 
 def predict_category(model_scores: dict[int, float], neighbours: Sequence[Hit]) -> int:

@@ -24,10 +24,10 @@ from lookalike.service.models import (
     SearchOptions,
     SearchResult,
 )
-from lookalike.service.search import MAX_RESULTS, ranked_page, to_score
+from lookalike.service.search import MAX_RESULTS, fused_page, to_score
 from lookalike.store.base import Compare, Filter, ImageKey, ImageRecord, In, Store, all_of
 from lookalike.vision.categories import CATEGORIES, OTHER
-from lookalike.vision.pipeline import Analysis, Vision
+from lookalike.vision.pipeline import Analysis, View, Vision
 from lookalike.vision.subjects import Box
 
 ATTRIBUTE_FIELDS = frozenset(f.name for f in fields(Attributes))
@@ -162,17 +162,19 @@ class ImageService:
         category = _category(instance, options.category_id)
         seen = self.vision.analyze(picture.data, crop_subject=picture.crop, region=picture.region)
         predicts = _predicts(instance, options.category_id)
-        if predicts or len(seen.subjects) > 1:
+        views: list[View] = []
+        # A choice to make: the category, the subject, or whether a cluttered photo needs more views.
+        if predicts or len(seen.subjects) > 1 or seen.picture is not None:
             first = seen
-            seen, neighbours = best_subject(
+            seen, neighbours, views = best_subject(
                 self.store,
                 instance.collection,
                 first,
-                lambda: self.vision.describe_others(picture.data, first),
+                lambda: self.vision.look_further(picture.data, first),
             )
             if predicts:
                 category = predict_category(seen.category_scores, neighbours)
-        return self._search(instance, seen, category, options, started, predicted=predicts)
+        return self._search(instance, seen, category, options, started, predicted=predicts, views=views)
 
     def search_by_name(
         self, instance_name: str, product_id: str, pic_name: str, options: SearchOptions
@@ -239,7 +241,10 @@ class ImageService:
         options: SearchOptions,
         started: float,
         predicted: bool = False,
+        views: Sequence[View] = (),
     ) -> SearchResult:
+        """Search with the analysis's vector and any further views, each result at its best score;
+        PicInfo.Region is the region that found the first result."""
         # A product search looks within the category; Other is the catch-all and restricts nothing. A
         # predicted category also keeps the images filed under Other: a guess must not hide them.
         if category == OTHER:
@@ -249,9 +254,15 @@ class ImageService:
         else:
             in_category = Compare("category_id", "=", category)
         filter = all_of(options.filter, in_category)
-        hits = ranked_page(self.store, instance.collection, seen.vector, options, filter)
+        looks = [View(seen.region, seen.vector), *views]
+        hits, found_by = fused_page(
+            self.store, instance.collection, [look.vector for look in looks], options, filter
+        )
         matched = self.store.count(instance.collection, filter)
         elapsed_ms = round((time.perf_counter() - started) * 1000)
+        # The region that found the first result stands first in MultiRegion too, in its subject's place.
+        region = looks[found_by].region
+        seen = replace(seen, region=region, subjects=(region, *seen.subjects[1:]))
         return SearchResult(hits, self._pic_info(instance, seen, category), matched, elapsed_ms)
 
     def _pic_info(self, instance: Instance, seen: Analysis, category: int) -> PicInfo:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -30,6 +31,43 @@ def ranked_page(
         hits = store.search(
             collection, vector, limit=end - options.start, offset=options.start, filter=filter
         )
+    return _scored(hits, options)
+
+
+def fused_page(
+    store: Store,
+    collection: str,
+    vectors: Sequence[np.ndarray],
+    options: SearchOptions,
+    filter: Filter | None,
+) -> tuple[list[Hit], int]:
+    """One page of the ranking of several vectors of one query, each image (each product, with
+    DistinctProductId) at the best score any of them gives it; and which vector found the first result.
+
+    Exact, since each vector's first `end` results hold every image of the fused first `end`.
+    """
+    if len(vectors) == 1:
+        return ranked_page(store, collection, vectors[0], options, filter), 0
+    end = min(options.start + options.num, MAX_RESULTS)
+    if end <= options.start:
+        return [], 0
+    best: dict[object, tuple[Hit, int]] = {}
+    for which, vector in enumerate(vectors):
+        if options.distinct_product_id:
+            hits = _best_per_product(store, collection, vector, filter, end)
+        else:
+            hits = store.search(collection, vector, limit=end, filter=filter)
+        for hit in hits:
+            key = hit.record.product_id if options.distinct_product_id else hit.record.key
+            if key not in best or hit.score > best[key][0].score:
+                best[key] = (hit, which)
+    ranking = sorted(best.values(), key=lambda found: -found[0].score)
+    page = _scored([hit for hit, _ in ranking[options.start : end]], options)
+    return page, ranking[0][1] if ranking else 0
+
+
+def _scored(hits: list[Hit], options: SearchOptions) -> list[Hit]:
+    """Scores mapped to [0, 1], cut at the score threshold."""
     page = [replace(hit, score=to_score(hit.score)) for hit in hits]
     if options.score_threshold is not None:
         page = [hit for hit in page if hit.score >= options.score_threshold]
