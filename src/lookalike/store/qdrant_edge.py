@@ -11,9 +11,16 @@ What Qdrant Edge guarantees, and what this module adds (qdrant-edge-py 0.9, meas
   which lets Qdrant truncate the WAL that a restart would otherwise replay.
 - Qdrant Edge refuses a second opener of one shard (its WAL lock) with an obscure error, and only when that
   shard is opened; an exclusive flock on `root/.lock` refuses a second process for the whole directory.
-- Search is exact (brute force over the stored vectors) because the segments are never optimised into an HNSW
-  graph: `EdgeShard.optimize()` holds the GIL for its whole run (minutes for 20k x 1280 on two cores), which
-  would freeze the server. The price: deleted and overwritten points are never vacuumed from disk.
+- Vectors: the originals on disk, 2-bit TurboQuant codes in RAM (320 B at 1280-d), and an HNSW graph over
+  each sealed segment. A search walks the graphs on the codes and rescores the best 2 x limit candidates
+  with the originals; filters are always applied exactly (only the ranking is approximate), and a filter
+  matching few points, or a collection of few points, is scanned instead (exact).
+- Indexing: `EdgeShard.optimize()` seals, quantises, indexes, merges and vacuums segments, but holds the GIL
+  for its whole run (about 15 minutes for a million on two cores), which would freeze the server. So once
+  INDEX_AFTER records were written, a thread copies the shard (the original vectors of sealed segments,
+  which are never written again, by hard link), a child process optimises the copy, the writes made
+  meanwhile are replayed onto it, and it is swapped in under the collection's locks (a rename; a swap cut
+  short is undone at the next start). Until then new records are scanned, not walked as a graph.
 - The shard is safe to call from several threads and releases the GIL while it works; writes to one
   collection take a lock so that `delete` and `delete_by_filter` report exactly what they removed.
 """
@@ -56,7 +63,7 @@ from lookalike.store.base import (
 
 # A shard is flushed (segments written back, WAL truncated) once this many records were written since.
 FLUSH_EVERY = 4096
-# Records written since the last index build that start the next one (until then they are searched exactly).
+# Records written since the last index build that start the next one (until then they are scanned).
 INDEX_AFTER = 10_000
 # HNSW graph: links per point, and candidates while building.
 HNSW_M, HNSW_EF_CONSTRUCT = 16, 100
@@ -448,17 +455,19 @@ class QdrantEdgeStore:
                     return False
                 raise RuntimeError(f"the optimizing process exited with {col.child.returncode}: {errors}")
             built = qe.EdgeShard.load(str(staging))
-            done = _replay(built, col.recording, 0)  # most of the writes made meanwhile, not blocking
-            with col.write_lock, col.sync_lock:
-                if not col.closed:
+            try:
+                done = _replay(built, col.recording, 0)  # most of the writes made meanwhile, not blocking
+                with col.write_lock, col.sync_lock:
+                    if col.closed:
+                        return False
                     _replay(built, col.recording, done)
                     built.flush()
+                    built.close()  # (closing twice is harmless)
+                    _fsync_tree(staging)
+                    with col.gate.swapping():
+                        self._swap(col, staging)
+            finally:
                 built.close()
-                if col.closed:
-                    return False
-                _fsync_tree(staging)
-                with col.gate.swapping():
-                    self._swap(col, staging)
         finally:
             col.recording = col.child = None
             shutil.rmtree(staging, ignore_errors=True)
