@@ -457,13 +457,13 @@ class QdrantEdgeStore:
             built = qe.EdgeShard.load(str(staging))
             try:
                 done = _replay(built, col.recording, 0)  # most of the writes made meanwhile, not blocking
+                _fsync_tree(staging)  # the copied files; what changes from here on, Qdrant's flush syncs
                 with col.write_lock, col.sync_lock:
                     if col.closed:
                         return False
                     _replay(built, col.recording, done)
                     built.flush()
                     built.close()  # (closing twice is harmless)
-                    _fsync_tree(staging)
                     with col.gate.swapping():
                         self._swap(col, staging)
             finally:
@@ -471,19 +471,21 @@ class QdrantEdgeStore:
         finally:
             col.recording = col.child = None
             shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(self._retired(col))
         return True
+
+    def _retired(self, col: _Collection) -> Path:
+        return self.root / f".retired-{col.path.name}"
 
     def _swap(self, col: _Collection, staging: Path) -> None:
         """Put the built copy in place of the shard (under every lock of the collection)."""
-        retired = self.root / f".retired-{col.path.name}"
         col.shard.close()
-        col.path.rename(retired)
+        col.path.rename(self._retired(col))
         staging.rename(col.path)
         _fsync_dir(self.root)
         col.shard = qe.EdgeShard.load(str(col.path))
         col.wal_names = frozenset()
         col.unflushed = 0
-        shutil.rmtree(retired)
 
     def _check_open(self) -> None:
         if self._closed:
@@ -542,6 +544,10 @@ _OPTIMIZE = (
 )
 
 
+# A sealed segment's original vectors, quantised codes and graph (appendable segments name theirs otherwise).
+_WRITTEN_ONCE = frozenset({"matrix.dat", "quantized.data", "links_compressed.bin"})
+
+
 def _edge_config(dim: int) -> qe.EdgeConfig:
     """Originals on disk; in memory, 2-bit TurboQuant codes (dim / 4 bytes) and the HNSW graph of the
     segments built so far. Filters stay exact whatever the index: only the ranking is approximate."""
@@ -594,11 +600,11 @@ def _retire(col: _Collection) -> None:
 
 
 def _copy_shard(source: Path, target: Path) -> None:
-    """A copy the child process may change. `matrix.dat` (the original vectors of a sealed segment) is
-    written once when the segment is built and only read after, so it is shared by a hard link."""
+    """A copy the child process may change, sharing by hard link the files of sealed segments that are
+    written once, when the segment is built, and only read after (most of the bytes)."""
 
     def link_or_copy(src: str, dst: str) -> None:
-        if Path(src).name == "matrix.dat":
+        if Path(src).name in _WRITTEN_ONCE:
             os.link(src, dst)
         else:
             shutil.copy2(src, dst)
