@@ -346,17 +346,20 @@ class QdrantEdgeStore:
         if limit == 0:
             return []
         query, compiled = qe.Query.Nearest(vector_values(vector, col.dim)), _compile_optional(filter)
+
+        def request(params: qe.SearchParams) -> qe.QueryRequest:
+            return qe.QueryRequest(
+                limit=limit, offset=offset, query=query, filter=compiled, with_payload=True, params=params
+            )
+
         with col.gate.reading():
             small = col.shard.info().points_count <= FULL_SCAN_POINTS  # then exact is cheap enough
-            request = qe.QueryRequest(
-                limit=limit,
-                offset=offset,
-                query=query,
-                filter=compiled,
-                with_payload=True,
-                params=_EXACT if small else _SEARCH_PARAMS,
-            )
-            points = col.shard.query(request)
+            points = col.shard.query(request(_EXACT if small else _SEARCH_PARAMS))
+            # A graph walk under a filter can strand before it found `limit` matches: then the matches are
+            # scanned, so that a search never returns fewer results than there are.
+            if not small and compiled is not None and len(points) < limit:
+                matches = col.shard.count(qe.CountRequest(exact=True, filter=compiled))
+                points = col.shard.query(request(_EXACT)) if matches > offset + len(points) else points
         return [Hit(ImageRecord.from_payload(p.payload), float(p.score)) for p in points]
 
     def scroll(
@@ -567,7 +570,9 @@ def _edge_config(dim: int) -> qe.EdgeConfig:
 
 _EXACT = qe.SearchParams(exact=True)
 _SEARCH_PARAMS = qe.SearchParams(
-    hnsw_ef=HNSW_EF, quantization=qe.QuantizationSearchParams(rescore=True, oversampling=OVERSAMPLING)
+    hnsw_ef=HNSW_EF,
+    quantization=qe.QuantizationSearchParams(rescore=True, oversampling=OVERSAMPLING),
+    acorn=qe.AcornSearchParams(enable=True),  # under filters keeping < 40 %, also neighbours' neighbours
 )
 
 
