@@ -3,7 +3,7 @@
     python bench/bench_perf.py [--data ~/.cache/lookalike-bench/perf-1m] [--images 1000000]
 
 The data directory (one instance, `--images` images; see bench/perf_fixture.py for how they are derived
-from real photos) is built on the first run (about half an hour on two cores) and reused after. Then:
+from real photos) is built on the first run (about 50 minutes on two cores) and reused after. Then:
 1. vector search alone, in this process on the embedded engine: p50 of `Store.search` (limit 10) and
    recall@10 against an exact search in numpy, unfiltered and with filters keeping 1 % and 10 %;
 2. `lookalike serve` on that directory: seconds until its first answered SearchImageByPic (cold start);
