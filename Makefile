@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve test bench quality lint
+.PHONY: serve test bench perf quality lint
 
 serve: $(VENV)/.runtime
 	$(BIN)/lookalike serve
@@ -15,6 +15,9 @@ test: $(VENV)/.dev
 
 bench: $(VENV)/.dev
 	$(BIN)/python bench/bench_http.py
+
+perf: $(VENV)/.dev
+	$(BIN)/python bench/bench_perf.py $(PERF_ARGS)
 
 quality: $(VENV)/.dev
 	$(BIN)/python bench/bench_quality.py

@@ -11,9 +11,16 @@ What Qdrant Edge guarantees, and what this module adds (qdrant-edge-py 0.9, meas
   which lets Qdrant truncate the WAL that a restart would otherwise replay.
 - Qdrant Edge refuses a second opener of one shard (its WAL lock) with an obscure error, and only when that
   shard is opened; an exclusive flock on `root/.lock` refuses a second process for the whole directory.
-- Search is exact (brute force over the stored vectors) because the segments are never optimised into an HNSW
-  graph: `EdgeShard.optimize()` holds the GIL for its whole run (minutes for 20k x 1280 on two cores), which
-  would freeze the server. The price: deleted and overwritten points are never vacuumed from disk.
+- Vectors: the originals on disk, 2-bit TurboQuant codes in RAM (320 B at 1280-d), and an HNSW graph over
+  each sealed segment. A search walks the graphs on the codes and rescores the best 4 x limit candidates
+  with the originals; filters are always applied exactly (only the ranking is approximate), and a filter
+  matching few points, or a collection of few points, is scanned instead (exact).
+- Indexing: `EdgeShard.optimize()` seals, quantises, indexes, merges and vacuums segments, but holds the GIL
+  for its whole run (about 15 minutes for a million on two cores), which would freeze the server. So once
+  INDEX_AFTER records were written, a thread copies the shard (the original vectors of sealed segments,
+  which are never written again, by hard link), a child process optimises the copy, the writes made
+  meanwhile are replayed onto it, and it is swapped in under the collection's locks (a rename; a swap cut
+  short is undone at the next start). Until then new records are scanned, not walked as a graph.
 - The shard is safe to call from several threads and releases the GIL while it works; writes to one
   collection take a lock so that `delete` and `delete_by_filter` report exactly what they removed.
 """
@@ -24,9 +31,12 @@ import fcntl
 import json
 import os
 import shutil
+import subprocess
+import sys
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -53,6 +63,17 @@ from lookalike.store.base import (
 
 # A shard is flushed (segments written back, WAL truncated) once this many records were written since.
 FLUSH_EVERY = 4096
+# Records written since the last index build that start the next one (until then they are scanned).
+INDEX_AFTER = 10_000
+# HNSW graph: links per point, and candidates while building.
+HNSW_M, HNSW_EF_CONSTRUCT = 16, 100
+# Candidates a search follows in the graph, and quantised candidates rescored with the originals per result.
+HNSW_EF, OVERSAMPLING = 128, 4.0
+# A segment, or a filter's matches, up to this many points is scanned instead of walked as a graph: that is
+# what keeps small filters (1 % of a million) exact.
+FULL_SCAN_POINTS = 12_000
+# Sealed segments allowed before the smallest are merged by the next build.
+SEGMENTS = 8
 # The id of an image is uuid5(_ID_NAMESPACE, json [product_id, pic_name]): part of the on-disk format.
 _ID_NAMESPACE = uuid.UUID("5b0c1f36-2a8e-4f4e-9d1e-6c1f0c8a7d42")
 _KEY_FIELDS = ["product_id", "pic_name"]
@@ -68,17 +89,56 @@ class DataDirectoryLocked(RuntimeError):
     """Another process (or another store in this one) owns the data directory."""
 
 
+class _Gate:
+    """Many readers at once, or one swapper alone (who waits for the readers in flight)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._swapping = False
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._swapping)
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                self._cond.notify_all()
+
+    @contextmanager
+    def swapping(self) -> Iterator[None]:
+        with self._cond:
+            self._swapping = True
+            self._cond.wait_for(lambda: self._readers == 0)
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._swapping = False
+                self._cond.notify_all()
+
+
 @dataclass(eq=False)
 class _Collection:
     path: Path
     shard: qe.EdgeShard
     dim: int
+    gate: _Gate = field(default_factory=_Gate)  # reads pass; an index swap waits for them
     write_lock: threading.Lock = field(default_factory=threading.Lock)
     sync_lock: threading.Lock = field(default_factory=threading.Lock)
     written: int = 0  # writes applied to the shard (tickets handed out)
     synced: int = 0  # writes known to be on disk
     unflushed: int = 0  # records written since the last full flush
     wal_names: frozenset[str] = frozenset()  # the WAL files whose directory entries are known synced
+    unindexed: int = 0  # records written since the last index build began
+    builder: threading.Thread | None = None  # the index build under way
+    child: subprocess.Popen | None = None  # its optimizing process
+    recording: list[qe.UpdateOperation] | None = None  # writes since the copy the build works on
+    closed: bool = False
 
 
 class QdrantEdgeStore:
@@ -87,8 +147,11 @@ class QdrantEdgeStore:
     # The engine has no hard limit; the cost of a search grows with offset + limit.
     capabilities = Capabilities(max_window=10_000, shared=False)  # one process owns the directory
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, *, index_after: int | None = INDEX_AFTER):
+        """`index_after`: records written that start an index build in the background (None: only
+        `build_index` builds)."""
         self.root = Path(root)
+        self.index_after = index_after
         self.root.mkdir(parents=True, exist_ok=True)
         self._lock_fd = _lock_directory(self.root)
         self._lock = threading.Lock()  # guards the opening, dropping and closing of collections
@@ -97,6 +160,14 @@ class QdrantEdgeStore:
         for leftover in self.root.glob(".creating-*"):  # an ensure_collection that never returned
             shutil.rmtree(leftover, ignore_errors=True)
         for leftover in self.root.glob(".dropping-*"):  # a drop_collection cut short
+            shutil.rmtree(leftover, ignore_errors=True)
+        for retired in self.root.glob(".retired-*"):  # an index swap cut short: either copy is complete
+            live = self.root / retired.name.removeprefix(".retired-")
+            if live.exists():
+                shutil.rmtree(retired)
+            else:
+                retired.rename(live)
+        for leftover in self.root.glob(".indexing-*"):  # an index build cut short
             shutil.rmtree(leftover, ignore_errors=True)
 
     # -- collections ---------------------------------------------------------------------------------------
@@ -117,8 +188,7 @@ class QdrantEdgeStore:
             self._check_open()
             col = self._collections.pop(name, None)
             if col is not None:
-                with col.write_lock, col.sync_lock:
-                    col.shard.close()
+                _retire(col)
             path = self.root / name
             if path.exists():
                 # Renamed first, so that a crash midway leaves no half-deleted collection behind.
@@ -143,17 +213,19 @@ class QdrantEdgeStore:
         if not config.exists():
             return None
         dim = json.loads(config.read_text())["vectors"][""]["size"]
-        shard = qe.EdgeShard.load(str(path))
+        # The config given upgrades a directory written before indexing: its next build quantises and indexes.
+        shard = qe.EdgeShard.load(str(path), _edge_config(dim))
         _ensure_indexes(shard)
+        info = shard.info()
         col = self._collections[name] = _Collection(path, shard, dim)
+        col.unindexed = info.points_count - info.indexed_vectors_count
         return col
 
     def _create(self, name: str, dim: int) -> _Collection:
         # Built aside and renamed into place: a collection directory is complete or absent.
         staging = self.root / f".creating-{name}"
         shutil.rmtree(staging, ignore_errors=True)
-        config = qe.EdgeConfig(vectors=qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine))
-        shard = qe.EdgeShard.create(str(staging), config)
+        shard = qe.EdgeShard.create(str(staging), _edge_config(dim))
         _ensure_indexes(shard)
         shard.flush()
         shard.close()
@@ -172,7 +244,7 @@ class QdrantEdgeStore:
         points = [qe.Point(_point_id(r.key), vector_values(r.vector, col.dim), r.payload()) for r in records]
 
         def write() -> tuple[None, int]:
-            col.shard.update(qe.UpdateOperation.upsert_points(points))
+            _apply(col, qe.UpdateOperation.upsert_points(points))
             return None, len(points)
 
         self._write(col, write)
@@ -186,7 +258,7 @@ class QdrantEdgeStore:
                 str(r.id) for r in col.shard.retrieve(list(wanted), with_payload=False, with_vector=False)
             }
             if found:
-                col.shard.update(qe.UpdateOperation.delete_points(list(found)))
+                _apply(col, qe.UpdateOperation.delete_points(list(found)))
             return [key for pid, key in wanted.items() if pid in found], len(found)
 
         return self._write(col, write)
@@ -208,7 +280,7 @@ class QdrantEdgeStore:
                 if offset is None:
                     break
             if ids:
-                col.shard.update(qe.UpdateOperation.delete_points(ids))
+                _apply(col, qe.UpdateOperation.delete_points(ids))
             return keys, len(ids)
 
         return self._write(col, write)
@@ -222,6 +294,10 @@ class QdrantEdgeStore:
             col.written += 1
             ticket = col.written
             col.unflushed += changed
+            col.unindexed += changed
+            if self.index_after is not None and col.unindexed >= self.index_after and col.builder is None:
+                col.builder = threading.Thread(target=self._build_quietly, args=(col,), daemon=True)
+                col.builder.start()
         self._sync(col, ticket)
         return result
 
@@ -245,15 +321,23 @@ class QdrantEdgeStore:
         wanted = {_point_id(key): key for key in keys}
         if not wanted:
             return []
-        found = {
-            str(r.id): r
-            for r in col.shard.retrieve(list(wanted), with_payload=True, with_vector=with_vectors)
-        }
+        with col.gate.reading():
+            points = col.shard.retrieve(list(wanted), with_payload=True, with_vector=with_vectors)
+        found = {str(r.id): r for r in points}
         return [_record(found[pid], with_vectors) for pid in wanted if pid in found]
 
     def count(self, collection: str, filter: Filter | None = None) -> int:
         col = self._col(collection)
-        return col.shard.count(qe.CountRequest(exact=True, filter=_compile_optional(filter)))
+        with col.gate.reading():
+            # Exact counts walk the matches (80 ms for a million): the shard's total is exact (no optimisation
+            # ever runs in this process), and a filter matching most is counted by its complement.
+            total = col.shard.info().points_count
+            if filter is None:
+                return total
+            compiled = compile_filter(filter)
+            if col.shard.count(qe.CountRequest(exact=False, filter=compiled)) <= total // 2:
+                return col.shard.count(qe.CountRequest(exact=True, filter=compiled))
+            return total - col.shard.count(qe.CountRequest(exact=True, filter=qe.Filter(must_not=[compiled])))
 
     def search(
         self,
@@ -268,15 +352,22 @@ class QdrantEdgeStore:
         self.capabilities.check_window(offset, limit)
         if limit == 0:
             return []
-        request = qe.QueryRequest(
-            limit=limit,
-            offset=offset,
-            query=qe.Query.Nearest(vector_values(vector, col.dim)),
-            filter=_compile_optional(filter),
-            with_payload=True,
-            params=qe.SearchParams(exact=True),
-        )
-        return [Hit(ImageRecord.from_payload(p.payload), float(p.score)) for p in col.shard.query(request)]
+        query, compiled = qe.Query.Nearest(vector_values(vector, col.dim)), _compile_optional(filter)
+
+        def request(params: qe.SearchParams) -> qe.QueryRequest:
+            return qe.QueryRequest(
+                limit=limit, offset=offset, query=query, filter=compiled, with_payload=True, params=params
+            )
+
+        with col.gate.reading():
+            small = col.shard.info().points_count <= FULL_SCAN_POINTS  # then exact is cheap enough
+            points = col.shard.query(request(_EXACT if small else _SEARCH_PARAMS))
+            # A graph walk under a filter can strand before it found `limit` matches: then the matches are
+            # scanned, so that a search never returns fewer results than there are.
+            if not small and compiled is not None and len(points) < limit:
+                matches = col.shard.count(qe.CountRequest(exact=True, filter=compiled))
+                points = col.shard.query(request(_EXACT)) if matches > offset + len(points) else points
+        return [Hit(ImageRecord.from_payload(p.payload), float(p.score)) for p in points]
 
     def scroll(
         self,
@@ -296,15 +387,15 @@ class QdrantEdgeStore:
                 start = str(uuid.UUID(cursor))  # the cursor is the id of the next point, in id order
             except ValueError:
                 raise ValueError(f"not a scroll cursor: {cursor!r}") from None
-        page, following = col.shard.scroll(
-            qe.ScrollRequest(
-                offset=start,
-                limit=limit,
-                filter=_compile_optional(filter),
-                with_payload=True,
-                with_vector=with_vectors,
-            )
+        request = qe.ScrollRequest(
+            offset=start,
+            limit=limit,
+            filter=_compile_optional(filter),
+            with_payload=True,
+            with_vector=with_vectors,
         )
+        with col.gate.reading():
+            page, following = col.shard.scroll(request)
         return [_record(r, with_vectors) for r in page], None if following is None else str(following)
 
     # -- lifecycle -----------------------------------------------------------------------------------------
@@ -314,7 +405,8 @@ class QdrantEdgeStore:
             self._check_open()
             collections = list(self._collections.values())
         for col in collections:
-            col.shard.flush()
+            with col.sync_lock:
+                col.shard.flush()
 
     def close(self) -> None:
         with self._lock:
@@ -322,11 +414,88 @@ class QdrantEdgeStore:
                 return
             self._closed = True
             for col in self._collections.values():
-                with col.write_lock, col.sync_lock:
-                    col.shard.flush()
-                    col.shard.close()
+                _retire(col)
             self._collections.clear()
             os.close(self._lock_fd)  # releases the flock
+
+    # -- indexing ------------------------------------------------------------------------------------------
+
+    def build_index(self, collection: str) -> bool:
+        """Index and quantise what was written since the last build, in a child process, and swap the result
+        in; returns False if the store closed (or the collection was dropped) meanwhile. Writes wait only
+        while the shard is copied (its original vectors are hard-linked, the rest copied) and swapped;
+        searches only while it is swapped."""
+        col = self._col(collection)
+        while True:
+            with col.write_lock:
+                running = col.builder
+                if running is None:
+                    col.builder = threading.current_thread()
+                    break
+            running.join()  # a build started by writes: this one indexes what it has not
+        try:
+            return self._build(col)
+        finally:
+            col.builder = None
+
+    def _build_quietly(self, col: _Collection) -> None:
+        try:
+            self._build(col)
+        except Exception as error:  # the data is untouched; the next writes start another build
+            print(f"lookalike: indexing {col.path.name} failed: {error}", file=sys.stderr, flush=True)
+        finally:
+            col.builder = None
+
+    def _build(self, col: _Collection) -> bool:
+        staging = self.root / f".indexing-{col.path.name}"
+        try:
+            with col.write_lock:
+                if col.closed:
+                    return False
+                col.shard.flush()
+                shutil.rmtree(staging, ignore_errors=True)
+                _copy_shard(col.path, staging)
+                col.recording, col.unindexed = [], 0
+                col.child = subprocess.Popen(
+                    [sys.executable, "-c", _OPTIMIZE, str(staging)], stderr=subprocess.PIPE, text=True
+                )
+            _, errors = col.child.communicate()
+            if col.child.returncode != 0:
+                if col.closed:
+                    return False
+                raise RuntimeError(f"the optimizing process exited with {col.child.returncode}: {errors}")
+            built = qe.EdgeShard.load(str(staging))
+            try:
+                done = _replay(built, col.recording, 0)  # most of the writes made meanwhile, not blocking
+                _fsync_tree(staging)  # the copied files; what changes from here on, Qdrant's flush syncs
+                with col.write_lock, col.sync_lock:
+                    if col.closed:
+                        return False
+                    _replay(built, col.recording, done)
+                    built.flush()
+                    built.close()  # (closing twice is harmless)
+                    with col.gate.swapping():
+                        self._swap(col, staging)
+            finally:
+                built.close()
+        finally:
+            col.recording = col.child = None
+            shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(self._retired(col))
+        return True
+
+    def _retired(self, col: _Collection) -> Path:
+        return self.root / f".retired-{col.path.name}"
+
+    def _swap(self, col: _Collection, staging: Path) -> None:
+        """Put the built copy in place of the shard (under every lock of the collection)."""
+        col.shard.close()
+        col.path.rename(self._retired(col))
+        staging.rename(col.path)
+        _fsync_dir(self.root)
+        col.shard = qe.EdgeShard.load(str(col.path))
+        col.wal_names = frozenset()
+        col.unflushed = 0
 
     def _check_open(self) -> None:
         if self._closed:
@@ -377,6 +546,93 @@ def _condition(tree: Filter) -> qe.Filter | qe.FieldCondition:
 
 
 # -- helpers -------------------------------------------------------------------------------------------------
+
+# Run in the child process: Qdrant Edge's optimizer holds the GIL for its whole run (minutes at a million).
+_OPTIMIZE = (
+    "import os, sys, qdrant_edge as qe; os.nice(10); "
+    "s = qe.EdgeShard.load(sys.argv[1]); s.optimize(); s.flush(); s.close()"
+)
+
+
+# A sealed segment's original vectors, quantised codes and graph (appendable segments name theirs otherwise).
+_WRITTEN_ONCE = frozenset({"matrix.dat", "quantized.data", "links_compressed.bin"})
+
+
+def _edge_config(dim: int) -> qe.EdgeConfig:
+    """Originals on disk; in memory, 2-bit TurboQuant codes (dim / 4 bytes) and the HNSW graph of the
+    segments built so far. Filters stay exact whatever the index: only the ranking is approximate."""
+    quantised = qe.TurboQuantQuantizationConfig(always_ram=True, bits=qe.TurboQuantBitSize.Bits2)
+    return qe.EdgeConfig(
+        vectors=qe.EdgeVectorParams(
+            size=dim, distance=qe.Distance.Cosine, on_disk=True, quantization_config=quantised
+        ),
+        hnsw_config=qe.HnswIndexConfig(
+            m=HNSW_M,
+            ef_construct=HNSW_EF_CONSTRUCT,
+            full_scan_threshold=FULL_SCAN_POINTS * dim * 4 // 1024,  # in KB of original vectors
+        ),
+        optimizers=qe.EdgeOptimizersConfig(default_segment_number=SEGMENTS, indexing_threshold=1),
+    )
+
+
+_EXACT = qe.SearchParams(exact=True)
+_SEARCH_PARAMS = qe.SearchParams(
+    hnsw_ef=HNSW_EF,
+    quantization=qe.QuantizationSearchParams(rescore=True, oversampling=OVERSAMPLING),
+    acorn=qe.AcornSearchParams(enable=True),  # under filters keeping < 40 %, also neighbours' neighbours
+)
+
+
+def _apply(col: _Collection, operation: qe.UpdateOperation) -> None:
+    """Apply a write (under the collection's write lock), recording it for the index build under way."""
+    col.shard.update(operation)
+    if col.recording is not None:
+        col.recording.append(operation)
+
+
+def _replay(shard: qe.EdgeShard, operations: list[qe.UpdateOperation] | None, start: int) -> int:
+    assert operations is not None
+    end = len(operations)
+    for operation in operations[start:end]:
+        shard.update(operation)
+    return end
+
+
+def _retire(col: _Collection) -> None:
+    """Close a collection for good, stopping its index build."""
+    with col.write_lock, col.sync_lock:
+        col.closed = True
+        if col.child is not None:
+            col.child.kill()
+        col.shard.flush()
+        col.shard.close()
+    builder = col.builder
+    if builder is not None and builder is not threading.current_thread():
+        builder.join()
+
+
+def _copy_shard(source: Path, target: Path) -> None:
+    """A copy the child process may change, sharing by hard link the files of sealed segments that are
+    written once, when the segment is built, and only read after (most of the bytes)."""
+
+    def link_or_copy(src: str, dst: str) -> None:
+        if Path(src).name in _WRITTEN_ONCE:
+            os.link(src, dst)
+        else:
+            shutil.copy2(src, dst)
+
+    shutil.copytree(source, target, copy_function=link_or_copy)
+
+
+def _fsync_tree(root: Path) -> None:
+    for directory, _, files in os.walk(root):
+        for name in files:
+            fd = os.open(os.path.join(directory, name), os.O_RDONLY)
+            try:
+                os.fdatasync(fd)
+            finally:
+                os.close(fd)
+        _fsync_dir(Path(directory))
 
 
 def _ensure_indexes(shard: qe.EdgeShard) -> None:
