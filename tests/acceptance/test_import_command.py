@@ -71,7 +71,8 @@ def test_import_refuses_what_the_service_refuses(tmp_path, photos):
 def test_ctrl_c_ends_the_import_and_leaves_the_instance_free_for_the_next(tmp_path, photos):
     data, bucket = tmp_path / "data", tmp_path / "bucket"
     instance = create_instance(data)
-    write_folder(bucket, photos, *(add_line(f"p{i}", "coffee.jpg") for i in range(200)))
+    # Long enough (minutes) that the job cannot end before the signal, however busy the machine.
+    write_folder(bucket, photos, *(add_line(f"p{i}", "coffee.jpg") for i in range(5000)))
     command = [sys.executable, "-m", "lookalike", "import", instance, str(bucket), "--data", str(data)]
     running = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert running.stdout.readline().startswith("import job 1:")  # it runs now
