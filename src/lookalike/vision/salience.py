@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from lookalike.vision.subjects import Box, components, scale_box
+from lookalike.vision.subjects import Box, components, downscaled, scale_box
 
 WORK_SIDE = 96  # the colour step's copy: boxes to within ~1 % of the picture, a few ms of numpy
 BINS = 8  # per channel: 512 colours, coarse enough for JPEG noise and soft shading
@@ -29,11 +29,14 @@ MAX_SUBJECTS = 4
 SAME_SUBJECT = 0.7  # IoU above which two boxes name the same subject
 
 
-def salient_subjects(image: Image.Image, feature_map: np.ndarray) -> list[Box]:
+def salient_subjects(
+    image: Image.Image, feature_map: np.ndarray, small: Image.Image | None = None
+) -> list[Box]:
     """Subject boxes in original pixels, the most salient first; `feature_map` is (C, h, w) of the whole
-    picture."""
+    picture; `small`, the picture's `subjects.downscaled` copy if already made (the colour step starts
+    from it)."""
     activation = feature_map.sum(axis=0)
-    picture = _Picture(image)
+    picture = _Picture(image, small)
     found: list[Box] = []
 
     def grow(prior: np.ndarray) -> Box:
@@ -73,12 +76,12 @@ def _peaks(activation: np.ndarray) -> list[tuple[int, int]]:
 class _Picture:
     """The picture's small copy, its colours quantised once for every prior."""
 
-    def __init__(self, image: Image.Image):
+    def __init__(self, image: Image.Image, small: Image.Image | None = None):
         self.width, self.height = image.size
         scale = WORK_SIDE / max(image.size)
         self.size = (max(1, round(self.width * scale)), max(1, round(self.height * scale)))
-        rgb = image if image.mode == "RGB" else image.convert("RGB")
-        levels = np.asarray(rgb.resize(self.size, Image.Resampling.BOX), np.int32) // (256 // BINS)
+        source = downscaled(image) if small is None else small
+        levels = np.asarray(source.resize(self.size, Image.Resampling.BOX), np.int32) // (256 // BINS)
         self.colour = (levels[..., 0] * BINS + levels[..., 1]) * BINS + levels[..., 2]
 
     def cells_in(self, box: Box, shape: tuple[int, int]) -> np.ndarray:

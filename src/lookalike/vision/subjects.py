@@ -77,7 +77,7 @@ def components(
     count without weights).
 
     Works on runs (horizontal stretches of True): the runs of consecutive rows that overlap are joined in a
-    union-find. A grid of a few hundred pixels a side has a few hundred runs, so this is a millisecond.
+    union-find. A grid of a few hundred pixels a side has a few hundred runs: a fraction of a millisecond.
     """
     edges = np.diff(np.pad(mask, ((0, 0), (1, 1))).astype(np.int8), axis=1)
     rows, starts = np.nonzero(edges == 1)
@@ -97,17 +97,7 @@ def components(
     below = np.repeat(np.arange(rows.size), counts)
     above = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
 
-    parent = list(range(rows.size))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i, j in zip(below.tolist(), above.tolist(), strict=True):
-        parent[root(j)] = root(i)
-    labels = np.array([root(i) for i in range(rows.size)], dtype=np.int64)
+    labels = _join(rows.size, below, above)
     roots, component = np.unique(labels, return_inverse=True)
     mass = np.bincount(component, weights=run_mass, minlength=roots.size)
     x1, y1 = np.full(roots.size, np.iinfo(np.int64).max), np.full(roots.size, np.iinfo(np.int64).max)
@@ -120,6 +110,26 @@ def components(
     return [(Box(int(x1[i]), int(x2[i]), int(y1[i]), int(y2[i])), float(mass[i])) for i in heaviest]
 
 
+def _join(count: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Union-find over `count` items joined by the pairs (a[i], b[i]), in whole-array steps: each item's
+    label is the smallest item of its group. Every round hooks the larger root of each pair under the
+    smaller, then points every item straight at its root; rounds needed grow with the log of a group's size,
+    not with the pairs (a Python loop over the pairs cost ~1.4 ms per subject, a third of locating one)."""
+    parent = np.arange(count)
+    while True:
+        ra, rb = parent[a], parent[b]
+        apart = ra != rb
+        if not apart.any():
+            return parent
+        low, high = np.minimum(ra[apart], rb[apart]), np.maximum(ra[apart], rb[apart])
+        np.minimum.at(parent, high, low)
+        while True:  # parent[i] <= i always, so this ends
+            grand = parent[parent]
+            if np.array_equal(grand, parent):
+                break
+            parent = grand
+
+
 def scale_box(box: Box, sx: float, sy: float, width: int, height: int, margin: int = 0) -> Box:
     """A box on a downscaled grid, back in original pixels (rounded outwards), widened by `margin`."""
     return Box(
@@ -130,16 +140,24 @@ def scale_box(box: Box, sx: float, sy: float, width: int, height: int, margin: i
     ).clip(width, height) or Box(0, width, 0, height)
 
 
-def plain_subjects(image: Image.Image) -> list[Box] | None:
+def downscaled(image: Image.Image, side: int = WORK_SIDE) -> Image.Image:
+    """An RGB copy, box-filtered to at most `side` pixels on its longer side: what the region finders look
+    at. Made once per picture and shared, since downscaling costs more than looking; reduced by a whole
+    factor first (reducing_gap 1), which takes a third off the time of a direct box filter."""
+    scale = min(1.0, side / max(image.size))
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    rgb = image if image.mode == "RGB" else image.convert("RGB")
+    return rgb.resize(size, Image.Resampling.BOX, reducing_gap=1.0)
+
+
+def plain_subjects(image: Image.Image, small: Image.Image | None = None) -> list[Box] | None:
     """Subjects on a plain background: the box around all of them first, then each apart if there are
     several. None when there is no plain background around a subject (a busy border, or a plain frame
     around a busy picture), so something else must look; [whole image] when a plain picture holds nothing
-    worth cropping to."""
+    worth cropping to. `small` is the picture's `downscaled` copy, if already made."""
     width, height = image.size
-    scale = min(1.0, WORK_SIDE / max(width, height))
-    small_size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    rgb = image if image.mode == "RGB" else image.convert("RGB")
-    pixels = np.asarray(rgb.resize(small_size, Image.Resampling.BOX), dtype=np.int16)
+    small = downscaled(image) if small is None else small
+    pixels = np.asarray(small, dtype=np.int16)
 
     sides = [pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]]
     background = np.median(np.concatenate(sides), axis=0).astype(np.int16)
@@ -152,7 +170,7 @@ def plain_subjects(image: Image.Image) -> list[Box] | None:
     found = [box for box, _ in components(foreground, min_mass=MIN_PART * foreground.size)]
     if not found:
         return [whole(image)]
-    sx, sy = width / small_size[0], height / small_size[1]
+    sx, sy = width / small.width, height / small.height
     margin = math.ceil(MARGIN * max(width, height))
     union = Box(
         min(b.x1 for b in found), max(b.x2 for b in found), min(b.y1 for b in found), max(b.y2 for b in found)
