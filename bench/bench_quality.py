@@ -41,10 +41,10 @@ from bench.fetch import fetch
 from bench.scenes import Dataset, Query, build, category_of
 from lookalike.service.categorize import predict_category
 from lookalike.vision.categories import CATEGORIES
-from lookalike.vision.decode import decode_image
+from lookalike.vision.decode import decode_reduced
 from lookalike.vision.embedder import Embedder
 from lookalike.vision.pipeline import Vision
-from lookalike.vision.subjects import Box, whole
+from lookalike.vision.subjects import Box
 
 MODES = ("default", "crop=false", "true box")
 
@@ -108,12 +108,12 @@ def stage_times(data: Dataset, vision: Vision) -> dict[str, dict[str, float]]:
     times: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for query in data.queries:
         stages = times[query.kind]
-        image = timed(stages["decode"], decode_image, query.data)
+        image = timed(stages["decode"], decode_reduced, query.data)
         subjects, picture = timed(stages["locate"], vision.locate, image)
         (first,) = timed(stages["describe"], vision.describe, image, subjects, subjects[:1])
         if len(subjects) > 1 or picture is not None:
             timed(stages["look further"], vision.look_further, query.data, replace(first, picture=picture))
-        everything = [whole(image)]
+        everything = [Box(0, image.width, 0, image.height)]
         timed(stages["whole picture"], vision.describe, image, everything, everything)
     return {kind: {k: statistics.median(v) for k, v in s.items()} for kind, s in times.items()}
 

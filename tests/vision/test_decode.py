@@ -13,7 +13,14 @@ import pytest
 from PIL import Image, ImageFile, PngImagePlugin
 
 from lookalike.errors import LookalikeError
-from lookalike.vision.decode import MAX_PIC_BYTES, MAX_SIDE, MIN_SIDE, decode_image
+from lookalike.vision.decode import (
+    MAX_PIC_BYTES,
+    MAX_SIDE,
+    MIN_SIDE,
+    REDUCED_SIDE,
+    decode_image,
+    decode_reduced,
+)
 from tests.vision.conftest import encode, photo_bytes
 
 ACCEPTED = ["PNG", "JPEG", "BMP", "GIF", "WEBP", "TIFF", "PPM"]
@@ -218,3 +225,35 @@ def test_safe_from_many_threads(photo):
             assert got == "InvalidPicContent"
         else:
             assert np.array_equal(got, want)
+
+
+def test_a_big_jpeg_is_decoded_reduced_and_remembers_its_size(photo):
+    big = photo("coffee.png").resize((4000, 2680))
+    reduced = decode_reduced(encode(big, "JPEG", quality=90))
+    assert (reduced.width, reduced.height) == (4000, 2680)
+    assert reduced.image.size == (1000, 670)  # the decoder's 1/4: the longest reduction keeping 960 px
+    assert reduced.image.mode == "RGB"
+    small = np.asarray(big.resize(reduced.image.size, Image.Resampling.BOX), np.float32)
+    assert np.abs(np.asarray(reduced.image, np.float32) - small).mean() < 6  # the same picture, smaller
+
+
+def test_small_pictures_and_other_formats_decode_whole(photo):
+    for data in (
+        encode(photo("coffee.png").resize((1900, 1000)), "JPEG"),
+        encode(photo("coffee.png"), "PNG"),
+    ):
+        reduced = decode_reduced(data)
+        assert reduced.image.size == (reduced.width, reduced.height) == Image.open(io.BytesIO(data)).size
+    assert 2 * REDUCED_SIDE > 1900
+
+
+def test_a_reduced_decode_refuses_what_a_whole_one_refuses(photo):
+    rotated = photo("coffee.png").resize((4000, 2680))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    with pytest.raises(LookalikeError) as refused_reduced:
+        decode_reduced(encode(rotated, "JPEG", exif=exif))
+    assert refused_reduced.value.code == "IncorrectOrientation"
+    with pytest.raises(LookalikeError) as too_big:
+        decode_reduced(encode(photo("coffee.png").resize((4200, 300)), "JPEG"))
+    assert too_big.value.code == "UnsupportedPicPixels"

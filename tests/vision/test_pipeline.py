@@ -63,6 +63,18 @@ def test_a_given_region_or_the_whole_picture_has_no_further_views(vision):
         assert seen.picture is None and vision.look_further(data, seen) == ([], [])
 
 
+def test_regions_of_a_big_photo_are_in_its_own_pixels(vision):
+    """A phone-sized JPEG is decoded at a quarter of its size, but every region is in the original's."""
+    data, (truth,) = on_white(("chelsea", (1000, 640), 1600), size=(3600, 2800))
+    seen = vision.analyze(data)
+    assert seen.region.iou(truth) >= 0.85
+    given = Box(1000, 2600, 640, 1700)
+    assert vision.analyze(data, region=given).region == given
+    assert vision.analyze(data, crop_subject=False).region == Box(0, 3600, 0, 2800)
+    small, _ = on_white(("chelsea", (250, 160), 400))
+    assert float(vision.analyze(small).vector @ seen.vector) > 0.9  # the same product, described alike
+
+
 def test_a_given_region_wins_over_crop(vision):
     data, _ = on_white(("chelsea", (250, 160), 400))
     region = Box(10, 300, 20, 200)

@@ -17,10 +17,10 @@ from PIL import Image
 
 from lookalike.errors import LookalikeError
 from lookalike.vision.categories import category_scores
-from lookalike.vision.decode import decode_image
+from lookalike.vision.decode import Reduced, decode_reduced
 from lookalike.vision.embedder import INPUT_SIZE, Embedder
 from lookalike.vision.salience import salient_subjects
-from lookalike.vision.subjects import Box, crop, plain_subjects, whole
+from lookalike.vision.subjects import Box, crop, downscaled, plain_subjects, scale_box
 from lookalike.vision.text import TextTower
 
 MAX_OTHERS = 3  # further subjects `look_further` describes, in one model pass
@@ -89,9 +89,9 @@ class Vision:
 
     def analyze(self, data: bytes, *, crop_subject: bool = True, region: Box | None = None) -> Analysis:
         """An explicit region wins; else the subjects when `crop_subject`; else the whole picture."""
-        image = decode_image(data)
-        subjects, picture = self.locate(image, crop_subject=crop_subject, region=region)
-        return replace(self.describe(image, subjects, [subjects[0]])[0], picture=picture)
+        picture = decode_reduced(data)
+        subjects, view = self.locate(picture, crop_subject=crop_subject, region=region)
+        return replace(self.describe(picture, subjects, [subjects[0]])[0], picture=view)
 
     def look_further(self, data: bytes, analysis: Analysis) -> Further:
         """More of the first analysis's picture, in one model pass: its other subjects; and, in a cluttered
@@ -101,42 +101,57 @@ class Vision:
         others = list(analysis.subjects[1 : 1 + MAX_OTHERS])
         if not others and analysis.picture is None:
             return Further([], [])
-        image = decode_image(data)
+        picture = decode_reduced(data)
         if analysis.picture is None:
-            return Further(self.describe(image, list(analysis.subjects), others), [])
-        widened = analysis.subjects[0].widened(WIDEN, image.width, image.height)
-        *described, around = self.describe(image, list(analysis.subjects), [*others, widened])
+            return Further(self.describe(picture, list(analysis.subjects), others), [])
+        widened = analysis.subjects[0].widened(WIDEN, picture.width, picture.height)
+        *described, around = self.describe(picture, list(analysis.subjects), [*others, widened])
         return Further(described, [View(around.region, around.vector), analysis.picture])
 
     def locate(
-        self, image: Image.Image, *, crop_subject: bool = True, region: Box | None = None
+        self, picture: Reduced, *, crop_subject: bool = True, region: Box | None = None
     ) -> tuple[list[Box], View | None]:
-        """Where to look: the subjects, the likeliest first; and the whole picture, when a model pass over it
-        was how they were found."""
+        """Where to look, in the original's pixels: the subjects, the likeliest first; and the whole
+        picture, when a model pass over it was how they were found."""
+        everything = Box(0, picture.width, 0, picture.height)
         if region is not None:
-            used = region.clip(image.width, image.height)
+            used = region.clip(picture.width, picture.height)
             if used is None:
                 raise LookalikeError(
                     "InvalidRegion",
                     f"The specific region is illegal: {region.x1},{region.x2},{region.y1},{region.y2} "
-                    f"lies outside the {image.width}x{image.height} picture",
+                    f"lies outside the {picture.width}x{picture.height} picture",
                 )
             return [used], None
         if not crop_subject:
-            return [whole(image)], None
+            return [everything], None
+        image = picture.image
+        small = downscaled(image)
         # On a plain background the box around every part is the product (a pair of shoes); its parts
         # follow (two products side by side).
-        plain = plain_subjects(image)
-        if plain is not None:
-            return plain, None
-        looks = self.embedder.look([image])
-        return salient_subjects(image, looks.feature_maps[0]), View(whole(image), looks.vectors[0])
+        found = plain_subjects(image, small)
+        view = None
+        if found is None:
+            looks = self.embedder.look([image])
+            found, view = (
+                salient_subjects(image, looks.feature_maps[0], small),
+                View(everything, looks.vectors[0]),
+            )
+        sx, sy = picture.width / image.width, picture.height / image.height
+        return [scale_box(box, sx, sy, picture.width, picture.height) for box in found], view
 
-    def describe(self, image: Image.Image, subjects: list[Box], chosen: list[Box]) -> list[Analysis]:
-        """One model pass over the chosen subjects: vectors and category scores, each analysis listing its
-        own region first among the subjects."""
+    def describe(self, picture: Reduced, subjects: list[Box], chosen: list[Box]) -> list[Analysis]:
+        """One model pass over the chosen subjects (boxes in the original's pixels): vectors and category
+        scores, each analysis listing its own region first among the subjects."""
+        image = picture.image
+        sx, sy = image.width / picture.width, image.height / picture.height
         looks = self.embedder.look(
-            [image if box == whole(image) else square(crop(image, box)) for box in chosen]
+            [
+                image
+                if box == (0, picture.width, 0, picture.height)
+                else square(crop(image, scale_box(box, sx, sy, image.width, image.height)))
+                for box in chosen
+            ]
         )
         return [
             Analysis(
