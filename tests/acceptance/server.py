@@ -74,14 +74,20 @@ class ServerProcess:
         raise RuntimeError(f"server did not answer within {timeout}s:\n{self.log()}")
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
+        """Signal the server and wait until it exits. One that does not exit within 30 s is killed, and
+        that is an error: a server that hangs on its way out must not cost every run the timeout unseen."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(sig)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise AssertionError(
+                f"the server did not stop within 30 s, so it was killed:\n{self.log()}"
+            ) from None
 
     def kill(self) -> None:
         """Stop without any chance to flush: what a power cut or OOM kill does."""

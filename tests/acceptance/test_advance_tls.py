@@ -2,13 +2,17 @@
 host (PROTOCOL.md section 5, way B) and the upload comes to the root of the same TLS port.
 
 The server here serves TLS itself (`serve --tls-cert/--tls-key`), with a certificate made for the test that
-the client is told to trust, as `RuntimeOptions(ca=...)` allows.
+the client is told to trust, as `RuntimeOptions(ca=...)` allows. Such a server still stops promptly while
+its clients keep their connections open.
 """
 
 from __future__ import annotations
 
+import http.client
 import io
 import ipaddress
+import signal
+import ssl
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from darabonba.runtime import RuntimeOptions
 
+from lookalike.cli import GRACEFUL_SHUTDOWN_SECONDS
 from tests.acceptance.conftest import create_instance
 from tests.acceptance.sdk import found
 from tests.acceptance.server import ACCESS_KEY_ID, ACCESS_KEY_SECRET, ServerProcess
@@ -93,3 +98,24 @@ def test_file_streams_over_https(tls_server, photos):
     body = client.search_image_by_pic_advance(search, runtime).body
     assert found(body) == [("p1", "a.jpg")]
     assert body.auctions[0].score == pytest.approx(1.0, abs=1e-4)
+
+
+def test_a_server_stops_promptly_and_cleanly_while_a_client_keeps_its_connection(tmp_path):
+    """SIGTERM (Ctrl-C, `docker stop`) while a client holds an idle keep-alive connection, as every SDK does:
+    the server closes its data and exits within the grace period, not after the 30 s asyncio would wait
+    for that client to answer the TLS close."""
+    cert, key = self_signed_certificate(tmp_path)
+    server = ServerProcess(tmp_path / "data", extra_args=("--tls-cert", str(cert), "--tls-key", str(key)))
+    server.start()
+    idle = http.client.HTTPSConnection(
+        "127.0.0.1", server.port, context=ssl.create_default_context(cafile=cert)
+    )
+    try:
+        idle.request("GET", "/healthz")
+        assert idle.getresponse().read()  # read, and the connection kept open
+        server.process.send_signal(signal.SIGTERM)
+        server.process.wait(timeout=GRACEFUL_SHUTDOWN_SECONDS + 10)
+        assert "Application shutdown complete" in server.log()
+    finally:
+        idle.close()
+        server.stop()

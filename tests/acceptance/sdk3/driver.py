@@ -1,13 +1,15 @@
 """Runs inside a virtual environment of its own with SDK 3.1.3 (requirements.txt), not in the test process.
 
-Reads {endpoint, key_id, secret, instance, pictures: [base64, base64]} on stdin, calls every action of
-3.1.3 (and its *_advance methods) against that server, and prints what the SDK returned as JSON.
+Reads {endpoint, key_id, secret, instance, pictures: [base64, base64], distributions} on stdin, calls every
+action of 3.1.3 (and its *_advance methods) against that server, and prints what the SDK returned as JSON,
+with the versions of those distributions that it found.
 """
 
 import base64
 import io
 import json
 import sys
+from importlib.metadata import version
 
 from alibabacloud_imagesearch20201214 import models
 from alibabacloud_imagesearch20201214.client import Client
@@ -66,6 +68,7 @@ def main() -> None:
         client.search_image_by_pic(models.SearchImageByPicRequest(instance_name="no-such", pic_content=first))
     except Exception as error:  # the SDK's own exception type, reported by name
         out["error"] = {"type": type(error).__name__, "code": error.code, "data": error.data}
+    out["versions"] = {name: version(name) for name in args["distributions"]}
     json.dump(out, sys.stdout)
 
 
