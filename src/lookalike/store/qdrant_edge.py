@@ -19,8 +19,8 @@ What Qdrant Edge guarantees, and what this module adds (qdrant-edge-py 0.9, meas
   RAM they cost 550 MB, and 9 s of loading at every start, per million records. A directory written with
   indexes in RAM has them rebuilt on disk by its next index build, which opening it starts.
 - Opening first reads the codes and graphs of sealed segments into the page cache with large reads: Qdrant
-  reads them by page faults, ten times slower from a cold page cache (15 s instead of 1.5 s for a million
-  records), and drops them from the page cache when it has loaded them or closes the shard.
+  reads them by page faults, which from a cold page cache made opening a million records take 15 s (3.7 s
+  with this), and drops them from the page cache once loaded, or when it closes the shard.
 - Indexing: `EdgeShard.optimize()` seals, quantises, indexes, merges and vacuums segments, but holds the GIL
   for its whole run (about 15 minutes for a million on two cores), which would freeze the server. So once
   INDEX_AFTER records were written, a thread copies the shard (the original vectors of sealed segments,
@@ -581,7 +581,7 @@ def _optimize(path: str) -> None:
     quantised, indexed and merged."""
     os.nice(10)
     shard = qe.EdgeShard.load(path)
-    _create_indexes(shard, _stale_indexes(shard))  # re-created, on disk (2-3 minutes for a million)
+    _create_indexes(shard, _stale_indexes(shard))  # re-created on disk: about 3 minutes a million
     shard.optimize()
     shard.flush()
     shard.close()
