@@ -42,6 +42,12 @@ def sealed_segments(root: Path, collection: str) -> int:
     return sum((s / "vector_index").is_dir() for s in (root / collection / "segments").iterdir())
 
 
+def upsert_directly(shard: qe.EdgeShard, records: list[ImageRecord]) -> None:
+    """Write as earlier versions of the store did."""
+    points = [qe.Point(_point_id(r.key), r.vector.tolist(), r.payload()) for r in records]
+    shard.update(qe.UpdateOperation.upsert_points(points))
+
+
 def payload_index_placements(root: Path, collection: str) -> set[str]:
     """How the sealed segments hold their payload indexes: "disk" (memory-mapped) or "ram" (loaded at
     opening), from the segments' own description (the null-value flags are always mapped: left out)."""
@@ -122,11 +128,7 @@ def test_a_directory_written_before_indexing_opens_and_gets_indexed(tmp_path: Pa
         str(tmp_path / "c"), qe.EdgeConfig(vectors=qe.EdgeVectorParams(size=DIM, distance=qe.Distance.Cosine))
     )
     records = make_records(300, seed=2)
-    old.update(
-        qe.UpdateOperation.upsert_points(
-            [qe.Point(_point_id(r.key), r.vector.tolist(), r.payload()) for r in records]
-        )
-    )
+    upsert_directly(old, records)
     old.flush()
     old.close()
     expected = {r.key: r for r in records}
@@ -150,11 +152,7 @@ def test_payload_indexes_an_earlier_version_kept_in_ram_move_to_disk(tmp_path: P
         schema = qe.PayloadSchemaType.Integer if kind is int else qe.PayloadSchemaType.Keyword
         old.update(qe.UpdateOperation.create_field_index(name, schema))
     records = make_records(400, seed=5)
-    old.update(
-        qe.UpdateOperation.upsert_points(
-            [qe.Point(_point_id(r.key), r.vector.tolist(), r.payload()) for r in records]
-        )
-    )
+    upsert_directly(old, records)
     old.optimize()
     old.flush()
     old.close()
