@@ -20,7 +20,8 @@ What Qdrant Edge guarantees, and what this module adds (qdrant-edge-py 0.9, meas
   indexes in RAM has them rebuilt on disk by its next index build, which opening it starts.
 - Opening first reads the codes and graphs of sealed segments into the page cache with large reads: Qdrant
   reads them by page faults, which from a cold page cache made opening a million records take 15 s (3.7 s
-  with this), and drops them from the page cache once loaded, or when it closes the shard.
+  with this), and drops them from the page cache once loaded, or when it closes the shard. Opening holds
+  the GIL throughout, so every thread of the process waits for it.
 - Indexing: `EdgeShard.optimize()` seals, quantises, indexes, merges and vacuums segments, but holds the GIL
   for its whole run (about 15 minutes for a million on two cores), which would freeze the server. So once
   INDEX_AFTER records were written, a thread copies the shard (the original vectors of sealed segments,
@@ -482,6 +483,7 @@ class QdrantEdgeStore:
                 if col.closed:
                     return False
                 raise RuntimeError(f"the optimizing process exited with {col.child.returncode}: {errors}")
+            _read_ahead(staging)  # loading holds the GIL, which stops every search meanwhile: keep it short
             built = qe.EdgeShard.load(str(staging))
             try:
                 done = _replay(built, col.recording, 0)  # most of the writes made meanwhile, not blocking
