@@ -96,21 +96,25 @@ def rss_mb(pid: int) -> dict[str, float]:
     return {k: int(fields[k].split()[0]) / 1024 for k in ("VmRSS", "RssAnon", "RssFile")}
 
 
+def cold_start(server: ServerProcess, picture: bytes) -> float:
+    """Seconds from starting `server` to its first answered SearchImageByPic (the caller stops it)."""
+    started = time.perf_counter()
+    server.start()
+    client = make_client(server.endpoint)
+    while True:  # the SDK gives up after 10 s; the server keeps opening the collection meanwhile
+        try:
+            search_pic(client, INSTANCE, picture)
+            return time.perf_counter() - started
+        except UnretryableException:
+            continue
+
+
 def http_part(data: Path, bases: Bases, count: int) -> dict:
     out: dict = {}
     pictures = [query_copy(bases.photos[i % len(bases.photos)], seed=i) for i in range(QUERIES)]
     server = ServerProcess(data)
-    started = time.perf_counter()
-    server.start()
     try:
-        client = make_client(server.endpoint)
-        while True:  # the SDK gives up after 10 s; the server keeps opening the collection meanwhile
-            try:
-                search_pic(client, INSTANCE, pictures[0])
-                break
-            except UnretryableException:
-                continue
-        out["cold_start_s"] = time.perf_counter() - started
+        out["cold_start_s"] = cold_start(server, pictures[0])
         run_parallel(2, pictures[:20], server.endpoint, lambda c, p: search_pic(c, INSTANCE, p))  # warm
         out["search"] = {}
         for clients in (1, 4, 16):

@@ -4,6 +4,7 @@ directories written before indexing existed still open. Real engine, real child 
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 import qdrant_edge as qe
 
 from lookalike.store import qdrant_edge
-from lookalike.store.base import ImageKey, ImageRecord, matches
+from lookalike.store.base import FILTER_FIELDS, ImageKey, ImageRecord, matches
 from lookalike.store.qdrant_edge import QdrantEdgeStore, _point_id
 
 from .conftest import DIM, make_records, random_filter, unit
@@ -39,6 +40,28 @@ def assert_holds(store: QdrantEdgeStore, collection: str, expected: dict[ImageKe
 def sealed_segments(root: Path, collection: str) -> int:
     """Segments an index build has written (only those have a vector index directory)."""
     return sum((s / "vector_index").is_dir() for s in (root / collection / "segments").iterdir())
+
+
+def upsert_directly(shard: qe.EdgeShard, records: list[ImageRecord]) -> None:
+    """Write as earlier versions of the store did."""
+    points = [qe.Point(_point_id(r.key), r.vector.tolist(), r.payload()) for r in records]
+    shard.update(qe.UpdateOperation.upsert_points(points))
+
+
+def payload_index_placements(root: Path, collection: str) -> set[str]:
+    """How the sealed segments hold their payload indexes: "disk" (memory-mapped) or "ram" (loaded at
+    opening), from the segments' own description (the null-value flags are always mapped: left out)."""
+    placements = set()
+    for segment in (root / collection / "segments").iterdir():
+        if (segment / "vector_index").is_dir():
+            described = json.loads((segment / "payload_index" / "config.json").read_text())
+            assert described["indexed_fields"].keys() == FILTER_FIELDS.keys()
+            for indexes in described["indexed_types"].values():
+                for index in indexes:
+                    if index["index_type"] != "null_index":
+                        on_disk = index["storage_type"] == {"mmap": {"is_on_disk": True}}
+                        placements.add("disk" if on_disk else "ram")
+    return placements
 
 
 def test_writes_made_while_indexes_build_are_all_kept(tmp_path: Path):
@@ -84,6 +107,7 @@ def test_an_indexed_collection_honours_filters_exactly(tmp_path: Path, monkeypat
             store.upsert("c", records[start : start + 1000])
         assert store.build_index("c")
         assert sealed_segments(tmp_path, "c") >= 1
+        assert payload_index_placements(tmp_path, "c") == {"disk"}  # not loaded into RAM at every start
         pick = random.Random(3)
         for query in unit(np.random.default_rng(9), 40):
             filter = random_filter(pick, records)
@@ -104,11 +128,7 @@ def test_a_directory_written_before_indexing_opens_and_gets_indexed(tmp_path: Pa
         str(tmp_path / "c"), qe.EdgeConfig(vectors=qe.EdgeVectorParams(size=DIM, distance=qe.Distance.Cosine))
     )
     records = make_records(300, seed=2)
-    old.update(
-        qe.UpdateOperation.upsert_points(
-            [qe.Point(_point_id(r.key), r.vector.tolist(), r.payload()) for r in records]
-        )
-    )
+    upsert_directly(old, records)
     old.flush()
     old.close()
     expected = {r.key: r for r in records}
@@ -120,6 +140,40 @@ def test_a_directory_written_before_indexing_opens_and_gets_indexed(tmp_path: Pa
         assert_holds(store, "c", expected)
         (top,) = store.search("c", records[7].vector, limit=1)
         assert top.record == records[7]
+    finally:
+        store.close()
+
+
+def test_payload_indexes_an_earlier_version_kept_in_ram_move_to_disk(tmp_path: Path):
+    """Earlier versions built payload indexes that Qdrant loads into RAM at every start (9 s and 550 MB a
+    million records): opening such a collection starts a build that re-creates them on disk."""
+    old = qe.EdgeShard.create(str(tmp_path / "c"), qdrant_edge._edge_config(DIM))
+    for name, kind in FILTER_FIELDS.items():  # as earlier versions created them: the type alone
+        schema = qe.PayloadSchemaType.Integer if kind is int else qe.PayloadSchemaType.Keyword
+        old.update(qe.UpdateOperation.create_field_index(name, schema))
+    records = make_records(400, seed=5)
+    upsert_directly(old, records)
+    old.optimize()
+    old.flush()
+    old.close()
+    assert payload_index_placements(tmp_path, "c") == {"ram"}
+
+    store = QdrantEdgeStore(tmp_path, index_after=10_000)  # nothing unindexed: only the old indexes build
+    try:
+        builder = store._col("c").builder
+        assert builder is not None
+        builder.join()
+        assert payload_index_placements(tmp_path, "c") == {"disk"}
+        assert_holds(store, "c", {r.key: r for r in records})
+        pick = random.Random(6)
+        for _ in range(40):
+            filter = random_filter(pick, records)
+            assert store.count("c", filter) == sum(matches(filter, r) for r in records)
+    finally:
+        store.close()
+    store = QdrantEdgeStore(tmp_path, index_after=10_000)
+    try:
+        assert store._col("c").builder is None  # nothing left to move
     finally:
         store.close()
 
