@@ -115,6 +115,8 @@ def test_two_products_apart_are_each_a_subject_and_described_on_request(vision):
         assert abs(float(np.linalg.norm(other.vector)) - 1.0) < 1e-5
     # Each part alone is described as itself: the two differ more than either differs from the pair.
     assert float(others[0].vector @ others[1].vector) < float(seen.vector @ others[0].vector)
+    first = vision.analyze(data, every_subject=False)  # what an add stores: the first subject, alike
+    assert first.subjects == (seen.region,) and np.array_equal(first.vector, seen.vector)
 
 
 def test_every_description_carries_category_scores(vision):

@@ -28,6 +28,8 @@ def test_two_products_apart_are_two_subjects(embedder):
     subjects = salient_subjects(picture, embedder.look([picture]).feature_maps[0])
     for truth in (left, right):
         assert max(box.iou(truth) for box in subjects) >= 0.8, (truth, subjects)
+    # Asking for one subject gives the same first one, without looking for the rest.
+    assert salient_subjects(picture, embedder.look([picture]).feature_maps[0], most=1) == subjects[:1]
 
 
 def test_subjects_lie_inside_the_picture_and_are_distinct(embedder):

@@ -95,7 +95,10 @@ class ImageService:
     def _prepare(self, instance: Instance, request: AddImage) -> tuple[ImageRecord, PicInfo]:
         category = _category(instance, request.category_id)
         seen = self.vision.analyze(
-            request.picture.data, crop_subject=request.picture.crop, region=request.picture.region
+            request.picture.data,
+            crop_subject=request.picture.crop,
+            region=request.picture.region,
+            every_subject=False,  # an add stores the first subject; MultiRegion is a search's
         )
         if _predicts(instance, request.category_id):
             category = predict_category(seen.category_scores, probe(self.store, instance.collection, seen))
@@ -220,7 +223,9 @@ class ImageService:
         vectors = []
         for which, picture in (("primary", primary), ("secondary", secondary)):
             try:
-                seen = self.vision.analyze(picture.data, crop_subject=picture.crop, region=picture.region)
+                seen = self.vision.analyze(
+                    picture.data, crop_subject=picture.crop, region=picture.region, every_subject=False
+                )
             except LookalikeError as error:
                 raise LookalikeError(
                     error.code, f"The {which} picture: {error.message}", error.status

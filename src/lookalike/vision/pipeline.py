@@ -19,7 +19,7 @@ from lookalike.errors import LookalikeError
 from lookalike.vision.categories import category_scores
 from lookalike.vision.decode import Reduced, decode_reduced
 from lookalike.vision.embedder import INPUT_SIZE, Embedder
-from lookalike.vision.salience import salient_subjects
+from lookalike.vision.salience import MAX_SUBJECTS, salient_subjects
 from lookalike.vision.subjects import Box, crop, downscaled, plain_subjects, scale_box
 from lookalike.vision.text import TextTower
 
@@ -87,10 +87,15 @@ class Vision:
     def dim(self) -> int:
         return self.embedder.dim
 
-    def analyze(self, data: bytes, *, crop_subject: bool = True, region: Box | None = None) -> Analysis:
-        """An explicit region wins; else the subjects when `crop_subject`; else the whole picture."""
+    def analyze(
+        self, data: bytes, *, crop_subject: bool = True, region: Box | None = None, every_subject: bool = True
+    ) -> Analysis:
+        """An explicit region wins; else the subjects when `crop_subject`; else the whole picture. Without
+        `every_subject`, only the first subject is looked for (all an add stores: a fifth less CPU)."""
         picture = decode_reduced(data)
-        subjects, view = self.locate(picture, crop_subject=crop_subject, region=region)
+        subjects, view = self.locate(
+            picture, crop_subject=crop_subject, region=region, every_subject=every_subject
+        )
         return replace(self.describe(picture, subjects, [subjects[0]])[0], picture=view)
 
     def look_further(self, data: bytes, analysis: Analysis) -> Further:
@@ -109,7 +114,12 @@ class Vision:
         return Further(described, [View(around.region, around.vector), analysis.picture])
 
     def locate(
-        self, picture: Reduced, *, crop_subject: bool = True, region: Box | None = None
+        self,
+        picture: Reduced,
+        *,
+        crop_subject: bool = True,
+        region: Box | None = None,
+        every_subject: bool = True,
     ) -> tuple[list[Box], View | None]:
         """Where to look, in the original's pixels: the subjects, the likeliest first; and the whole
         picture, when a model pass over it was how they were found."""
@@ -133,10 +143,11 @@ class Vision:
         view = None
         if found is None:
             looks = self.embedder.look([image])
-            found, view = (
-                salient_subjects(image, looks.feature_maps[0], small),
-                View(everything, looks.vectors[0]),
-            )
+            most = MAX_SUBJECTS if every_subject else 1
+            found = salient_subjects(image, looks.feature_maps[0], small, most=most)
+            view = View(everything, looks.vectors[0])
+        elif not every_subject:
+            found = found[:1]
         sx, sy = picture.width / image.width, picture.height / image.height
         return [scale_box(box, sx, sy, picture.width, picture.height) for box in found], view
 

@@ -30,11 +30,11 @@ SAME_SUBJECT = 0.7  # IoU above which two boxes name the same subject
 
 
 def salient_subjects(
-    image: Image.Image, feature_map: np.ndarray, small: Image.Image | None = None
+    image: Image.Image, feature_map: np.ndarray, small: Image.Image | None = None, *, most: int = MAX_SUBJECTS
 ) -> list[Box]:
-    """Subject boxes in original pixels, the most salient first; `feature_map` is (C, h, w) of the whole
-    picture; `small`, the picture's `subjects.downscaled` copy if already made (the colour step starts
-    from it)."""
+    """At most `most` subject boxes in original pixels, the most salient first (the first does not depend on
+    how many are asked for); `feature_map` is (C, h, w) of the whole picture; `small`, the picture's
+    `subjects.downscaled` copy if already made (the colour step starts from it)."""
     activation = feature_map.sum(axis=0)
     picture = _Picture(image, small)
     found: list[Box] = []
@@ -47,19 +47,21 @@ def salient_subjects(
 
     grow(activation)
     for peak in _peaks(activation):
+        if len(found) >= most:
+            return found
         grow(activation * _focus(activation.shape, peak))
     # A product beside a stronger one may have no peak of its own, its cells rising towards the other's:
     # grow more subjects from the strongest cells no subject covers yet.
     rest = activation.copy()
     for box in found:
         rest[picture.cells_in(box, rest.shape)] = 0
-    while len(found) < MAX_SUBJECTS:
+    while len(found) < most:
         peak = np.unravel_index(int(np.argmax(rest)), rest.shape)
         if rest[peak] < PEAK * activation.max():
             break
         rest[peak] = 0
         rest[picture.cells_in(grow(activation * _focus(activation.shape, peak)), rest.shape)] = 0
-    return found[:MAX_SUBJECTS]
+    return found[:most]
 
 
 def _peaks(activation: np.ndarray) -> list[tuple[int, int]]:
