@@ -73,6 +73,10 @@ def square(image: Image.Image, side: int = INPUT_SIZE) -> Image.Image:
     return canvas
 
 
+def _whole(picture: Reduced) -> Box:
+    return Box(0, picture.width, 0, picture.height)
+
+
 class Vision:
     def __init__(self, embedder: Embedder, text: TextTower | None = None):
         if text is not None and text.dim != embedder.dim:
@@ -123,7 +127,7 @@ class Vision:
     ) -> tuple[list[Box], View | None]:
         """Where to look, in the original's pixels: the subjects, the likeliest first; and the whole
         picture, when a model pass over it was how they were found."""
-        everything = Box(0, picture.width, 0, picture.height)
+        everything = _whole(picture)
         if region is not None:
             used = region.clip(picture.width, picture.height)
             if used is None:
@@ -159,7 +163,7 @@ class Vision:
         looks = self.embedder.look(
             [
                 image
-                if box == (0, picture.width, 0, picture.height)
+                if box == _whole(picture)
                 else square(crop(image, scale_box(box, sx, sy, image.width, image.height)))
                 for box in chosen
             ]
