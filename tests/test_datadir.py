@@ -7,7 +7,9 @@ import multiprocessing
 import threading
 import time
 
-from lookalike.datadir import PROCESSES_DIR, NamedLocks, Registration, live_processes
+import pytest
+
+from lookalike.datadir import PROCESSES_DIR, NamedLocks, Registration, live_processes, open_database
 from tests.processes import in_processes
 
 
@@ -76,3 +78,22 @@ def test_locks_of_different_names_do_not_wait_for_each_other(tmp_path):
     with locks.hold("a"):
         threading.Thread(target=hold_b).start()
         assert held.wait(5)
+
+
+def open_new_databases_in_step(root, wal: bool, barrier, count: int) -> int:
+    try:
+        for index in range(count):
+            barrier.wait(timeout=60)  # every process opens the same new file at the same moment
+            open_database(root / f"{index}.sqlite3", wal, schema="CREATE TABLE IF NOT EXISTS t (a)").close()
+    except BaseException:
+        barrier.abort()  # the others stop waiting for this one
+        raise
+    return count
+
+
+@pytest.mark.parametrize("wal", [False, True], ids=["rollback-journal", "wal"])
+def test_processes_opening_a_new_database_at_once_all_get_it(tmp_path, wal):
+    processes, count = 4, 30
+    barrier = multiprocessing.get_context("spawn").Barrier(processes)
+    opened = in_processes(open_new_databases_in_step, [(tmp_path, wal, barrier, count)] * processes)
+    assert opened == [count] * processes

@@ -17,6 +17,7 @@ import secrets
 import socket
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -25,8 +26,8 @@ PROCESSES_DIR = "processes"
 BUSY_TIMEOUT_SECONDS = 30  # how long a statement waits for another process's transaction
 
 
-def open_database(path: Path, wal: bool) -> sqlite3.Connection:
-    """A SQLite database of the data directory, in autocommit mode.
+def open_database(path: Path, wal: bool, schema: str = "") -> sqlite3.Connection:
+    """A SQLite database of the data directory, in autocommit mode, with `schema` (a script) applied.
 
     `wal` when every process that opens it runs on this machine: a write-ahead log needs memory shared by
     all of them, which processes on different machines do not have, and costs a tenth of a rollback journal
@@ -34,8 +35,26 @@ def open_database(path: Path, wal: bool) -> sqlite3.Connection:
     can share. NORMAL syncs keep the file sound through a power cut, and a commit through a process crash."""
     path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False)
-    db.execute(f"PRAGMA journal_mode={'WAL' if wal else 'PERSIST'}")  # PERSIST: one journal file, kept
+    # Processes opening a new file at once: the mode change upgrades a read lock to a write lock, and
+    # SQLite answers "locked" at once to all but one rather than let them deadlock. Hence the retries.
+    mode = "WAL" if wal else "PERSIST"  # PERSIST: one journal file, kept
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    while True:
+        try:
+            db.execute(f"PRAGMA journal_mode={mode}")
+            break
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
     db.execute("PRAGMA synchronous=NORMAL")
+    if schema:  # IMMEDIATE: the write lock first, so a concurrent opener waits instead of failing
+        try:
+            db.executescript(f"BEGIN IMMEDIATE; {schema}; COMMIT;")
+        except BaseException:
+            if db.in_transaction:
+                db.rollback()
+            raise
     return db
 
 

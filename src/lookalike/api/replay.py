@@ -17,6 +17,12 @@ from typing import Protocol
 from lookalike.datadir import open_database
 
 PRUNE_SECONDS = 60  # how often a process forgets the nonces that expired
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS nonces (
+    access_key_id TEXT, nonce TEXT, expires_at REAL NOT NULL, PRIMARY KEY (access_key_id, nonce)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS nonces_by_expiry ON nonces (expires_at);
+"""
 
 
 class NonceCache(Protocol):
@@ -29,12 +35,7 @@ class SharedNonceCache:
     def __init__(self, path: Path, *, wal: bool = False, clock: Callable[[], float] = time.time):
         """`wal`: see `lookalike.datadir.open_database`."""
         self._clock = clock
-        self._db = open_database(path, wal)
-        self._db.executescript(
-            "CREATE TABLE IF NOT EXISTS nonces (access_key_id TEXT, nonce TEXT, expires_at REAL NOT NULL,"
-            " PRIMARY KEY (access_key_id, nonce)) WITHOUT ROWID;"
-            "CREATE INDEX IF NOT EXISTS nonces_by_expiry ON nonces (expires_at);"
-        )
+        self._db = open_database(path, wal, schema=SCHEMA)
         self._lock = threading.Lock()  # one connection: one statement at a time
         self._next_prune = 0.0
 

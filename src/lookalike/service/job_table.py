@@ -102,9 +102,8 @@ class JobTable:
     def __init__(self, path: Path, owner: str, *, wal: bool = False):
         """The table at `path`, as seen by the process registered as `owner`; `wal`: see `open_database`."""
         self.owner = owner
-        self._db = open_database(path, wal)
+        self._db = open_database(path, wal, schema=SCHEMA)
         self._lock = threading.Lock()  # one connection: one statement or transaction at a time
-        self._db.executescript(SCHEMA)
         with self._transaction():  # a table older than owners gets the column, once
             if "owner" not in {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}:
                 self._db.execute("ALTER TABLE jobs ADD COLUMN owner TEXT NOT NULL DEFAULT ''")

@@ -15,6 +15,7 @@ from typing import Protocol
 from lookalike.datadir import open_database
 
 MICROS = 1_000_000
+SCHEMA = "CREATE TABLE IF NOT EXISTS buckets (name TEXT PRIMARY KEY, paid_until INTEGER NOT NULL)"
 
 
 class RateLimiter(Protocol):
@@ -36,10 +37,7 @@ class SharedRateLimiter:
     def __init__(self, path: Path, *, wal: bool = False, clock: Callable[[], float] = time.time):
         """`wal`: see `lookalike.datadir.open_database`."""
         self._clock = clock  # the wall clock: processes (and machines) share it
-        self._db = open_database(path, wal)
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS buckets (name TEXT PRIMARY KEY, paid_until INTEGER NOT NULL)"
-        )
+        self._db = open_database(path, wal, schema=SCHEMA)
         self._lock = threading.Lock()  # one connection: one statement at a time
 
     def admit(self, bucket: str, per_second: int) -> float | None:
