@@ -120,7 +120,7 @@ def test_a_link_with_no_time_to_live_is_refused_as_expired():
 
 
 def test_the_readme_example_of_increment_meta_is_valid():
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "docs" / "bulk.md").read_text()
     (example,) = [b for b in re.findall(r"```json\n(.*?)```", readme, re.S) if "OperationType" in b]
     lines = [parse_meta_line(text) for text in example.splitlines()]
     assert [line.operation for line in lines] == ["ADD", "DELETE"]

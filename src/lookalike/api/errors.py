@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse, Response
 
 from lookalike.errors import LookalikeError
 
-RECOMMEND = "See the Lookalike README for the parameters and limits of each action."
+RECOMMEND = "See docs/actions.md in Lookalike for the parameters and limits of each action."
 
 
 def error_response(error: LookalikeError, request_id: str, host_id: str) -> JSONResponse:
