@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
+from lookalike.datadir import written_whole
+
 KEY_PREFIX = "lookalike-upload/"
 KEY_PATTERN = re.compile(re.escape(KEY_PREFIX) + r"[0-9a-f]{32}")
 
@@ -48,13 +50,11 @@ class FileUploadStore:
         return KEY_PREFIX + secrets.token_hex(16)
 
     def put(self, key: str, data: bytes) -> None:
-        path = self._path(key)
-        self.root.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(data)
         now = self._clock()
-        os.utime(tmp, (now, now))  # the clock decides expiry, in tests too
-        tmp.replace(path)
+        with written_whole(self._path(key)) as file:
+            file.write(data)
+            file.flush()
+            os.utime(file.fileno(), (now, now))  # the clock decides expiry, in tests too
         self._clean(now)
 
     def get(self, key: str) -> bytes | None:
