@@ -11,11 +11,12 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
+
+from lookalike.datadir import written_whole
 
 KEY_PREFIX = "lookalike-upload/"
 KEY_PATTERN = re.compile(re.escape(KEY_PREFIX) + r"[0-9a-f]{32}")
@@ -55,18 +56,15 @@ class FileUploadStore:
         return KEY_PREFIX + secrets.token_hex(16)
 
     def put(self, key: str, owner: str, data: bytes) -> bool:
-        path = self._path(key)
-        self.root.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_bytes(_owner_line(owner) + data)
         now = self._clock()
-        os.utime(tmp, (now, now))  # the clock decides expiry, in tests too
         try:
-            os.link(tmp, path)  # appears whole, and only if no upload took the key before (any process)
+            # Linked into place: it appears whole, and only if no upload took the key before (any process).
+            with written_whole(self._path(key), exclusive=True) as file:
+                file.write(_owner_line(owner) + data)
+                file.flush()
+                os.utime(file.fileno(), (now, now))  # the clock decides expiry, in tests too
         except FileExistsError:
             return False
-        finally:
-            tmp.unlink()
         self._clean(now)
         return True
 
