@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, cast
 
 from lookalike.config import (
     KEYS_FILE,
@@ -34,7 +34,7 @@ GRACEFUL_SHUTDOWN_SECONDS = 5
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        return args.run(args)
+        return int(args.run(args))
     except (ValueError, OSError, LookalikeError) as error:  # what the user can mend: one line, no traceback
         print(f"lookalike: {getattr(error, 'message', error)}", file=sys.stderr)
         return 2
@@ -293,4 +293,4 @@ def _store(args: argparse.Namespace) -> Iterator[Store]:
 
 
 def _open(path: str, mode: str, standard: TextIO) -> contextlib.AbstractContextManager[TextIO]:
-    return contextlib.nullcontext(standard) if path == "-" else open(path, mode)
+    return contextlib.nullcontext(standard) if path == "-" else cast(TextIO, open(path, mode))

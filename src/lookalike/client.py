@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from lookalike.api.signing import acs3_signature
@@ -27,7 +28,7 @@ class Client:
         self.access_key_secret = access_key_secret
         self.timeout = timeout
 
-    def call(self, action: str, **params: object) -> dict:
+    def call(self, action: str, **params: object) -> dict[str, Any]:
         """The action's JSON answer; a LookalikeError with the server's code if it refused."""
         query = sorted((k, str(v)) for k, v in params.items() if v is not None)
         headers = {
@@ -48,7 +49,8 @@ class Client:
         request = urllib.request.Request(f"{self.url}/?{urlencode(query)}", b"", headers, method="POST")
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return json.load(response)
+                answer: dict[str, Any] = json.load(response)
+                return answer
         except urllib.error.HTTPError as error:
             body = json.loads(error.read() or b"{}")
             raise LookalikeError(
@@ -58,4 +60,4 @@ class Client:
     def get_text(self, url: str) -> str:
         """A link the server handed out (MetaUrl, ErrorUrl)."""
         with urllib.request.urlopen(url, timeout=self.timeout) as response:
-            return response.read().decode()
+            return bytes(response.read()).decode()

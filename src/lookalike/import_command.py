@@ -14,7 +14,7 @@ import os
 import socket
 import sys
 import time
-from typing import TextIO
+from typing import Any, TextIO
 
 from lookalike.client import Client
 from lookalike.config import Settings, load_access_keys
@@ -86,14 +86,15 @@ def _through_server(args: argparse.Namespace, buckets: dict[str, str], servers: 
     if not keys.secrets:
         return _refuse("no access key to call the server with: set LOOKALIKE_ACCESS_KEY_ID and _SECRET")
     key = next(iter(keys.secrets.items()))
-    job_id, unreachable = None, set()
+    job_id: str | None = None
+    unreachable: set[str | None] = set()
     try:
         while True:
             reachable = [s for s in local_servers(args) if s.url not in unreachable]
             if not reachable:
                 what = "the job goes on where it is taken over (IncreaseList)" if job_id else "nothing done"
                 return _refuse(f"no server on {args.data} answers ({where}): {what}")
-            client = Client(reachable[0].url, *key)
+            client = Client(str(reachable[0].url), *key)
             try:
                 if job_id is None:
                     job_id = _submit(client, args)
@@ -116,13 +117,14 @@ def _through_server(args: argparse.Namespace, buckets: dict[str, str], servers: 
 
 def _submit(client: Client, args: argparse.Namespace) -> str:
     params = {"BucketName": args.source, "Path": args.path, "CallbackAddress": args.callback}
-    return client.call("IncreaseInstance", InstanceName=args.instance, **params)["Data"]["Id"]
+    return str(client.call("IncreaseInstance", InstanceName=args.instance, **params)["Data"]["Id"])
 
 
-def _follow(client: Client, instance: str, job_id: str) -> dict:
+def _follow(client: Client, instance: str, job_id: str) -> dict[str, Any]:
     """The job's IncreaseList item once it ended, showing its progress meanwhile."""
     while True:
         answer = client.call("IncreaseList", InstanceName=instance, Id=job_id)
+        item: dict[str, Any]
         (item,) = answer["Data"]["Increments"]["Instance"]
         show_progress(_item_counts(item))
         if item["Status"] != "PROCESSING":
@@ -137,7 +139,7 @@ def _counts(job: Job) -> Counts:
     return job.done, job.lines, job.added, job.deleted, job.failed
 
 
-def _item_counts(item: dict) -> Counts:
+def _item_counts(item: dict[str, Any]) -> Counts:
     """The counts of an IncreaseList item."""
     counts = item["Counts"]
     return counts["Done"], counts["Lines"], counts["Added"], counts["Deleted"], counts["Failed"]

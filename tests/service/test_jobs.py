@@ -206,11 +206,11 @@ def test_an_import_whose_meta_file_went_away_fails_and_says_why(components, buck
         (lambda jobs: jobs.increase("shop", "nobucket", "/"), "Console.BadRequest"),
         (lambda jobs: jobs.increase("nosuch", "shop", "/"), "Console.InstanceNotFound"),
         (lambda jobs: jobs.dump("nosuch"), "Console.InstanceNotFound"),
-        (lambda jobs: jobs.list("bad name!", "dump"), "InvalidInstance"),
+        (lambda jobs: jobs.find("bad name!", "dump"), "InvalidInstance"),
     ],
 )
 def test_a_job_that_cannot_start_is_refused(components, call, code):
     with pytest.raises(LookalikeError) as error:
         call(components.jobs)
     assert error.value.code == code
-    assert components.jobs.list("shop", "increment") == []
+    assert components.jobs.find("shop", "increment") == []

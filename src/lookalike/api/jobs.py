@@ -12,14 +12,16 @@ from __future__ import annotations
 import json
 import logging
 import urllib.request
-from dataclasses import dataclass
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from starlette.responses import FileResponse, Response
 
 from lookalike.api import responses
+from lookalike.api.handlers import Backends
 from lookalike.api.links import Links
 from lookalike.api.params import Params
+from lookalike.api.responses import Body
 from lookalike.errors import LookalikeError
 from lookalike.service.job_table import Job
 from lookalike.service.jobs import Jobs, MetaLine
@@ -33,39 +35,30 @@ CALLBACK_TIMEOUT_SECONDS = 10
 BAD_REQUEST = "Console.BadRequest"
 
 
-@dataclass(frozen=True)
-class JobCall:
-    """What a job action sees besides its parameters: the jobs, and where its links should point."""
-
-    jobs: Jobs
-    links: Links
-    origin: str  # scheme://host of this server as the caller reached it (or the configured public URL)
-
-
 # -- the actions ---------------------------------------------------------------------------------------------
 
 
-def dump_meta(params: Params, call: JobCall) -> dict:
-    job = call.jobs.dump(_instance(params))
+def dump_meta(params: Params, on: Backends) -> Body:
+    job = on.jobs.dump(_instance(params))
     return responses.success(None, Data={"Id": str(job.id), "DumpMetaStatus": job.status})
 
 
-def dump_meta_list(params: Params, call: JobCall) -> dict:
-    jobs = call.jobs.list(_instance(params), "dump", job_id=_job_id(params))
+def dump_meta_list(params: Params, on: Backends) -> Body:
+    jobs = on.jobs.find(_instance(params), "dump", job_id=_job_id(params))
     # The documented limits: PageSize below 500, PageNumber up to 500 (IncreaseList: the other way).
     page, data = _page(params, jobs, max_size=499, max_number=500)
-    return {"Data": {**data, "DumpMetaList": [_dump_item(job, call) for job in page]}}
+    return {"Data": {**data, "DumpMetaList": [_dump_item(job, _link(params, on)) for job in page]}}
 
 
-def increase_instance(params: Params, call: JobCall) -> dict:
+def increase_instance(params: Params, on: Backends) -> Body:
     instance = _instance(params)
     bucket, path = params.required("BucketName", BAD_REQUEST), params.required("Path", BAD_REQUEST)
-    job = call.jobs.increase(instance, bucket, path, _callback(params))
+    job = on.jobs.increase(instance, bucket, path, _callback(params))
     return responses.success(None, Data={"Id": str(job.id), "IncrementStatus": job.status})
 
 
-def increase_list(params: Params, call: JobCall) -> dict:
-    jobs = call.jobs.list(
+def increase_list(params: Params, on: Backends) -> Body:
+    jobs = on.jobs.find(
         _instance(params),
         "increment",
         job_id=_job_id(params),
@@ -73,7 +66,12 @@ def increase_list(params: Params, call: JobCall) -> dict:
         path=params.optional_text("Path"),
     )
     page, data = _page(params, jobs, max_size=500, max_number=499)
-    return {"Data": {**data, "Increments": {"Instance": [_increment_item(job, call) for job in page]}}}
+    return {
+        "Data": {
+            **data,
+            "Increments": {"Instance": [_increment_item(job, _link(params, on)) for job in page]},
+        }
+    }
 
 
 def _instance(params: Params) -> str:
@@ -81,7 +79,7 @@ def _instance(params: Params) -> str:
 
 
 def _job_id(params: Params) -> int | None:
-    return params.integer("Id", BAD_REQUEST, low=INT64[0], high=INT64[1])
+    return params.optional_integer("Id", BAD_REQUEST, low=INT64[0], high=INT64[1])
 
 
 def _callback(params: Params) -> str:
@@ -96,14 +94,14 @@ def _callback(params: Params) -> str:
     return address
 
 
-def _page(params: Params, jobs: list[Job], *, max_size: int, max_number: int) -> tuple[list[Job], dict]:
+def _page(params: Params, jobs: list[Job], *, max_size: int, max_number: int) -> tuple[list[Job], Body]:
     number = params.integer("PageNumber", BAD_REQUEST, default=1, low=1, high=max_number)
     size = params.integer("PageSize", BAD_REQUEST, default=10, low=1, high=max_size)
     page = jobs[(number - 1) * size : number * size]
     return page, {"PageNumber": number, "PageSize": size, "TotalCount": len(jobs)}
 
 
-def _common_item(job: Job) -> dict:
+def _common_item(job: Job) -> Body:
     return {
         "Id": job.id,
         "Status": job.status,
@@ -113,16 +111,21 @@ def _common_item(job: Job) -> dict:
     }
 
 
-def _dump_item(job: Job, call: JobCall) -> dict:
+def _link(params: Params, on: Backends) -> Callable[[str], str]:
+    """The signed URL of a path on this server, as the caller reached it."""
+    return lambda path: on.links.url(params.context.origin, path)
+
+
+def _dump_item(job: Job, link: Callable[[str], str]) -> Body:
     done = job.status == "SUCCESS"
     return {
         **_common_item(job),
         "Msg": f"success: {job.lines} images" if done else job.message or "processing",
-        "MetaUrl": call.links.url(call.origin, meta_path(job.id)) if done else "",
+        "MetaUrl": link(meta_path(job.id)) if done else "",
     }
 
 
-def increment_fields(job: Job) -> dict:
+def increment_fields(job: Job) -> Body:
     """An import job as IncreaseList and the callback show it. `Counts` is Lookalike's own addition
     (the SDK models ignore it); the same numbers are in `Msg` for the SDKs."""
     counts = f"{job.added} added, {job.deleted} deleted, {job.failed} failed"
@@ -148,8 +151,8 @@ def increment_fields(job: Job) -> dict:
     }
 
 
-def _increment_item(job: Job, call: JobCall) -> dict:
-    error_url = call.links.url(call.origin, errors_path(job.id)) if job.failed else ""
+def _increment_item(job: Job, link: Callable[[str], str]) -> Body:
+    error_url = link(errors_path(job.id)) if job.failed else ""
     return {**increment_fields(job), "ErrorUrl": error_url}
 
 

@@ -17,12 +17,12 @@ from collections.abc import Callable, Mapping
 
 from lookalike.api.actions import instance_for
 from lookalike.api.params import Params, RequestContext, decode_base64
-from lookalike.api.responses import region, success
+from lookalike.api.responses import Body, region, success
 from lookalike.errors import LookalikeError
 from lookalike.service.images import ImageService
 from lookalike.service.models import AddImage, Picture
 
-LegacyHandler = Callable[[Params, Mapping[str, bytes], ImageService], dict]
+LegacyHandler = Callable[[Params, Mapping[str, bytes], ImageService], Body]
 
 # The legacy body's names of the parameters the 2020-12-14 API also has.
 PARAM_NAMES = {
@@ -83,7 +83,7 @@ def legacy_params(query: Mapping[str, str], fields: Mapping[str, bytes], context
     return Params(values, context)
 
 
-def add_item(params: Params, fields: Mapping[str, bytes], service: ImageService) -> dict:
+def add_item(params: Params, fields: Mapping[str, bytes], service: ImageService) -> Body:
     instance = instance_for(params, service, "add")
     product_id, category, attributes = _item_id(params), params.category_id(), params.attributes()
     crop, box = params.boolean("Crop", True), params.region()  # for every picture of the item
@@ -96,7 +96,7 @@ def add_item(params: Params, fields: Mapping[str, bytes], service: ImageService)
     return success()
 
 
-def search_item(params: Params, fields: Mapping[str, bytes], service: ImageService) -> dict:
+def search_item(params: Params, fields: Mapping[str, bytes], service: ImageService) -> Body:
     instance = instance_for(params, service, "search")
     found = _pictures(fields, with_content=True)
     if len(found) != 1:
@@ -137,10 +137,10 @@ def search_item(params: Params, fields: Mapping[str, bytes], service: ImageServi
     )
 
 
-def delete_item(params: Params, fields: Mapping[str, bytes], service: ImageService) -> dict:
+def delete_item(params: Params, fields: Mapping[str, bytes], service: ImageService) -> Body:
     instance = instance_for(params, service, "delete")
     product_id = _item_id(params)
-    names = [name for name, _ in _pictures(fields, required=False)]
+    names: list[str | None] = [name for name, _ in _pictures(fields, required=False)]
     for pic_name in names or [None]:  # no pic_list: every picture of the item
         service.delete(instance, product_id, pic_name)
     return success()

@@ -10,6 +10,7 @@ import binascii
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from lookalike.config import AccessKey
 from lookalike.errors import LookalikeError
@@ -51,6 +52,7 @@ class RequestContext:
     uploads: UploadStore | None = None
     denied_code: str = "NoPermission"  # the code of a refused instance, per action family
     region_id: str = "cn-shanghai"
+    origin: str = ""  # scheme://host of this server as the caller reached it (or the configured public URL)
 
 
 class Params:
@@ -80,11 +82,17 @@ class Params:
         return self.values.get(name) or None
 
     def integer(
-        self, name: str, code: str, *, default: int | None = None, low: int = INT32[0], high: int = INT32[1]
+        self, name: str, code: str, *, default: int, low: int = INT32[0], high: int = INT32[1]
+    ) -> int:
+        value = self.optional_integer(name, code, low=low, high=high)
+        return default if value is None else value
+
+    def optional_integer(
+        self, name: str, code: str, *, low: int = INT32[0], high: int = INT32[1]
     ) -> int | None:
         raw = self.values.get(name, "")
         if raw == "":
-            return default
+            return None
         try:
             value = int(raw.strip())
         except ValueError:
@@ -135,7 +143,7 @@ class Params:
         )
 
     def category_id(self) -> int | None:
-        return self.integer("CategoryId", "InvalidCategory")
+        return self.optional_integer("CategoryId", "InvalidCategory")
 
     def picture(self, name: str = "PicContent") -> Picture:
         return Picture(data=self.picture_bytes(name), crop=self.boolean("Crop", True), region=self.region())
@@ -185,9 +193,12 @@ class Params:
             )
         return Box(x1, x2, y1, y2)
 
-    def filter(self, *, required: bool = False) -> Filter | None:
-        tree = parse_filter(self.values.get("Filter"))
-        if tree is None and required:
+    def filter(self) -> Filter | None:
+        return parse_filter(self.values.get("Filter"))
+
+    def required_filter(self) -> Filter:
+        tree = self.filter()
+        if tree is None:
             raise LookalikeError(
                 "InvalidFilterClause", "The specified filtering condition is invalid: Filter is empty"
             )
@@ -201,14 +212,14 @@ class Params:
                 f"The specified parameter CustomContent is not valid: "
                 f"longer than {MAX_CUSTOM_CONTENT} characters",
             )
-        ints = {
+        ints: dict[str, Any] = {
             f"int_attr{s}": self.integer(f"IntAttr{s}", f"InvalidIntAttr{s}", default=0)
             for s in ("", "2", "3", "4")
         }
-        strs = {
+        strs: dict[str, Any] = {
             f"str_attr{s}": self.str_attr(f"StrAttr{s}", f"InvalidStrAttr{s}") for s in ("", "2", "3", "4")
         }
-        return Attributes(custom_content=custom, **ints, **strs)
+        return Attributes(custom, **ints, **strs)
 
     def attribute_changes(self) -> dict[str, object]:
         """The attributes the request gives, checked like AddImage's; the absent ones are not changed."""

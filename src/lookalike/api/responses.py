@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Any, Literal
 
 from lookalike.service.models import PicInfo, SearchResult
 from lookalike.store.base import Hit, ImageRecord
 from lookalike.vision.subjects import Box
 
+# A JSON object of an answer, as the SDK models parse it.
+Body = dict[str, Any]
 
-def success(message_field: Literal["Message", "Msg"] | None = "Message", /, **fields: object) -> dict:
+
+def success(message_field: Literal["Message", "Msg"] | None = "Message", /, **fields: object) -> Body:
     """A successful answer: Success; Code 0 and "success" in the field the action's SDK model reads
     (`Message` or `Msg`; the console actions have neither); then the action's own fields."""
-    body: dict[str, object] = {"Success": True}
+    body: Body = {"Success": True}
     if message_field is not None:
         body |= {"Code": 0, message_field: "success"}
     return body | fields
@@ -23,7 +26,7 @@ def region(box: Box) -> str:
     return f"{box.x1},{box.x2},{box.y1},{box.y2}"
 
 
-def pic_info(info: PicInfo) -> dict:
+def pic_info(info: PicInfo) -> Body:
     return {
         "CategoryId": info.category_id,
         "Region": region(info.region),
@@ -32,7 +35,7 @@ def pic_info(info: PicInfo) -> dict:
     }
 
 
-def record_fields(record: ImageRecord) -> dict:
+def record_fields(record: ImageRecord) -> Body:
     return {
         "ProductId": record.product_id,
         "PicName": record.pic_name,
@@ -49,7 +52,7 @@ def record_fields(record: ImageRecord) -> dict:
     }
 
 
-def auction(hit: Hit) -> dict:
+def auction(hit: Hit) -> Body:
     # SortExprValues keeps the service's two-part form: relevance; distance (L2 between unit vectors).
     distance = math.sqrt(max(0.0, 2.0 - 2.0 * hit.score))
     return {
@@ -59,7 +62,7 @@ def auction(hit: Hit) -> dict:
     }
 
 
-def search(result: SearchResult) -> dict:
+def search(result: SearchResult) -> Body:
     return success(
         "Msg",
         # The service's names look swapped, but this is what its documentation and examples show:
@@ -74,7 +77,7 @@ def search(result: SearchResult) -> dict:
     )
 
 
-def text_search(result: SearchResult) -> dict:
+def text_search(result: SearchResult) -> Body:
     """SearchImageByText's answer: no SortExprValues, and a PicInfo with only the categories."""
     body = search(result)
     body["PicInfo"] = {"AllCategories": body["PicInfo"]["AllCategories"]}

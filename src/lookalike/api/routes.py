@@ -21,14 +21,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from lookalike.api import uploads
-from lookalike.api.actions import CONSOLE_ACTIONS, JOB_ACTIONS_2020, handler_for
+from lookalike.api.actions import CONSOLE_ACTIONS, handler_for
 from lookalike.api.actions_2019 import ACTIONS_2019
 from lookalike.api.errors import error_response, oss_error_response
-from lookalike.api.jobs import JobCall, job_file
+from lookalike.api.handlers import Backends
+from lookalike.api.jobs import job_file
 from lookalike.api.legacy import LEGACY_ACTIONS, decode_body, legacy_params
 from lookalike.api.links import Links
 from lookalike.api.params import Params, RequestContext
 from lookalike.api.replay import NonceCache
+from lookalike.api.responses import Body
 from lookalike.api.signing import SignedRequest, Verified, check_clock, rpc_params, verify
 from lookalike.config import AccessKey, AccessKeys, Settings
 from lookalike.errors import LookalikeError
@@ -40,7 +42,7 @@ log = logging.getLogger("lookalike.api")
 
 DEFAULT_VERSION = "2020-12-14"
 # The body of an action: from the request as received, once its signature has been checked.
-Work = Callable[[SignedRequest, Verified, AccessKey], Awaitable[dict]]
+Work = Callable[[SignedRequest, Verified, AccessKey], Awaitable[Body]]
 
 
 class Api:
@@ -55,6 +57,7 @@ class Api:
         nonces: NonceCache,
     ):
         self.service = service
+        self.backends = Backends(service, jobs, links)
         self.keys = keys
         self.uploads = upload_store
         self.jobs = jobs
@@ -83,7 +86,7 @@ class Api:
         if request.headers.get("content-type", "").startswith("multipart/form-data"):
             return await self.upload(request)  # an upload over HTTPS comes to the root (uploads.py)
 
-        async def work(signed: SignedRequest, verified: Verified, key: AccessKey) -> dict:
+        async def work(signed: SignedRequest, verified: Verified, key: AccessKey) -> Body:
             values = dict(rpc_params(signed))
             # Route only on what the signature covers: RPC signs the Action parameter, not the headers.
             if verified.scheme == "RPC-HMAC-SHA1":
@@ -96,14 +99,8 @@ class Api:
                 return uploads.authorize(host, https, key, self.uploads, time.time())
             handler = handler_for(version, action)
             denied = "Console.NoPermission" if action in CONSOLE_ACTIONS else "NoPermission"
-            params = Params(values, self._context(key, denied))
-            # Bulk jobs answer with links back to this server, so they get those beside the jobs.
-            target = (
-                JobCall(self.jobs, self.links, self.origin(request))
-                if action in JOB_ACTIONS_2020
-                else self.service
-            )
-            return await run_in_threadpool(handler, params, target)
+            params = Params(values, self._context(request, key, denied))
+            return await run_in_threadpool(handler, params, self.backends)
 
         return await self._serve(request, work)
 
@@ -111,11 +108,11 @@ class Api:
         """2019-03-25: the action in the path, which every signature scheme covers."""
         handler = ACTIONS_2019.get(request.path_params["verb"])
 
-        async def work(signed: SignedRequest, verified: Verified, key: AccessKey) -> dict:
+        async def work(signed: SignedRequest, verified: Verified, key: AccessKey) -> Body:
             if handler is None:
                 raise _no_such_action(signed.path)
-            params = Params(dict(rpc_params(signed)), self._context(key))
-            return await run_in_threadpool(handler, params, self.service)
+            params = Params(dict(rpc_params(signed)), self._context(request, key))
+            return await run_in_threadpool(handler, params, self.backends)
 
         return await self._serve(request, work)
 
@@ -123,7 +120,7 @@ class Api:
         """The first protocol: the action in the path, parameters in a caret body."""
         handler = LEGACY_ACTIONS.get(request.path_params["verb"])
 
-        async def work(signed: SignedRequest, verified: Verified, key: AccessKey) -> dict:
+        async def work(signed: SignedRequest, verified: Verified, key: AccessKey) -> Body:
             if handler is None:
                 raise _no_such_action(signed.path)
             if signed.body and verified.scheme == "ROA-HMAC-SHA1" and "content-md5" not in request.headers:
@@ -133,7 +130,7 @@ class Api:
                 )
             fields = decode_body(signed.body)
             query = dict(parse_qsl(signed.raw_query, keep_blank_values=True))
-            params = legacy_params(query, fields, self._context(key))
+            params = legacy_params(query, fields, self._context(request, key))
             return await run_in_threadpool(handler, params, fields, self.service)
 
         return await self._serve(request, work)
@@ -186,10 +183,10 @@ class Api:
             return error_response(error, request_id, request.headers.get("host", ""))
         except Exception:
             log.exception("request %s failed", request_id)
-            error = LookalikeError(
+            internal = LookalikeError(
                 "InternalError", "An internal server error occurred: see the server log", 500
             )
-            return error_response(error, request_id, request.headers.get("host", ""))
+            return error_response(internal, request_id, request.headers.get("host", ""))
         return JSONResponse({"RequestId": request_id, **body}, headers={"x-acs-request-id": request_id})
 
     async def job_file(self, request: Request) -> Response:
@@ -228,8 +225,8 @@ class Api:
                 "SignatureNonceUsed", f"Specified signature nonce was used already: {verified.nonce}"
             )
 
-    def _context(self, key: AccessKey, denied_code: str = "NoPermission") -> RequestContext:
-        return RequestContext(key, self.uploads, denied_code, self.region_id)
+    def _context(self, request: Request, key: AccessKey, denied_code: str = "NoPermission") -> RequestContext:
+        return RequestContext(key, self.uploads, denied_code, self.region_id, self.origin(request))
 
 
 def _request_id() -> str:

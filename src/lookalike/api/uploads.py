@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from xml.sax.saxutils import escape
 
+from lookalike.api.responses import Body
 from lookalike.config import AccessKey, AccessKeys
 from lookalike.errors import LookalikeError
 from lookalike.service.uploads import KEY_PATTERN, UploadStore
@@ -35,7 +36,7 @@ UPLOAD_PATH = f"{BUCKET_PATH}.{ENDPOINT}/"
 POLICY_SECONDS = 15 * 60  # the upload follows its authorisation at once
 
 
-def authorize(host: str, https: bool, key: AccessKey, uploads: UploadStore, now: float) -> dict:
+def authorize(host: str, https: bool, key: AccessKey, uploads: UploadStore, now: float) -> Body:
     """AuthorizeFileUpload's answer (the keys the SDKs read), for a request that reached us at `host`."""
     object_key = uploads.new_key()
     # Within the store's time to keep an upload: while the policy lives, its key stays used once it is.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from lookalike.errors import LookalikeError
@@ -76,7 +76,7 @@ class S3Bucket:
         )
         self.name, self.bucket, self.prefix = name, bucket, prefix
 
-    def _get(self, key: str):
+    def _get(self, key: str) -> Any:  # boto3's GetObject answer
         try:
             return self.client.get_object(Bucket=self.bucket, Key=self.prefix + key)
         except self.client.exceptions.NoSuchKey:
@@ -85,7 +85,7 @@ class S3Bucket:
     def read(self, key: str, limit: int) -> bytes:
         body = self._get(key)["Body"]
         try:
-            return body.read(limit)
+            return bytes(body.read(limit))
         finally:
             body.close()
 

@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from lookalike.errors import LookalikeError
-from lookalike.store.base import INT_FIELDS, STR_FIELDS, And, Compare, Filter, In, Not, Or
+from lookalike.store.base import INT_FIELDS, STR_FIELDS, And, Compare, CompareOp, Filter, In, Not, Or
 
 MAX_LENGTH = 4096
 # Parentheses; keeps the recursive descent (and every engine's compiler) far from the stack limit.
@@ -92,8 +92,8 @@ def _tokens(text: str) -> Iterator[_Token]:
         elif kind == "punct":
             yield _Token(lexeme, lexeme, pos)
         elif kind == "quote":
-            value, end = _string(text, pos)
-            yield _Token("str", value, pos)
+            string, end = _string(text, pos)
+            yield _Token("str", string, pos)
             pos = end
             continue
         pos = m.end()
@@ -103,7 +103,8 @@ def _tokens(text: str) -> Iterator[_Token]:
 
 def _string(text: str, start: int) -> tuple[str, int]:
     """The value of the quoted string opening at `start`, and the position just after it."""
-    quote, chars, pos = text[start], [], start + 1
+    quote, pos = text[start], start + 1
+    chars: list[str] = []
     while pos < len(text):
         char = text[pos]
         if char == quote:
@@ -208,7 +209,7 @@ class _Parser:
         if tok.value not in ops:
             raise self.fail(tok, supported)
         self.advance()
-        return Compare(field, tok.value, self.value(field, kind))
+        return Compare(field, cast(CompareOp, tok.value), self.value(field, kind))
 
     def value(self, field: str, kind: type) -> int | str:
         tok = self.tok

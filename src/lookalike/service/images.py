@@ -6,6 +6,7 @@ import math
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, fields, replace
+from typing import Any
 
 import numpy as np
 
@@ -106,15 +107,13 @@ class ImageService:
             product_id=request.product_id,
             pic_name=request.pic_name,
             category_id=category,
-            region=tuple(seen.region),
+            region=seen.region,
             vector=seen.vector,
             **asdict(request.attributes),
         )
         return record, self._pic_info(instance, seen.region, (seen.region,), category)
 
-    def update(
-        self, instance_name: str, product_id: str, pic_name: str, changes: Mapping[str, object]
-    ) -> None:
+    def update(self, instance_name: str, product_id: str, pic_name: str, changes: Mapping[str, Any]) -> None:
         """Change stored attributes (names of `Attributes` fields) of an image, keeping its vector."""
         if unknown := set(changes) - ATTRIBUTE_FIELDS:
             raise ValueError(f"not attributes of an image: {sorted(unknown)}")
@@ -165,7 +164,7 @@ class ImageService:
         category = _category(instance, options.category_id)
         sight = self.vision.see(picture.data, crop_subject=picture.crop, region=picture.region)
         predicts = _predicts(instance, options.category_id)
-        chosen, views = sight.first, []
+        chosen, views = sight.first, list[View]()
         # A choice to make: the category, the subject, or whether a cluttered photo needs more views.
         if predicts or sight.may_see_more:
             chosen, neighbours, views = best_subject(self.store, instance.collection, chosen, sight.further)
@@ -186,6 +185,7 @@ class ImageService:
         if not found:
             raise _no_such_picture(product_id, pic_name)
         stored = found[0]
+        assert stored.vector is not None  # asked for
         given = _category(instance, options.category_id) if options.category_id is not None else None
         category = given if given is not None else stored.category_id
         region = Box(*stored.region)
@@ -202,7 +202,8 @@ class ImageService:
     def search_by_filter(self, instance_name: str, filter: Filter, start: int, num: int) -> list[ImageRecord]:
         """The images the filter matches, in the store's stable order, without ranking."""
         instance = self.instance(instance_name)
-        end, records, cursor = min(start + num, MAX_RESULTS), [], None
+        end, cursor = min(start + num, MAX_RESULTS), None
+        records: list[ImageRecord] = []
         while len(records) < end:
             page, cursor = self.store.scroll(
                 instance.collection, filter=filter, limit=end - len(records), cursor=cursor
@@ -248,6 +249,7 @@ class ImageService:
         is the region that found the first result, and MultiRegion the subjects, the chosen one first."""
         # A product search looks within the category; Other is the catch-all and restricts nothing. A
         # predicted category also keeps the images filed under Other: a guess must not hide them.
+        in_category: Filter | None
         if category == OTHER:
             in_category = None
         elif predicted:

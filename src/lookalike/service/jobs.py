@@ -121,7 +121,7 @@ class Jobs:
         )
         return self._launch(job) if background else job
 
-    def list(
+    def find(
         self,
         instance: str,
         kind: Kind,
@@ -160,12 +160,12 @@ class Jobs:
         for job in reversed(self.table.select(status="PROCESSING")):
             if self._stopping.is_set():
                 return
-            if self.process.is_alive(job.owner) or not (job := self.table.claim(job.id, job.owner)):
+            if self.process.is_alive(job.owner) or not (claimed := self.table.claim(job.id, job.owner)):
                 continue
             log.info(
                 "taking over %s job %d of instance %s after line %d", job.kind, job.id, job.instance, job.done
             )
-            self._launch(job)
+            self._launch(claimed)
 
     def watch(self) -> None:
         """`resume` now and every WATCH_SECONDS until `close`, in the background."""
@@ -198,16 +198,16 @@ class Jobs:
 
     def run(self, job_id: int, progress: Callable[[Job], None] = lambda job: None) -> Job:
         """Run a job to its end here, or until `close`; `progress` hears of each line done."""
-        job = self.get(job_id)
-        assert job is not None and job.status == "PROCESSING", job
+        job = self._current(job_id)
+        assert job.status == "PROCESSING", job
         try:
             self._run_to_end(job, progress)
         except _Stopped:
-            return self.get(job_id)
+            return self._current(job_id)
         except NotOwner:
             log.warning("%s job %d was taken over by another process", job.kind, job.id)
-            return self.get(job_id)
-        job = self.get(job_id)
+            return self._current(job_id)
+        job = self._current(job_id)
         try:
             self.on_finish(job)
         except Exception:
@@ -318,6 +318,12 @@ class Jobs:
             message = f"{busy_message}: job {running.job.id} of instance {instance!r} runs"
             raise LookalikeError(busy_code, message, 409) from None
         self._dir(job.id).mkdir(parents=True, exist_ok=True)
+        return job
+
+    def _current(self, job_id: int) -> Job:
+        """A job this process made or took over, as the table has it now."""
+        job = self.table.get(job_id)
+        assert job is not None, job_id
         return job
 
     def _dir(self, job_id: int) -> Path:

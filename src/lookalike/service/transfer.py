@@ -61,6 +61,7 @@ def import_instance(
     records = _records(source)
     while batch := list(itertools.islice(records, _BATCH)):
         if not imported:
+            assert batch[0].vector is not None  # every line has one
             store.ensure_collection(instance.collection, len(batch[0].vector))
         store.upsert(instance.collection, batch)
         imported += len(batch)

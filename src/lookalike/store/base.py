@@ -12,9 +12,9 @@ Promises every engine keeps:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -103,14 +103,16 @@ def matches(filter: Filter, record: ImageRecord) -> bool:
     match filter:
         case Compare(field=name, op=op, value=value):
             actual = getattr(record, name)
-            return {
-                "=": actual == value,
-                "!=": actual != value,
-                ">": actual > value,
-                ">=": actual >= value,
-                "<": actual < value,
-                "<=": actual <= value,
-            }[op]
+            return bool(
+                {
+                    "=": actual == value,
+                    "!=": actual != value,
+                    ">": actual > value,
+                    ">=": actual >= value,
+                    "<": actual < value,
+                    "<=": actual <= value,
+                }[op]
+            )
         case In(field=name, values=values, negated=negated):
             return (getattr(record, name) in values) != negated
         case And(items=items):
@@ -158,7 +160,7 @@ class ImageRecord:
         return out
 
     @classmethod
-    def from_payload(cls, payload: dict, vector: np.ndarray | None = None) -> ImageRecord:
+    def from_payload(cls, payload: Mapping[str, Any], vector: np.ndarray | None = None) -> ImageRecord:
         known = {f.name for f in fields(cls)} - {"vector"}
         values = {k: v for k, v in payload.items() if k in known}
         values["region"] = tuple(int(v) for v in values.get("region", (0, 0, 0, 0)))
@@ -192,7 +194,8 @@ def vector_values(vector: np.ndarray | None, dim: int) -> list[float]:
         raise ValueError(f"expected a vector of shape ({dim},), got {v.shape}")
     if not np.all(np.isfinite(v)) or not np.any(v):
         raise ValueError("a vector must be finite and not all zeros")
-    return v.tolist()
+    values: list[float] = v.tolist()
+    return values
 
 
 class Store(Protocol):

@@ -26,8 +26,9 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import numpy as np
@@ -64,6 +65,7 @@ _FIELDS = [f.name for f in fields(ImageRecord) if f.name != "vector"]  # every c
 _NOTHING = "key in []"
 _EVERYTHING = "key not in []"
 _OPS = {"=": "==", "!=": "!=", ">": ">", ">=": ">=", "<": "<", "<=": "<="}
+Row = dict[str, Any]  # a row of a query's answer, by field name
 
 
 @dataclass(frozen=True)
@@ -329,7 +331,7 @@ class MilvusStore:
         following = rows[limit - 1]["key"] if len(rows) > limit else None
         return [_record(row) for row in rows[:limit]], following
 
-    def _rows(self, collection: str, expressions: Iterator[str], output: list[str]) -> Iterator[dict]:
+    def _rows(self, collection: str, expressions: Iterator[str], output: list[str]) -> Iterator[Row]:
         target = milvus_name(collection)
         for expression in expressions:
             yield from self._call(
@@ -341,7 +343,7 @@ class MilvusStore:
                 consistency_level=_STRONG,
             )
 
-    def _scan(self, collection: str, expression: str, output: list[str]) -> Iterator[dict]:
+    def _scan(self, collection: str, expression: str, output: list[str]) -> Iterator[Row]:
         """Every row matching the expression, in pages ordered by key."""
         target = milvus_name(collection)
         last: str | None = None
@@ -355,10 +357,10 @@ class MilvusStore:
 
     def _query_page(
         self, collection: str, target: str, conditions: list[str], output: list[str], limit: int
-    ) -> list[dict]:
+    ) -> list[Row]:
         # Milvus answers a query with a limit in primary key order: the key is a cursor.
         expression = " and ".join(f"({c})" for c in conditions)
-        return self._call(
+        rows: list[Row] = self._call(
             collection,
             self._client.query,
             target,
@@ -367,6 +369,7 @@ class MilvusStore:
             limit=limit,
             consistency_level=_STRONG,
         )
+        return rows
 
     # -- lifecycle -----------------------------------------------------------------------------------------
 
@@ -383,7 +386,7 @@ class MilvusStore:
         if self._closed:
             raise RuntimeError("the store is closed")
 
-    def _call(self, collection: str, method, *args, **kwargs):
+    def _call(self, collection: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Call pymilvus; a collection dropped meanwhile (by any process) is a KeyError, as everywhere."""
         self._check_open()
         try:
@@ -418,7 +421,7 @@ def _row(record: ImageRecord, dim: int) -> dict[str, object]:
     return {"key": _key_text(record.key), "vector": vector_values(record.vector, dim), **record.payload()}
 
 
-def _record(row: dict) -> ImageRecord:
+def _record(row: Row) -> ImageRecord:
     vector = row.get("vector")
     return ImageRecord.from_payload(row, None if vector is None else np.asarray(vector, dtype=np.float32))
 

@@ -38,9 +38,9 @@ def _condition(tree: Filter) -> qe.Filter | qe.FieldCondition:
             bound = float(min(max(value, -_EXACT_INT), _EXACT_INT))
             return qe.FieldCondition(name, range=qe.RangeFloat(**{_RANGE[op]: bound}))
         case In(field=name, values=values, negated=negated):
-            for value in values:
-                check_value(name, value)
-            inner = qe.FieldCondition(name, match=qe.MatchAny(list(values))) if values else _NOTHING
+            kinds = {check_value(name, value) for value in values}
+            matched = qe.MatchAny([int(v) for v in values] if kinds == {int} else [str(v) for v in values])
+            inner = qe.FieldCondition(name, match=matched) if values else _NOTHING
             return qe.Filter(must_not=[inner]) if negated else inner
         case And(items=items):
             return qe.Filter(must=[_condition(item) for item in items])  # And() matches everything

@@ -29,7 +29,7 @@ import threading
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import qdrant_edge as qe
@@ -48,6 +48,9 @@ from lookalike.store.qdrant_edge.collection import Collection
 from lookalike.store.qdrant_edge.durability import GroupCommit, fsync_dir
 from lookalike.store.qdrant_edge.filters import compile_filter, compile_optional
 from lookalike.store.qdrant_edge.indexer import Indexer
+
+if TYPE_CHECKING:
+    from qdrant_edge import PointId  # declared by its type stubs only
 
 # Records written since the last index build that start the next one (until then they are scanned).
 INDEX_AFTER = 10_000
@@ -185,15 +188,17 @@ class QdrantEdgeStore:
         compiled = compile_filter(filter)
 
         def write() -> tuple[list[ImageKey], int]:
-            ids, keys, offset = [], [], None
+            ids: list[PointId] = []
+            keys: list[ImageKey] = []
+            offset = None
             while True:
                 page, offset = col.shard.scroll(
                     qe.ScrollRequest(
                         offset=offset, limit=_SCROLL_PAGE, filter=compiled, with_payload=_KEY_FIELDS
                     )
                 )
-                ids.extend(str(r.id) for r in page)
-                keys.extend(ImageKey(r.payload["product_id"], r.payload["pic_name"]) for r in page)
+                ids.extend(r.id for r in page)
+                keys.extend(ImageKey(**_payload(r)) for r in page)
                 if offset is None:
                     break
             if ids:
@@ -270,7 +275,7 @@ class QdrantEdgeStore:
             if not small and compiled is not None and len(points) < limit:
                 matches = col.shard.count(qe.CountRequest(exact=True, filter=compiled))
                 points = col.shard.query(request(_EXACT)) if matches > offset + len(points) else points
-        return [Hit(ImageRecord.from_payload(p.payload), float(p.score)) for p in points]
+        return [Hit(ImageRecord.from_payload(_payload(p)), float(p.score)) for p in points]
 
     def scroll(
         self,
@@ -337,4 +342,9 @@ class QdrantEdgeStore:
 
 def _record(point: qe.Record, with_vector: bool) -> ImageRecord:
     vector = np.asarray(point.vector, dtype=np.float32) if with_vector else None
-    return ImageRecord.from_payload(point.payload, vector)
+    return ImageRecord.from_payload(_payload(point), vector)
+
+
+def _payload(point: qe.Record | qe.ScoredPoint) -> dict[str, Any]:
+    assert point.payload is not None  # every read asks for the payload
+    return point.payload
