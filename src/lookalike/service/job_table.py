@@ -177,6 +177,16 @@ class JobTable:
         with self._lock:
             return self._select(f"{where} ORDER BY id DESC", list(equal.values()))
 
+    def forget(self, instance: str) -> list[int]:
+        """Remove every job of the instance, and their failed lines; the ids of the jobs removed."""
+        with self._transaction():
+            ids = [row[0] for row in self._db.execute("SELECT id FROM jobs WHERE instance = ?", (instance,))]
+            self._db.execute(
+                "DELETE FROM line_errors WHERE job IN (SELECT id FROM jobs WHERE instance = ?)", (instance,)
+            )
+            self._db.execute("DELETE FROM jobs WHERE instance = ?", (instance,))
+        return ids
+
     def line_errors(self, job_id: int) -> list[LineError]:
         with self._lock:
             rows = self._db.execute(

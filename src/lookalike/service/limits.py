@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -21,6 +21,10 @@ SCHEMA = "CREATE TABLE IF NOT EXISTS buckets (name TEXT PRIMARY KEY, paid_until 
 class RateLimiter(Protocol):
     def admit(self, bucket: str, per_second: int) -> float | None:
         """None if one more request fits `per_second` now, else the seconds until one would."""
+        ...
+
+    def forget(self, buckets: Sequence[str]) -> None:
+        """Drop the counts of these buckets (those of a deleted instance)."""
         ...
 
     def close(self) -> None: ...
@@ -55,6 +59,10 @@ class SharedRateLimiter:
                 "SELECT paid_until FROM buckets WHERE name = ?", (bucket,)
             ).fetchone()
         return (max(paid_until, now) + cost - now - MICROS) / MICROS
+
+    def forget(self, buckets: Sequence[str]) -> None:
+        with self._lock:
+            self._db.executemany("DELETE FROM buckets WHERE name = ?", [(name,) for name in buckets])
 
     def close(self) -> None:
         with self._lock:
