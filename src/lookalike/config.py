@@ -5,6 +5,7 @@ Every setting has a default that works on one laptop; the command line and envir
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -13,6 +14,8 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from lookalike.datadir import write_whole
 
 DEFAULT_DATA_DIR = Path("lookalike-data")
 KEYS_FILE = "access_keys.json"
@@ -149,10 +152,7 @@ def _change_keys(data_dir: Path, change: Callable[[list[AccessKey]], list[Access
             | ({} if k.instances is None else {"instances": sorted(k.instances)})
             for k in keys
         ]
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(entries, indent=2) + "\n")
-        tmp.chmod(0o600)
-        tmp.replace(path)
+        write_whole(path, json.dumps(entries, indent=2).encode() + b"\n", mode=0o600)
 
 
 def load_access_keys(
@@ -178,14 +178,6 @@ def link_key(data_dir: Path) -> bytes:
     """The key that signs download links, made on first use and kept, so links outlive a restart and work
     on every server of the data directory."""
     path = data_dir / LINK_KEY_FILE
-    data_dir.mkdir(parents=True, exist_ok=True)
-    tmp = data_dir / f".{LINK_KEY_FILE}.{os.getpid()}.tmp"
-    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
-        f.write(secrets.token_hex(32).encode())
-    try:
-        path.hardlink_to(tmp)  # appears whole; of two servers starting at once, the first one's key wins
-    except FileExistsError:
-        pass
-    finally:
-        tmp.unlink()
+    with contextlib.suppress(FileExistsError):  # of two servers starting at once, the first one's key wins
+        write_whole(path, secrets.token_hex(32).encode(), mode=0o600, exclusive=True)
     return path.read_bytes()

@@ -58,8 +58,8 @@ def test_deleting_an_instance_leaves_nothing_of_it(tmp_path, photos):
         assert files_of(data, "shop") == []
         assert components.jobs.table.select(instance="shop") == []
         assert not (data / "jobs" / str(dump.id)).exists()
-        rows = components.service.limiter._db.execute("SELECT name FROM buckets").fetchall()
-        assert rows == []
+        with components.service.limiter._db.connection() as db:  # type: ignore[attr-defined]
+            assert db.execute("SELECT name FROM buckets").fetchall() == []
         with pytest.raises(LookalikeError) as info:
             components.service.get("shop", "p", "coffee")
         assert info.value.code == "InvalidInstance"

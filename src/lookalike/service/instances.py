@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
-import os
 import re
 import threading
 import time
@@ -23,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from lookalike.datadir import write_whole
 from lookalike.errors import LookalikeError
 from lookalike.service.models import (
     INSTANCE_TYPES,
@@ -85,15 +85,10 @@ class Instances:
                 f"instance {name!r} is being deleted; if no deletion runs, finish it with "
                 f"`lookalike instance delete {name}`"
             )
-        self.root.mkdir(parents=True, exist_ok=True)
-        tmp = self._write_tmp(instance)
-        try:
-            # A hard link appears whole, and fails if the name exists: two creators cannot both win.
-            self._path(name).hardlink_to(tmp)
+        try:  # exclusive: of two creators, one wins
+            write_whole(self._path(name), _text(instance), exclusive=True)
         except FileExistsError:
             raise ValueError(f"instance {name!r} already exists") from None
-        finally:
-            tmp.unlink(missing_ok=True)
         return instance
 
     def update(
@@ -106,7 +101,7 @@ class Instances:
                 replace(current, capacity=current.capacity if capacity is None else capacity),
                 {**{kind: current.qps(kind) for kind in REQUEST_KINDS}, **(qps or {})},
             )
-            self._write_tmp(changed).replace(self._path(name))
+            write_whole(self._path(name), _text(changed))
         return changed
 
     def get(self, name: str) -> Instance:
@@ -167,17 +162,16 @@ class Instances:
             fcntl.flock(lock, fcntl.LOCK_EX)
             yield
 
-    def _write_tmp(self, instance: Instance) -> Path:
-        tmp = self.root / f".{instance.name}.{os.getpid()}.{threading.get_ident()}.tmp"
-        tmp.write_text(json.dumps(asdict(instance), indent=2) + "\n")
-        return tmp
-
     @staticmethod
     def _read(path: Path) -> Instance | None:
         try:
             return Instance(**json.loads(path.read_text()))
         except FileNotFoundError:
             return None
+
+
+def _text(instance: Instance) -> bytes:
+    return (json.dumps(asdict(instance), indent=2) + "\n").encode()
 
 
 def _checked(instance: Instance, qps: dict[RequestKind, int]) -> Instance:
