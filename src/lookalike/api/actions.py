@@ -6,6 +6,7 @@ The bulk jobs' four actions are in `jobs`.
 from __future__ import annotations
 
 from lookalike.api import jobs, responses
+from lookalike.api.admin import ADMIN_ACTIONS
 from lookalike.api.handlers import Backends, Handler
 from lookalike.api.params import Params
 from lookalike.api.responses import Body
@@ -125,7 +126,7 @@ def detail(params: Params, on: Backends) -> Body:
             "Region": params.context.region_id,
             "Capacity": -(-instance.capacity // 10_000),  # in 10,000s of images, as the service counts
             "Qps": instance.search_qps,
-            "ServiceType": 0 if instance.type == "product" else 1,
+            "ServiceType": instance.rules.service_type,
             "TotalCount": count,
             "UtcCreate": str(instance.created_ms),
             "UtcExpireTime": NEVER_EXPIRES_MS,
@@ -156,11 +157,11 @@ def handler_for(version: str, action: str) -> Handler:
         raise LookalikeError(
             "InvalidVersion", f"Specified parameter Version is not valid: {version!r}", status=400
         )
-    try:
-        return ACTIONS_2020[action]
-    except KeyError:
+    handler = ACTIONS_2020.get(action) or ADMIN_ACTIONS.get(action)
+    if handler is None:
         raise LookalikeError(
             "InvalidAction.NotFound",
             f"Specified api is not found, please check your url and method: {action}",
             404,
-        ) from None
+        )
+    return handler

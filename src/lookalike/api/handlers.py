@@ -8,17 +8,20 @@ from dataclasses import dataclass
 from lookalike.api.links import Links
 from lookalike.api.params import Params
 from lookalike.api.responses import Body
+from lookalike.service.admin import Admin
 from lookalike.service.images import ImageService
 from lookalike.service.jobs import Jobs
 
 
 @dataclass(frozen=True)
 class Backends:
-    """What the actions work on: the image catalog, and the bulk jobs with the links to their files."""
+    """What the actions work on: the image catalog, the bulk jobs with the links to their files, and the
+    instances and keys themselves."""
 
     images: ImageService
     jobs: Jobs
     links: Links
+    admin: Admin  # Lookalike's own actions: the life of instances and keys
 
 
 # Handlers are plain functions run off the event loop; the router adds RequestId and renders errors.

@@ -34,6 +34,7 @@ from lookalike.api.responses import Body
 from lookalike.api.signing import SignedRequest, Verified, check_clock, rpc_params, verify
 from lookalike.config import AccessKey, AccessKeys, Settings
 from lookalike.errors import LookalikeError
+from lookalike.service.admin import Admin
 from lookalike.service.images import ImageService
 from lookalike.service.jobs import Jobs
 from lookalike.service.uploads import UploadStore
@@ -55,9 +56,10 @@ class Api:
         jobs: Jobs,
         links: Links,
         nonces: NonceCache,
+        admin: Admin,
     ):
         self.service = service
-        self.backends = Backends(service, jobs, links)
+        self.backends = Backends(service, jobs, links, admin)
         self.keys = keys
         self.uploads = upload_store
         self.jobs = jobs
