@@ -110,14 +110,14 @@ def revoke_access_key(params: Params, on: Backends) -> Body:
 
 
 ADMIN_ACTIONS: dict[str, Handler] = {
-    f"{PREFIX}ListInstances": list_instances,
-    f"{PREFIX}DescribeInstance": describe_instance,
-    f"{PREFIX}CreateInstance": create_instance,
-    f"{PREFIX}UpdateInstance": update_instance,
-    f"{PREFIX}DeleteInstance": delete_instance,
-    f"{PREFIX}ListAccessKeys": list_access_keys,
-    f"{PREFIX}CreateAccessKey": create_access_key,
-    f"{PREFIX}RevokeAccessKey": revoke_access_key,
+    f"{PREFIX}ListInstances": unrestricted(list_instances),
+    f"{PREFIX}DescribeInstance": unrestricted(describe_instance),
+    f"{PREFIX}CreateInstance": unrestricted(create_instance),
+    f"{PREFIX}UpdateInstance": unrestricted(update_instance),
+    f"{PREFIX}DeleteInstance": unrestricted(delete_instance),
+    f"{PREFIX}ListAccessKeys": unrestricted(list_access_keys),
+    f"{PREFIX}CreateAccessKey": unrestricted(create_access_key),
+    f"{PREFIX}RevokeAccessKey": unrestricted(revoke_access_key),
 }
 
 
