@@ -38,12 +38,12 @@ from tests.acceptance.server import ServerProcess
 
 from bench.fetch import fetch
 from bench.scenes import Dataset, Query, build, category_of
+from lookalike.domain.image import Box
 from lookalike.service.categorize import predict_category
 from lookalike.vision.categories import CATEGORIES
 from lookalike.vision.decode import decode_reduced
 from lookalike.vision.embedder import Embedder
 from lookalike.vision.pipeline import Sight, Vision
-from lookalike.vision.subjects import Box
 
 MODES = ("default", "crop=false", "true box")
 

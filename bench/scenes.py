@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageEnhance
 
+from lookalike.domain.image import Box
 from lookalike.vision.categories import IMAGENET, OTHER
-from lookalike.vision.subjects import Box
 
 CATALOG_SIDE = 480  # longer side of a catalog picture
 SCENE_SIDE = 800  # longer side of a query scene

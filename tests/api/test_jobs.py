@@ -11,10 +11,8 @@ import pytest
 
 from lookalike.api.jobs import dump_line, parse_meta_line
 from lookalike.api.links import Links
+from lookalike.domain.image import Attributes, Box, Image
 from lookalike.errors import LookalikeError
-from lookalike.service.models import Attributes
-from lookalike.store.base import ImageRecord
-from lookalike.vision.subjects import Box
 
 
 def test_an_add_line_carries_every_field_of_add_image():
@@ -78,7 +76,8 @@ def test_a_bad_line_gets_the_code_add_image_would_give(text, code):
 
 
 def test_an_exported_image_reads_back_as_the_same_add_line():
-    record = ImageRecord("p1", "shoes/red.jpg", 4, (1, 200, 3, 300), "c:1", 5, 6, 7, 8, "a", "b", "c", "中")
+    attributes = Attributes("c:1", 5, 6, 7, 8, "a", "b", "c", "中")
+    record = Image("p1", "shoes/red.jpg", 4, Box(1, 200, 3, 300), attributes)
     exported = json.loads(dump_line(record))
     assert "vector" not in json.dumps(exported).lower()
     line = parse_meta_line(json.dumps({"OperationType": "ADD", **exported}))

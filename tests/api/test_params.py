@@ -8,10 +8,10 @@ import pytest
 
 from lookalike.api.params import Params, RequestContext, decode_base64
 from lookalike.config import AccessKey
+from lookalike.domain.filters import Compare
+from lookalike.domain.image import Box
 from lookalike.errors import LookalikeError
 from lookalike.service.uploads import FileUploadStore
-from lookalike.store.base import Compare
-from lookalike.vision.subjects import Box
 
 
 def code_of(call) -> str:

@@ -11,11 +11,11 @@ from pymilvus import MilvusClient
 
 from lookalike.app import Components, build_components
 from lookalike.config import Settings, load_access_keys
+from lookalike.domain.image import Box
 from lookalike.errors import LookalikeError
 from lookalike.service.admin import Admin
 from lookalike.service.models import AddImage, Picture, SearchOptions
 from lookalike.store.milvus import MilvusAddress, milvus_name
-from lookalike.vision.subjects import Box
 from tests.conftest import jpeg, photo_image
 from tests.service.test_jobs import wait
 

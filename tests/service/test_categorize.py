@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from lookalike.domain.image import Box, Hit, Image
 from lookalike.service.categorize import UNSURE, best_subject, predict_category
-from lookalike.store.base import Hit, ImageRecord
 from lookalike.store.qdrant_edge import QdrantEdgeStore
 from lookalike.vision.categories import CATEGORIES, OTHER
 from lookalike.vision.pipeline import Further, View
-from lookalike.vision.subjects import Box
 
 DIM = 8
 MODEL_SAYS_OTHER = {category: (0.96 if category == OTHER else 0.04 / 13) for category in CATEGORIES}
@@ -22,8 +21,8 @@ def unit(*values: float) -> np.ndarray:
 
 
 def hit(category: int, score: float) -> Hit:
-    record = ImageRecord("p", f"{category}-{score}.jpg", category, (0, 1, 0, 1), vector=unit(1))
-    return Hit(record=record, score=score)
+    record = Image("p", f"{category}-{score}.jpg", category, Box(0, 1, 0, 1), vector=unit(1))
+    return Hit(image=record, score=score)
 
 
 def test_without_neighbours_the_model_decides():
@@ -54,8 +53,8 @@ def store(tmp_path):
     store.upsert(
         "shop",
         [
-            ImageRecord("shoe", "1.jpg", 4, (0, 1, 0, 1), vector=unit(1, 0, 0)),
-            ImageRecord("bag", "1.jpg", 3, (0, 1, 0, 1), vector=unit(0, 1, 0)),
+            Image("shoe", "1.jpg", 4, Box(0, 1, 0, 1), vector=unit(1, 0, 0)),
+            Image("bag", "1.jpg", 3, Box(0, 1, 0, 1), vector=unit(0, 1, 0)),
         ],
     )
     yield store
@@ -73,14 +72,14 @@ def test_a_first_subject_that_finds_something_close_is_kept_without_looking_furt
         raise AssertionError("the other subjects were described though the first found its product")
 
     chosen, hits, views = best_subject(store, "shop", first, further)
-    assert chosen is first and hits[0].record.product_id == "shoe" and views == []
+    assert chosen is first and hits[0].image.product_id == "shoe" and views == []
 
 
 def test_when_the_first_finds_nothing_close_the_closest_subject_wins(store):
     first = View(FIRST, unit(1, 1, 3))  # background: far from both products
     second = View(SECOND, unit(0.1, 1, 0))
     chosen, hits, _ = best_subject(store, "shop", first, lambda: Further([second], []))
-    assert chosen is second and hits[0].record.product_id == "bag"
+    assert chosen is second and hits[0].image.product_id == "bag"
     # ... and a first subject stays when the others are no closer.
     worse = View(SECOND, unit(0, 0, 1))
     assert best_subject(store, "shop", first, lambda: Further([worse], [])).subject is first

@@ -6,20 +6,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lookalike.domain.filters import And, Compare, Filter, In, Not, Or, matches
+from lookalike.domain.image import FILTERABLE_ATTRIBUTES, Attributes, Box, Image
 from lookalike.errors import LookalikeError
 from lookalike.service.filters import format_filter, parse_filter
-from lookalike.store.base import (
-    INT_FIELDS,
-    STR_FIELDS,
-    And,
-    Compare,
-    Filter,
-    ImageRecord,
-    In,
-    Not,
-    Or,
-    matches,
-)
+
+INT_FIELDS = tuple(name for name, kind in FILTERABLE_ATTRIBUTES.items() if kind is int)
+STR_FIELDS = tuple(name for name, kind in FILTERABLE_ATTRIBUTES.items() if kind is str)
 
 A = Compare("int_attr", "=", 1)
 B = Compare("int_attr2", "=", 2)
@@ -355,13 +348,14 @@ any_trees = st.recursive(
 )
 
 records = st.builds(
-    ImageRecord,
+    Image,
     product_id=st.just("p"),
     pic_name=st.just("n"),
     category_id=st.just(0),
-    region=st.just((0, 0, 0, 0)),
-    **{name: ints for name in INT_FIELDS},
-    **{name: strs for name in STR_FIELDS},
+    region=st.just(Box(0, 0, 0, 0)),
+    attributes=st.builds(
+        Attributes, **{name: ints for name in INT_FIELDS}, **{name: strs for name in STR_FIELDS}
+    ),
 )
 
 

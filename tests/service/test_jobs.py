@@ -54,7 +54,7 @@ def components(tmp_path, bucket) -> Iterator[Components]:
 
 def stored(components: Components, instance: str = "shop") -> dict[tuple[str, str], dict]:
     return {
-        (r.product_id, r.pic_name): {"int_attr": r.int_attr, "category_id": r.category_id}
+        (r.product_id, r.pic_name): {"int_attr": r.attributes.int_attr, "category_id": r.category_id}
         for r in components.service.records(instance)
     }
 
@@ -122,7 +122,7 @@ def test_a_stopped_import_resumes_after_its_last_line(tmp_path, bucket, photos):
         assert (job.status, job.done, job.added, job.failed) == ("SUCCESS", 6, 5, 1)
         assert [e.line for e in components.jobs.line_errors(job.id)] == [3]
         found = components.service.search_by_pic("shop", Picture(photos["coffee"]), SearchOptions(num=10))
-        assert {h.record.product_id for h in found.hits if h.score > 0.999} == {"p0", "p1"}
+        assert {h.image.product_id for h in found.hits if h.score > 0.999} == {"p0", "p1"}
 
 
 def test_a_job_is_taken_over_only_once_its_process_is_gone(components, tmp_path, bucket):

@@ -31,7 +31,7 @@ def contents(store: Store, name: str):
     page, cursor = store.scroll(name, limit=10_000, with_vectors=True)
     assert cursor is None
     rankings = [
-        [(h.record.key, round(h.score, 5)) for h in store.search(name, query, limit=20)]
+        [(h.image.key, round(h.score, 5)) for h in store.search(name, query, limit=20)]
         for query in unit(np.random.default_rng(3), 3)
     ]
     return {r.key: r for r in page}, rankings

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from lookalike.domain.image import Box
 from lookalike.errors import LookalikeError
 from lookalike.vision import pipeline
 from lookalike.vision.categories import CATEGORIES
 from lookalike.vision.decode import decode_reduced
 from lookalike.vision.pipeline import WIDEN, Vision, square
-from lookalike.vision.subjects import Box
 from tests.conftest import jpeg, photo_image, place, plain
 
 

@@ -88,7 +88,7 @@ def check_image_exists(params: Params, on: Backends) -> Body:
     record = on.images.get(instance, params.product_id(), params.pic_name())
     if record is None:
         return responses.success("Msg", Exists=False)
-    return responses.success("Msg", Exists=True, Auctions=responses.record_fields(record))  # not a list
+    return responses.success("Msg", Exists=True, Auctions=responses.image_fields(record))  # not a list
 
 
 def compare_similar_by_image(params: Params, on: Backends) -> Body:
@@ -105,7 +105,7 @@ def search_image_by_filter(params: Params, on: Backends) -> Body:
     instance = instance_for(params, on.images, "search")
     filter, (num, start) = params.required_filter(), params.page()
     records = on.images.search_by_filter(instance, filter, start, num)
-    return responses.success("Msg", Auctions=list(map(responses.record_fields, records)))
+    return responses.success("Msg", Auctions=list(map(responses.image_fields, records)))
 
 
 def search_image_by_text(params: Params, on: Backends) -> Body:

@@ -22,11 +22,10 @@ from lookalike.api.handlers import Backends
 from lookalike.api.links import Links
 from lookalike.api.params import Params
 from lookalike.api.responses import Body
+from lookalike.domain.image import Image
 from lookalike.errors import LookalikeError
 from lookalike.service.job_table import Job
 from lookalike.service.jobs import Jobs, MetaLine
-from lookalike.store.base import ImageRecord
-from lookalike.vision.subjects import Box
 
 log = logging.getLogger("lookalike.jobs")
 
@@ -219,9 +218,9 @@ def parse_meta_line(text: str) -> MetaLine:
     )
 
 
-def dump_line(record: ImageRecord) -> str:
+def dump_line(record: Image) -> str:
     """One image of an export: every stored field but the vector, named as in increment.meta."""
-    fields = {**responses.record_fields(record), "Region": responses.region(Box(*record.region))}
+    fields = {**responses.image_fields(record), "Region": responses.region(record.region)}
     return json.dumps(fields, ensure_ascii=False)
 
 

@@ -125,10 +125,10 @@ def search_item(params: Params, fields: Mapping[str, bytes], service: ImageServi
         Auctions={
             "Auction": [
                 {
-                    "ProductId": hit.record.product_id,
-                    "PicName": hit.record.pic_name,
-                    "CatId": str(hit.record.category_id),
-                    "CustContent": hit.record.custom_content,
+                    "ProductId": hit.image.product_id,
+                    "PicName": hit.image.pic_name,
+                    "CatId": str(hit.image.category_id),
+                    "CustContent": hit.image.attributes.custom_content,
                     "SortExprValues": f"{hit.score:.6g};0",
                 }
                 for hit in result.hits

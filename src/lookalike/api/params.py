@@ -12,29 +12,28 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from lookalike.api.names import wire_name
 from lookalike.config import AccessKey
+from lookalike.domain.filters import Filter
+from lookalike.domain.image import (
+    ATTRIBUTES,
+    INT32_MAX,
+    INT32_MIN,
+    MAX_ID_LENGTH,
+    Attributes,
+    Box,
+    attribute_problem,
+)
 from lookalike.errors import LookalikeError
 from lookalike.service.filters import parse_filter
-from lookalike.service.models import Attributes, Picture, SearchOptions
+from lookalike.service.models import Picture, SearchOptions
 from lookalike.service.uploads import KEY_PATTERN, UploadStore
-from lookalike.store.base import Filter
 from lookalike.vision.decode import MAX_PIC_BYTES
-from lookalike.vision.subjects import Box
 
-INT32 = (-(2**31), 2**31 - 1)
-MAX_ID_LENGTH = 256
-MAX_CUSTOM_CONTENT = 4096
-MAX_STR_ATTR = 128
-STR_ATTR_FORBIDDEN = set("\\¥$&%")
+INT32 = (INT32_MIN, INT32_MAX)
 MAX_NUM, MAX_START = 100, 499
 MAX_TEXT = 512
 TRUE, FALSE = {"true", "1"}, {"false", "0"}
-# The wire name of each attribute an image carries.
-ATTRIBUTE_PARAMS = {
-    "CustomContent": "custom_content",
-    **{f"IntAttr{s}": f"int_attr{s}" for s in ("", "2", "3", "4")},
-    **{f"StrAttr{s}": f"str_attr{s}" for s in ("", "2", "3", "4")},
-}
 # A picture uploaded by an SDK's *_advance method: PicContent is a URL ending in its object key.
 UPLOAD_URL = re.compile(rf"^https?://.*/({KEY_PATTERN.pattern})$")
 # Signature housekeeping of the RPC form: never an action's own parameter.
@@ -205,30 +204,27 @@ class Params:
         return tree
 
     def attributes(self) -> Attributes:
-        custom = self.values.get("CustomContent", "")
-        if len(custom) > MAX_CUSTOM_CONTENT:
-            raise LookalikeError(
-                "InvalidCustomContent",
-                f"The specified parameter CustomContent is not valid: "
-                f"longer than {MAX_CUSTOM_CONTENT} characters",
-            )
-        ints: dict[str, Any] = {
-            f"int_attr{s}": self.integer(f"IntAttr{s}", f"InvalidIntAttr{s}", default=0)
-            for s in ("", "2", "3", "4")
-        }
-        strs: dict[str, Any] = {
-            f"str_attr{s}": self.str_attr(f"StrAttr{s}", f"InvalidStrAttr{s}") for s in ("", "2", "3", "4")
-        }
-        return Attributes(custom, **ints, **strs)
+        return Attributes(**{name: self.attribute(name) for name in ATTRIBUTES})
 
-    def attribute_changes(self) -> dict[str, object]:
+    def attribute(self, name: str) -> Any:
+        """The attribute `name` (an `Attributes` field) under its wire name, checked; 0 or "" if absent."""
+        param = wire_name(name)
+        code = f"Invalid{param}"
+        if ATTRIBUTES[name] is int:
+            return self.integer(param, code, default=0)
+        value = self.values.get(param, "")
+        if problem := attribute_problem(name, value):
+            raise LookalikeError(code, f"The specified parameter {param} is not valid: {problem}")
+        return value
+
+    def attribute_changes(self) -> dict[str, Any]:
         """The attributes the request gives, checked like AddImage's; the absent ones are not changed."""
-        checked = self.attributes()
+        given = {name: self.values.get(wire_name(name)) for name in ATTRIBUTES}
         return {
-            field: getattr(checked, field)
-            for param, field in ATTRIBUTE_PARAMS.items()
+            name: self.attribute(name)
+            for name, raw in given.items()
             # The SDKs send "" for an empty string, and nothing for an unset value.
-            if param in self.values and (self.values[param] != "" or not param.startswith("IntAttr"))
+            if raw is not None and (raw != "" or ATTRIBUTES[name] is str)
         }
 
     def text(self) -> str:
@@ -240,18 +236,6 @@ class Params:
                 "InvalidTextLength", f"Invalid text clause: Text is longer than {MAX_TEXT} characters"
             )
         return text
-
-    def str_attr(self, name: str, code: str) -> str:
-        value = self.values.get(name, "")
-        if len(value) > MAX_STR_ATTR:
-            raise LookalikeError(
-                code, f"The specified parameter {name} is not valid: longer than {MAX_STR_ATTR} characters"
-            )
-        if bad := sorted(STR_ATTR_FORBIDDEN.intersection(value)):
-            raise LookalikeError(
-                code, f"The specified parameter {name} is not valid: it may not contain {' '.join(bad)}"
-            )
-        return value
 
     def search_options(self) -> SearchOptions:
         num, start = self.page()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
+from lookalike.api.names import IMAGE_FIELDS
+from lookalike.domain.image import Box, Hit, Image
 from lookalike.service.models import PicInfo, SearchResult
-from lookalike.store.base import Hit, ImageRecord
-from lookalike.vision.subjects import Box
 
 # A JSON object of an answer, as the SDK models parse it.
 Body = dict[str, Any]
@@ -35,28 +35,16 @@ def pic_info(info: PicInfo) -> Body:
     }
 
 
-def record_fields(record: ImageRecord) -> Body:
-    return {
-        "ProductId": record.product_id,
-        "PicName": record.pic_name,
-        "CategoryId": record.category_id,
-        "CustomContent": record.custom_content,
-        "IntAttr": record.int_attr,
-        "IntAttr2": record.int_attr2,
-        "IntAttr3": record.int_attr3,
-        "IntAttr4": record.int_attr4,
-        "StrAttr": record.str_attr,
-        "StrAttr2": record.str_attr2,
-        "StrAttr3": record.str_attr3,
-        "StrAttr4": record.str_attr4,
-    }
+def image_fields(image: Image) -> Body:
+    """Every stored field of the image but its region and vector, by its wire name."""
+    return {wire: image.value(name) for wire, name in IMAGE_FIELDS.items()}
 
 
 def auction(hit: Hit) -> Body:
     # SortExprValues keeps the service's two-part form: relevance; distance (L2 between unit vectors).
     distance = math.sqrt(max(0.0, 2.0 - 2.0 * hit.score))
     return {
-        **record_fields(hit.record),
+        **image_fields(hit.image),
         "Score": hit.score,
         "SortExprValues": f"{hit.score:.6g};{distance:.6g}",
     }

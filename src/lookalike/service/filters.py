@@ -26,15 +26,16 @@ import re
 from collections.abc import Iterator
 from typing import NamedTuple, cast
 
+from lookalike.domain.filters import And, Compare, CompareOp, Filter, In, Not, Or
+from lookalike.domain.image import FILTERABLE_ATTRIBUTES
 from lookalike.errors import LookalikeError
-from lookalike.store.base import INT_FIELDS, STR_FIELDS, And, Compare, CompareOp, Filter, In, Not, Or
 
 MAX_LENGTH = 4096
 # Parentheses; keeps the recursive descent (and every engine's compiler) far from the stack limit.
 MAX_DEPTH = 32
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 
-_FIELDS: dict[str, type] = {**dict.fromkeys(INT_FIELDS, int), **dict.fromkeys(STR_FIELDS, str)}
+_FIELDS = FILTERABLE_ATTRIBUTES
 _INT_OPS = (">", ">=", "<", "<=", "=", "!=")
 _STR_OPS = ("=", "!=")
 _KEYWORDS = ("and", "or", "not", "in")

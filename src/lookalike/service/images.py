@@ -5,19 +5,20 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, fields, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from lookalike.datadir import NamedLocks
+from lookalike.domain.filters import Compare, Filter, In, all_of
+from lookalike.domain.image import ATTRIBUTES, Box, Image, ImageKey
 from lookalike.errors import LookalikeError
 from lookalike.service.categorize import best_subject, predict_category, probe
 from lookalike.service.instances import Instances
 from lookalike.service.limits import RateLimiter
 from lookalike.service.models import (
     AddImage,
-    Attributes,
     Instance,
     PicInfo,
     Picture,
@@ -26,13 +27,10 @@ from lookalike.service.models import (
     SearchResult,
 )
 from lookalike.service.search import MAX_RESULTS, fused_page, to_score
-from lookalike.store.base import Compare, Filter, ImageKey, ImageRecord, In, Store, all_of
+from lookalike.store.base import Store
 from lookalike.vision.categories import CATEGORIES, OTHER
 from lookalike.vision.decode import MAX_SIDE, MIN_SIDE, picture_size
 from lookalike.vision.pipeline import View, Vision
-from lookalike.vision.subjects import Box
-
-ATTRIBUTE_FIELDS = frozenset(f.name for f in fields(Attributes))
 
 
 class ImageService:
@@ -97,7 +95,7 @@ class ImageService:
             self.store.upsert(instance.collection, list(records.values()))
         return [info for _, info in prepared]
 
-    def _prepare(self, instance: Instance, request: AddImage) -> tuple[ImageRecord, PicInfo]:
+    def _prepare(self, instance: Instance, request: AddImage) -> tuple[Image, PicInfo]:
         category = _category(instance, request.category_id)
         picture = _as_the_type_reads(instance, request.picture)
         seen = self.vision.see(
@@ -108,28 +106,31 @@ class ImageService:
         ).first
         if _predicts(instance, request.category_id):
             category = predict_category(seen.category_scores, probe(self.store, instance.collection, seen))
-        record = ImageRecord(
+        record = Image(
             product_id=request.product_id,
             pic_name=request.pic_name,
             category_id=category,
             region=seen.region,
+            attributes=request.attributes,
             vector=seen.vector,
-            **asdict(request.attributes),
         )
         return record, self._pic_info(instance, seen.region, (seen.region,), category)
 
     def update(self, instance_name: str, product_id: str, pic_name: str, changes: Mapping[str, Any]) -> None:
         """Change stored attributes (names of `Attributes` fields) of an image, keeping its vector."""
-        if unknown := set(changes) - ATTRIBUTE_FIELDS:
+        if unknown := set(changes) - set(ATTRIBUTES):
             raise ValueError(f"not attributes of an image: {sorted(unknown)}")
         instance = self.instance(instance_name)
         with self.locks.hold(instance.name):
             found = self.store.get(instance.collection, [ImageKey(product_id, pic_name)], with_vectors=True)
             if not found:
                 raise _no_such_picture(product_id, pic_name)
-            self.store.upsert(instance.collection, [replace(found[0], **changes)])
+            stored = found[0]
+            self.store.upsert(
+                instance.collection, [replace(stored, attributes=replace(stored.attributes, **changes))]
+            )
 
-    def get(self, instance_name: str, product_id: str, pic_name: str) -> ImageRecord | None:
+    def get(self, instance_name: str, product_id: str, pic_name: str) -> Image | None:
         """The stored image of (ProductId, PicName), without its vector; None if there is none."""
         instance = self.instance(instance_name)
         found = self.store.get(instance.collection, [ImageKey(product_id, pic_name)])
@@ -153,7 +154,7 @@ class ImageService:
             deleted = self.store.delete_by_filter(instance.collection, filter)
         return [key.pic_name for key in deleted]
 
-    def records(self, instance_name: str) -> Iterator[ImageRecord]:
+    def records(self, instance_name: str) -> Iterator[Image]:
         """Every image of the instance, without its vector, page by page."""
         instance = self.instance(instance_name)
         cursor = None
@@ -194,7 +195,7 @@ class ImageService:
         assert stored.vector is not None  # asked for
         given = _category(instance, options.category_id) if options.category_id is not None else None
         category = given if given is not None else stored.category_id
-        region = Box(*stored.region)
+        region = stored.region
         return self._search(instance, View(region, stored.vector), (region,), category, options, started)
 
     def search_by_text(self, instance_name: str, text: str, options: SearchOptions) -> SearchResult:
@@ -205,11 +206,11 @@ class ImageService:
         # A text query has no picture: only the categories of the answer mean something.
         return self._search(instance, View(Box(0, 0, 0, 0), vector), (), OTHER, options, started)
 
-    def search_by_filter(self, instance_name: str, filter: Filter, start: int, num: int) -> list[ImageRecord]:
+    def search_by_filter(self, instance_name: str, filter: Filter, start: int, num: int) -> list[Image]:
         """The images the filter matches, in the store's stable order, without ranking."""
         instance = self.instance(instance_name)
         end, cursor = min(start + num, MAX_RESULTS), None
-        records: list[ImageRecord] = []
+        records: list[Image] = []
         while len(records) < end:
             page, cursor = self.store.scroll(
                 instance.collection, filter=filter, limit=end - len(records), cursor=cursor

@@ -27,15 +27,14 @@ from pathlib import Path
 from typing import Literal
 
 from lookalike.datadir import Registration, written_whole
+from lookalike.domain.image import Attributes, Box, Image
 from lookalike.errors import LookalikeError
 from lookalike.service.buckets import META_FILE, Bucket, Buckets, folder_of
 from lookalike.service.images import ImageService
 from lookalike.service.instances import NAME_PATTERN
 from lookalike.service.job_table import AlreadyRunning, Job, JobTable, Kind, LineError, NotOwner, Outcome
-from lookalike.service.models import AddImage, Attributes, Picture
-from lookalike.store.base import ImageRecord
+from lookalike.service.models import AddImage, Picture
 from lookalike.vision.decode import MAX_PIC_BYTES
-from lookalike.vision.subjects import Box
 
 log = logging.getLogger("lookalike.jobs")
 
@@ -68,7 +67,7 @@ class Jobs:
         images: ImageService,
         buckets: Buckets,
         parse_line: Callable[[str], MetaLine],
-        format_record: Callable[[ImageRecord], str],
+        format_record: Callable[[Image], str],
         on_finish: Callable[[Job], None] = lambda job: None,
         *,
         wal: bool = False,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from lookalike.store.base import Filter, Hit
-from lookalike.vision.subjects import Box
+from lookalike.domain.filters import Filter
+from lookalike.domain.image import Attributes, Box, Hit
 
 InstanceType = Literal[
     "product", "generic", "fabric", "trademark", "copyright", "furniture", "hardware", "cloth"
@@ -68,21 +68,6 @@ class Instance:
 
     def qps(self, kind: RequestKind) -> int:
         return {"search": self.search_qps, "add": self.add_qps, "delete": self.delete_qps}[kind]
-
-
-@dataclass(frozen=True)
-class Attributes:
-    """What a caller stores beside an image and gets back with it."""
-
-    custom_content: str = ""
-    int_attr: int = 0
-    int_attr2: int = 0
-    int_attr3: int = 0
-    int_attr4: int = 0
-    str_attr: str = ""
-    str_attr2: str = ""
-    str_attr3: str = ""
-    str_attr4: str = ""
 
 
 @dataclass(frozen=True)

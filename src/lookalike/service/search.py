@@ -7,8 +7,10 @@ from dataclasses import replace
 
 import numpy as np
 
+from lookalike.domain.filters import Filter
+from lookalike.domain.image import Hit
 from lookalike.service.models import SearchOptions
-from lookalike.store.base import Filter, Hit, Store
+from lookalike.store.base import Store
 
 MAX_RESULTS = 500  # no result past this rank is ever returned, as in the service
 
@@ -58,7 +60,7 @@ def fused_page(
         else:
             hits = store.search(collection, vector, limit=end, filter=filter)
         for hit in hits:
-            key = hit.record.product_id if options.distinct_product_id else hit.record.key
+            key = hit.image.product_id if options.distinct_product_id else hit.image.key
             if key not in best or hit.score > best[key][0].score:
                 best[key] = (hit, which)
     ranking = sorted(best.values(), key=lambda found: -found[0].score)
@@ -87,7 +89,7 @@ def _best_per_product(
         hits = store.search(collection, vector, limit=limit, filter=filter)
         best: dict[str, Hit] = {}
         for hit in hits:
-            best.setdefault(hit.record.product_id, hit)
+            best.setdefault(hit.image.product_id, hit)
         if len(best) >= wanted or len(hits) < limit or limit >= cap:
             return list(best.values())[:wanted]
         limit = min(limit * 4, cap)

@@ -18,10 +18,11 @@ from typing import TextIO
 
 import numpy as np
 
+from lookalike.domain.image import Image
 from lookalike.errors import LookalikeError
 from lookalike.service.instances import Instances
 from lookalike.service.models import Instance
-from lookalike.store.base import ImageRecord, Store
+from lookalike.store.base import Store
 
 FORMAT, VERSION = "lookalike-instance", 1
 _BATCH = 256
@@ -68,13 +69,13 @@ def import_instance(
     return instance, imported
 
 
-def _records(lines: Iterator[str]) -> Iterator[ImageRecord]:
+def _records(lines: Iterator[str]) -> Iterator[Image]:
     for number, line in enumerate(lines, start=2):
         if not line.strip():
             continue
         try:
             fields = json.loads(line)
             vector = np.frombuffer(base64.b64decode(fields.pop("vector"), validate=True), dtype="<f4")
-            yield ImageRecord.from_payload(fields, vector.astype(np.float32))
+            yield Image.from_payload(fields, vector.astype(np.float32))
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise ValueError(f"line {number} of the export is not an image: {error!r}") from None

@@ -27,31 +27,16 @@ import json
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import numpy as np
 from pymilvus import DataType, MilvusClient, MilvusException
 
-from lookalike.store.base import (
-    INT64_MIN,
-    INT_FIELDS,
-    STR_FIELDS,
-    And,
-    Capabilities,
-    Compare,
-    Filter,
-    Hit,
-    ImageKey,
-    ImageRecord,
-    In,
-    Not,
-    Or,
-    check_collection_name,
-    check_value,
-    vector_values,
-)
+from lookalike.domain.filters import FILTER_FIELDS, INT64_MIN, And, Compare, Filter, In, Not, Or, check_value
+from lookalike.domain.image import SCALAR_FIELDS, Hit, Image, ImageKey
+from lookalike.store.base import Capabilities, check_collection_name, vector_values
 
 EF_SEARCH = 512  # HNSW candidate list of a search: at least every window the service asks for (<= 500)
 _HNSW = {"M": 16, "efConstruction": 200}
@@ -61,7 +46,7 @@ _PREFIX = "lookalike_"
 _MAX_VARCHAR = 65_535  # bytes; the longest VARCHAR Milvus stores (no field of Lookalike comes near it)
 _COLLECTION_NOT_FOUND = 100  # Milvus's error code
 _STRONG = "Strong"
-_FIELDS = [f.name for f in fields(ImageRecord) if f.name != "vector"]  # every column but key and vector
+_FIELDS = [*SCALAR_FIELDS, "region"]  # every column but key and vector
 _NOTHING = "key in []"
 _EVERYTHING = "key not in []"
 _OPS = {"=": "==", "!=": "!=", ">": ">", ">=": ">=", "<": "<", "<=": "<="}
@@ -195,17 +180,16 @@ class MilvusStore:
         schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
         schema.add_field("key", DataType.VARCHAR, is_primary=True, max_length=_MAX_VARCHAR)
         schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
-        for field in ("product_id", "pic_name", "custom_content", *STR_FIELDS):
-            schema.add_field(field, DataType.VARCHAR, max_length=_MAX_VARCHAR)
-        for field in ("category_id", *INT_FIELDS):
-            schema.add_field(field, DataType.INT64)
+        for field, kind in SCALAR_FIELDS.items():
+            if kind is int:
+                schema.add_field(field, DataType.INT64)
+            else:
+                schema.add_field(field, DataType.VARCHAR, max_length=_MAX_VARCHAR)
         schema.add_field("region", DataType.ARRAY, element_type=DataType.INT64, max_capacity=4)
         indexes = self._client.prepare_index_params()
         indexes.add_index("vector", index_type="HNSW", metric_type="COSINE", params=_HNSW)
-        for field in ("category_id", *INT_FIELDS):
-            indexes.add_index(field, index_type="STL_SORT")
-        for field in ("product_id", "pic_name", *STR_FIELDS):
-            indexes.add_index(field, index_type="Trie")
+        for field, kind in FILTER_FIELDS.items():
+            indexes.add_index(field, index_type="STL_SORT" if kind is int else "Trie")
         try:
             self._client.create_collection(collection, schema=schema, consistency_level=_STRONG)
         except MilvusException:
@@ -227,7 +211,7 @@ class MilvusStore:
 
     # -- writes --------------------------------------------------------------------------------------------
 
-    def upsert(self, collection: str, records: Sequence[ImageRecord]) -> None:
+    def upsert(self, collection: str, records: Sequence[Image]) -> None:
         target = self._collection(collection)
         dim = self._dims[collection]
         rows = [_row(record, dim) for record in records]
@@ -261,9 +245,7 @@ class MilvusStore:
 
     # -- reads ---------------------------------------------------------------------------------------------
 
-    def get(
-        self, collection: str, keys: Sequence[ImageKey], *, with_vectors: bool = False
-    ) -> list[ImageRecord]:
+    def get(self, collection: str, keys: Sequence[ImageKey], *, with_vectors: bool = False) -> list[Image]:
         self._collection(collection)
         wanted = {_key_text(key): key for key in keys}
         output = ["key", *_FIELDS, *(["vector"] if with_vectors else [])]
@@ -320,7 +302,7 @@ class MilvusStore:
         limit: int = 256,
         cursor: str | None = None,
         with_vectors: bool = False,
-    ) -> tuple[list[ImageRecord], str | None]:
+    ) -> tuple[list[Image], str | None]:
         """Pages in key order; the cursor is the key of the last record returned."""
         target = self._collection(collection)
         if not 1 <= limit < MAX_WINDOW:
@@ -419,13 +401,13 @@ def _keys_in(keys: Sequence[str]) -> Iterator[str]:
         yield f"key in {_list(keys[start : start + _BATCH])}"
 
 
-def _row(record: ImageRecord, dim: int) -> dict[str, object]:
+def _row(record: Image, dim: int) -> dict[str, object]:
     return {"key": _key_text(record.key), "vector": vector_values(record.vector, dim), **record.payload()}
 
 
-def _record(row: Row) -> ImageRecord:
+def _record(row: Row) -> Image:
     vector = row.get("vector")
-    return ImageRecord.from_payload(row, None if vector is None else np.asarray(vector, dtype=np.float32))
+    return Image.from_payload(row, None if vector is None else np.asarray(vector, dtype=np.float32))
 
 
 # -- filters -------------------------------------------------------------------------------------------------

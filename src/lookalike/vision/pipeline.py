@@ -22,12 +22,13 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image
 
+from lookalike.domain.image import Box
 from lookalike.errors import LookalikeError
 from lookalike.vision.categories import category_scores
 from lookalike.vision.decode import Reduced, decode_reduced
 from lookalike.vision.embedder import INPUT_SIZE, Embedder
 from lookalike.vision.salience import MAX_SUBJECTS, salient_subjects
-from lookalike.vision.subjects import Box, crop, downscaled, plain_subjects, scale_box
+from lookalike.vision.subjects import crop, downscaled, plain_subjects, scale_box
 from lookalike.vision.text import TextTower
 
 MAX_OTHERS = 3  # further subjects `Sight.further` describes, in one model pass

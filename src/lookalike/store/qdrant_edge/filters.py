@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import qdrant_edge as qe
 
-from lookalike.store.base import And, Compare, Filter, In, Not, Or, check_value
+from lookalike.domain.filters import And, Compare, Filter, In, Not, Or, check_value
 
 # Integers up to 2**53 are exact as floats, the only type of Qdrant's range bounds.
 _EXACT_INT = 2**53

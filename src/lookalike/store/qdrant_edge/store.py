@@ -34,15 +34,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 import qdrant_edge as qe
 
-from lookalike.store.base import (
-    Capabilities,
-    Filter,
-    Hit,
-    ImageKey,
-    ImageRecord,
-    check_collection_name,
-    vector_values,
-)
+from lookalike.domain.filters import Filter
+from lookalike.domain.image import Hit, Image, ImageKey
+from lookalike.store.base import Capabilities, check_collection_name, vector_values
 from lookalike.store.qdrant_edge import layout
 from lookalike.store.qdrant_edge.collection import Collection
 from lookalike.store.qdrant_edge.durability import GroupCommit, fsync_dir
@@ -155,7 +149,7 @@ class QdrantEdgeStore:
 
     # -- writes --------------------------------------------------------------------------------------------
 
-    def upsert(self, collection: str, records: Sequence[ImageRecord]) -> None:
+    def upsert(self, collection: str, records: Sequence[Image]) -> None:
         col = self._col(collection)
         if not records:
             return
@@ -222,9 +216,7 @@ class QdrantEdgeStore:
 
     # -- reads ---------------------------------------------------------------------------------------------
 
-    def get(
-        self, collection: str, keys: Sequence[ImageKey], *, with_vectors: bool = False
-    ) -> list[ImageRecord]:
+    def get(self, collection: str, keys: Sequence[ImageKey], *, with_vectors: bool = False) -> list[Image]:
         col = self._col(collection)
         wanted = {layout.point_id(key): key for key in keys}
         if not wanted:
@@ -275,7 +267,7 @@ class QdrantEdgeStore:
             if not small and compiled is not None and len(points) < limit:
                 matches = col.shard.count(qe.CountRequest(exact=True, filter=compiled))
                 points = col.shard.query(request(_EXACT)) if matches > offset + len(points) else points
-        return [Hit(ImageRecord.from_payload(_payload(p)), float(p.score)) for p in points]
+        return [Hit(Image.from_payload(_payload(p)), float(p.score)) for p in points]
 
     def scroll(
         self,
@@ -285,7 +277,7 @@ class QdrantEdgeStore:
         limit: int = 256,
         cursor: str | None = None,
         with_vectors: bool = False,
-    ) -> tuple[list[ImageRecord], str | None]:
+    ) -> tuple[list[Image], str | None]:
         col = self._col(collection)
         if limit < 1:
             raise ValueError(f"limit must be positive, not {limit}")
@@ -340,9 +332,9 @@ class QdrantEdgeStore:
             raise RuntimeError("the store is closed")
 
 
-def _record(point: qe.Record, with_vector: bool) -> ImageRecord:
+def _record(point: qe.Record, with_vector: bool) -> Image:
     vector = np.asarray(point.vector, dtype=np.float32) if with_vector else None
-    return ImageRecord.from_payload(_payload(point), vector)
+    return Image.from_payload(_payload(point), vector)
 
 
 def _payload(point: qe.Record | qe.ScoredPoint) -> dict[str, Any]:
