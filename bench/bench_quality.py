@@ -2,7 +2,7 @@
 of scenes, every seed, every size of object?
 
     python bench/bench_quality.py [--split dev|heldout] [--seeds 11 12 13] [--in-process]
-                                  [--per-object 3] [--duplicates 100] [--no-misses]
+                                  [--per-object 2] [--furniture 120] [--duplicates 100] [--no-misses]
 
 (`make quality` runs it with the defaults: the development split, three seeds, through a real server.)
 
@@ -11,10 +11,11 @@ split's catalog and each seed's queries (bench/quality/: objects.py, scenes.py, 
 is made), starts a real server on a loopback port with a fresh data directory and adds the catalog through
 the official SDK, or, with --in-process, calls the real ImageService over a real embedded store without
 HTTP (bench/quality/runners.py). Then searches every query, and reports per scene source and per seed, with
-the mean and the worst over seeds, and by object size: R@1, R@5, Region IoU, R@1 with the true box as
-Region, R@1 with Crop=false, and near-duplicate R@1; the serving process's CPU per search; the category
-predicted for the scene queries. Writes report.md, summary.json, rows.json and a picture of every miss
-(misses/seedN/) to bench/out/quality/SPLIT[-in-process]/.
+the mean and the worst over seeds, by source of objects and by object size: R@1, R@5, Region IoU, R@1
+with the true box as Region, R@1 with Crop=false; the same for the other side of a rendered model; and
+near-duplicate R@1; the serving process's CPU per search; the category predicted for the queries. Writes
+report.md, summary.json, rows.json and a picture of every miss (misses/seedN/) to
+bench/out/quality/SPLIT[-in-process]/.
 
 Tune on the development split only: the held-out split (its own objects and scene photos) is for reporting.
 """
@@ -47,13 +48,14 @@ def main() -> int:
     parser.add_argument("--split", choices=SPLITS, default="dev")
     parser.add_argument("--seeds", type=int, nargs="+", default=[11, 12, 13])
     parser.add_argument("--in-process", action="store_true", help="the ImageService without HTTP (faster)")
-    parser.add_argument("--per-object", type=int, default=3, help="scene queries of each object per seed")
+    parser.add_argument("--per-object", type=int, default=2, help="queries of each object per seed")
+    parser.add_argument("--furniture", type=int, default=120, help="rendered models queried (all in catalog)")
     parser.add_argument("--duplicates", type=int, default=100, help="near-duplicate queries per seed")
     parser.add_argument("--no-misses", action="store_true", help="write no pictures of the misses")
     args = parser.parse_args()
 
     started = time.perf_counter()
-    data = build(fetch(), args.split, args.seeds, per_object=args.per_object, duplicates=args.duplicates)
+    data = build(fetch(), args.split, args.seeds, args.per_object, args.furniture, args.duplicates)
     way = "in-process (ImageService, embedded store, no HTTP)" if args.in_process else "real server + SDK"
     print(
         f"{args.split} split: catalog {len(data.catalog)} objects + {len(data.distractors)} distractors; "
@@ -61,14 +63,14 @@ def main() -> int:
         flush=True,
     )
     with service(args.in_process) as running:
-        add_catalog(running, {**data.catalog, **data.distractors})
+        add_catalog(running, {**data.catalog, **data.distractors}, data.labels)
         rows, cpu = measure(running, data)
     table = summary(rows)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     text = "\n".join([
         f"# {args.split} split, seeds {' '.join(map(str, args.seeds))}, {way}",
         "",
-        markdown(table, rows),
+        markdown(table, rows, data.labels),
         "",
         "CPU of the serving process per search (ms): "
         + "; ".join(f"{kind} {seconds * 1000:.1f}" for kind, seconds in cpu.items()),

@@ -11,12 +11,12 @@ from bench.quality.runners import MODES, Service
 
 def measure(service: Service, data: Dataset) -> tuple[list[dict], dict[str, float]]:
     """The rows, and the serving process's CPU seconds per search of each mode (of each kind of query).
-    Near-duplicates are searched as a client would only; the modes take turns on each scene query, so a
+    Near-duplicates are searched as a client would only; the modes take turns on each other query, so a
     busy moment of the machine hits all."""
     rows, cpu, count = [], defaultdict(float), defaultdict(int)
     for seed, queries in data.queries.items():
         for index, query in enumerate(queries):
-            for mode in MODES if query.kind == "scene" else MODES[:1]:
+            for mode in MODES[:1] if query.kind == "duplicate" else MODES:
                 before = service.cpu_seconds()
                 answer = service.search(query.data, mode, query.box)
                 cpu[f"{query.kind}, {mode}"] += service.cpu_seconds() - before

@@ -1,15 +1,20 @@
-"""The catalog objects: photo cut-outs with exact masks, what a shop files each under, and its product shot.
+"""The catalog objects, what a shop files each under, and its product shot. Two sources:
 
-Tux Paint's photo stamps (Debian's tuxpaint-stamps-default) are cut-outs whose alpha channel is a free,
-exact mask: instruments, tools, toys, food, animals, plants, vehicles. Drawings are left out by a colour
-count and a short list of names checked by eye; they, and small or uncut photos, stay in the catalog as
-distractors (products that are never the answer).
+- stamps: Tux Paint's photo stamps (Debian tuxpaint-stamps-default), cut-outs whose alpha channel is a free,
+  exact mask: instruments, tools, toys, food, animals, plants, vehicles. Drawings are left out by a colour
+  count and a short list of names checked by eye; they, and small or uncut photos, stay in the catalog as
+  distractors (products that are never the answer);
+- furniture: Sweet Home 3D's textured models (Debian sweethome3d-furniture) rendered from two sides
+  (bench/quality/render.py): furniture, appliances, devices, shoes, bags, clothes, bottles, food, tools,
+  toys. The front view is the catalog's shot; the other side (75 degrees around) makes the queries of a
+  real change of viewpoint. Flat wall fittings, plants, vehicles and buildings are left out by name.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,21 +61,60 @@ def category_of(name: str) -> int:
     return 22 if name in DEVICE_STAMPS else OTHER
 
 
+# A shop's label for a furniture model, by its English name; the first that matches wins. The rest is Other.
+RENDER_CATEGORIES = (
+    (8, r"\bbottle\b"),
+    (4, r"sneakers|mocassin|shoes|slippers|bootie"),
+    (3, r"backpack|briefcase|handbag|suitcase"),
+    (1, r"^dress$"),
+    (2, r"trousers|skirt|^short$"),
+    (0, r"jacket|^suit$"),
+    (7, r"lip stick|cosmetics|flacon"),
+    (5, r"^cap$|^hat$|^(sun)?glasses$|^watch$|^ring$|umbrella|glove|helmet"),
+    (6, r"apples|^bread$|hamburger|hot dog|french fries|cake|steak|roasted chicken|butter|^milk$|sugar|fruits"
+        r"|salad"),
+    (20, r"toy|doll|teddy|rocking horse|puzzle|rubik|car model|xylophone|card game|chessboard|basketball$"
+         r"|soccer ball"),
+    (22, r"\btv\b|laptop|tablet|phone|imac|ibook|camera|keyboard|joystick|playstation|headphones|radio"
+         r"|speaker|stereo|printer|dvd|mp3|projector|remote"),
+    (9, r"chair|sofa|couch|table|desk|\bbed\b|crib|bench|stool|wardrobe|cabinet|bookcase|shelves|dresser"
+        r"|drawers|^chest$|lamp|puff|futon|ottoman|vanity|cupboard|locker"),
+)  # fmt: skip
+RENDER_LEAVE_OUT = re.compile(
+    r"plug|switch|socket|parking|pedestrian|rail|arrow|crossing|sidewalk|pool|fence|hedge|tree|pine|maple"
+    r"|poplar|cypress|acacia|beech|bamboo|bush|^rock$|chimney|column|container|bus$|truck|^van$|fork lift"
+    r"|hut$|dog house|curtain|blind|doormat|carpet|rug|bathmat|fountain|sandpit|diving board|concrete"
+    r"|chevrolet|peugeot|renault|ford|seat leon|smart car|beetle|sedan|suv|motorbike|yamaha|bicycle|bike"
+    r"|^bill|lantern|antenna|detector|dimmer|intercom|entry|sign|bell|radiator|heater|boiler|furnace"
+)
+
+
+def render_category(name: str) -> int:
+    name = name.lower()
+    return next((category for category, words in RENDER_CATEGORIES if re.search(words, name)), OTHER)
+
+
 SPLITS = ("dev", "heldout")
 
 
+def hash_order(names: list[str]) -> list[str]:
+    """The names in the order of their hashes: a fixed shuffle, whatever order they came in."""
+    return sorted(names, key=lambda name: hashlib.sha1(name.encode()).digest())
+
+
 def of_split(names: list[str], split: str) -> list[str]:
-    """The names that belong to the split, in their order: every third name in the order of their hashes
-    is held out, so each source gives a third of its objects or scenes, and the same ones every run."""
-    by_hash = sorted(names, key=lambda name: hashlib.sha1(name.encode()).digest())
-    held = set(by_hash[2::3])
+    """The names that belong to the split, in their order: every third name in hash order is held out, so
+    each source gives a third of its objects or scenes, and the same ones every run."""
+    held = set(hash_order(names)[2::3])
     return [name for name in names if (name in held) == (split == "heldout")]
 
 
 @dataclass(frozen=True)
 class StockObject:
-    name: str  # product id: the stamp's path below stamps/, without .png
-    rgba: Image.Image  # cropped to its mask
+    name: str  # product id: the stamp's path below stamps/ without .png; "furniture/" and the model's id
+    rgba: Image.Image  # cropped to its mask: what the catalog shows
+    category: int  # the shop's label
+    side: Image.Image | None = None  # the object seen from another side, for a rendered model
 
 
 def jpeg(image: Image.Image, quality: int = 90) -> bytes:
@@ -94,7 +138,8 @@ def load_stamps(stamps: Path) -> tuple[list[StockObject], list[StockObject]]:
         ys, xs = np.nonzero(rgba[..., 3] > 128)
         if xs.size == 0:
             continue
-        cut = StockObject(name, Image.fromarray(rgba).crop((xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)))
+        cut = Image.fromarray(rgba).crop((xs.min(), ys.min(), xs.max() + 1, ys.max() + 1))
+        cut = StockObject(name, cut, category_of(name))
         opaque = rgba[..., 3] > 200
         colours = rgba[..., :3][opaque].astype(np.int32) // 8
         distinct = np.unique(colours[:, 0] * 1024 + colours[:, 1] * 32 + colours[:, 2]).size
@@ -108,6 +153,21 @@ def load_stamps(stamps: Path) -> tuple[list[StockObject], list[StockObject]]:
         )
         (objects if is_photo_cutout else others).append(cut)
     return objects, others
+
+
+VIEWS = ("front", "side")  # the files bench/quality/render.py writes for each model
+
+
+def load_renders(renders: Path) -> list[StockObject]:
+    """The rendered models of product kinds, in the order bench/quality/render.py listed them."""
+    objects = []
+    for line in (renders / "models.tsv").read_text().splitlines():
+        model, name, _ = line.split("\t")
+        if RENDER_LEAVE_OUT.search(name.lower()):
+            continue
+        front, side = (Image.open(renders / model / f"{view}.png").convert("RGBA") for view in VIEWS)
+        objects.append(StockObject(f"furniture/{model}", front, render_category(name), side))
+    return objects
 
 
 def catalog_picture(obj: StockObject) -> tuple[bytes, Box]:

@@ -9,7 +9,8 @@ A scene query takes one object and one scene photo of a source and makes, with i
   5-15 %, a third over 15 %), laid at a random place in the photo (800 px on its longer side);
 - the whole frame blurred (Gaussian, radius 0.6-2 px) or noisy (sigma 3-10), half and half;
 - recompressed as JPEG quality 50-80.
-The true box is the bounding box of the laid mask. A near-duplicate is a catalog shot cropped by up to 10 %
+The true box is the bounding box of the laid mask. A viewpoint query does all that to a rendered model's
+other side (bench/quality/render.py). A near-duplicate is a catalog shot cropped by up to 10 %
 a side, resized to 50-90 %, recompressed as JPEG 50-80.
 """
 
@@ -32,7 +33,7 @@ SIZE_BINS = ((0.05, "<5 %"), (0.15, "5-15 %"), (1.0, "15-40 %"))
 
 @dataclass(frozen=True)
 class Query:
-    kind: str  # "scene" or "duplicate"
+    kind: str  # "scene", "viewpoint" (a rendered model's other side in a scene) or "duplicate"
     target: str  # the product id that should come first
     data: bytes  # JPEG
     box: Box  # where the object is, in the query's pixels
@@ -89,10 +90,14 @@ def warped(rgba: Image.Image, rng: random.Random, most: float = 0.15) -> Image.I
     return rgba.transform((w, h), Image.Transform.PERSPECTIVE, tuple(coefficients), Image.Resampling.BICUBIC)
 
 
-def scene_query(obj: StockObject, background: Image.Image, source: str, seed: int) -> Query:
+def scene_query(
+    obj: StockObject, background: Image.Image, source: str, seed: int, side: bool = False
+) -> Query:
+    """The object (its other side, with `side`) transformed and laid in the background."""
     rng = random.Random(seed)
     frame = background.convert("RGBA")
-    thing = relit(obj.rgba, rng)
+    assert obj.side is not None or not side
+    thing = relit(obj.side if side else obj.rgba, rng)
     if rng.random() < 0.5:
         thing = shadowed(thing, rng)
     thing = warped(thing, rng).rotate(rng.uniform(-20, 20), resample=Image.Resampling.BICUBIC, expand=True)
@@ -117,7 +122,8 @@ def scene_query(obj: StockObject, background: Image.Image, source: str, seed: in
         noise = np.random.default_rng(seed).normal(0, rng.uniform(3, 10), (picture.height, picture.width, 3))
         picture = Image.fromarray(np.clip(np.asarray(picture, np.float32) + noise, 0, 255).astype(np.uint8))
     area = (box.x2 - box.x1) * (box.y2 - box.y1) / (frame.width * frame.height)
-    return Query("scene", obj.name, jpeg(picture, rng.randint(50, 80)), box, source, area)
+    kind = "viewpoint" if side else "scene"
+    return Query(kind, obj.name, jpeg(picture, rng.randint(50, 80)), box, source, area)
 
 
 def duplicate_query(name: str, catalog_jpeg: bytes, box: Box, seed: int) -> Query:

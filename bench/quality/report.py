@@ -6,7 +6,6 @@ import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
-from bench.quality.objects import category_of
 from bench.quality.queries import SIZE_BINS
 
 from lookalike.vision.categories import CATEGORIES
@@ -38,22 +37,32 @@ def figures(rows: list[dict]) -> dict[str, float]:
 
 
 def _groups(rows: Iterable[dict], key: Callable[[dict], str]) -> dict[str, dict[int, list[dict]]]:
-    """Rows by group, then by seed; every group also as "all" when `key` splits scene queries."""
+    """Rows by group, then by seed, the groups in order of their names."""
     out: dict[str, dict[int, list[dict]]] = defaultdict(lambda: defaultdict(list))
     for row in rows:
         out[key(row)][row["seed"]].append(row)
-    return out
+    return {group: out[group] for group in sorted(out)}
+
+
+KIND_GROUPS = {"viewpoint": "other side (furniture)", "duplicate": "near-duplicates"}
+
+
+def objects_of(row: dict) -> str:
+    return "furniture" if row["target"].startswith("furniture/") else "stamps"
 
 
 def summary(rows: list[dict]) -> dict[str, dict]:
-    """Per group (each scene source, all scene queries, each size, the near-duplicates): the figures of
-    each seed, and their mean and worst over seeds."""
+    """Per group (each scene source, all scene queries, each source of objects, each size, the viewpoint
+    changes, the near-duplicates): the figures of each seed, and their mean and worst over seeds."""
     scene = [row for row in rows if row["kind"] == "scene"]
+    others = [row for row in rows if row["kind"] != "scene"]
+    sizes = _groups(scene, lambda row: row["size"])
     groups = {
         **_groups(scene, lambda row: row["source"]),
         "all scenes": _groups(scene, lambda row: "all")["all"],
-        **{f"size {name}": _groups(scene, lambda row: row["size"])[name] for _, name in SIZE_BINS},
-        "near-duplicates": _groups([r for r in rows if r["kind"] == "duplicate"], lambda r: "d")["d"],
+        **{f"objects: {name}": by_seed for name, by_seed in _groups(scene, objects_of).items()},
+        **{f"size {name}": sizes[name] for _, name in SIZE_BINS if name in sizes},
+        **{KIND_GROUPS[kind]: by_seed for kind, by_seed in _groups(others, lambda row: row["kind"]).items()},
     }
     out = {}
     for group, by_seed in groups.items():
@@ -72,7 +81,7 @@ def _cell(value: float, figure: str) -> str:
     return f"{value:.2f}" if figure == "IoU" else f"{value:.3f}"
 
 
-def markdown(table: dict[str, dict], rows: list[dict]) -> str:
+def markdown(table: dict[str, dict], rows: list[dict], labels: dict[str, int]) -> str:
     """The tables: mean (worst) over seeds per group; each seed per group; the category of scene queries."""
     lines = [
         f"{LEGEND}. Mean over seeds, the worst seed in brackets.",
@@ -91,9 +100,9 @@ def markdown(table: dict[str, dict], rows: list[dict]) -> str:
             lines.append(f"| {group} | {seed} | {s['n']} | " + " | ".join(cells) + " |")
     by_category: dict[int, list[bool]] = defaultdict(list)
     for row in rows:
-        if row["kind"] == "scene" and row["mode"] == "default":
-            by_category[category_of(row["target"])].append(row["category"] == category_of(row["target"]))
-    lines += ["", "Category predicted for the scene queries (every seed), by the object's label:", ""]
+        if row["kind"] != "duplicate" and row["mode"] == "default":
+            by_category[labels[row["target"]]].append(row["category"] == labels[row["target"]])
+    lines += ["", "Category predicted for the scene and viewpoint queries (every seed), by the label:", ""]
     lines += ["| category | queries | right |", "|---|---|---|"]
     for category, right in sorted(by_category.items()):
         lines.append(f"| {CATEGORIES[category]} | {len(right)} | {sum(right) / len(right):.2f} |")

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from bench.quality.objects import category_of
 from tests.acceptance.conftest import create_instance
 from tests.acceptance.sdk import add, found, make_client, search_pic
 from tests.acceptance.server import ServerProcess
@@ -120,6 +119,6 @@ def service(in_process: bool) -> Iterator[Service]:
             server.stop()
 
 
-def add_catalog(service: Service, pictures: dict[str, bytes]) -> None:
+def add_catalog(service: Service, pictures: dict[str, bytes], labels: dict[str, int]) -> None:
     for name, picture in pictures.items():
-        service.add(name, picture, category_of(name))
+        service.add(name, picture, labels[name])
