@@ -17,6 +17,7 @@ from lookalike.api.replay import SharedNonceCache
 from lookalike.api.routes import Api
 from lookalike.config import AccessKeys, Settings, link_key
 from lookalike.datadir import NamedLocks, Registration
+from lookalike.service.admin import Admin
 from lookalike.service.buckets import Buckets
 from lookalike.service.images import ImageService
 from lookalike.service.instances import Instances
@@ -95,7 +96,8 @@ def build_app(settings: Settings, keys: AccessKeys) -> Starlette:
             components.close()
             nonces.close()
 
-    api = Api(components.service, keys, settings, uploads, components.jobs, links, nonces)
+    admin = Admin(components.service, components.jobs, settings.data_dir)
+    api = Api(components.service, keys, settings, uploads, components.jobs, links, nonces, admin)
     return Starlette(
         routes=api.routes(),
         lifespan=lifespan,
