@@ -38,14 +38,17 @@ def error_response(error: LookalikeError, request_id: str, host_id: str) -> JSON
     if error.retry_after_ms is not None:
         # Any 4xx/5xx with this header makes the SDK raise its ThrottlingException.
         headers["x-acs-retry-after"] = str(error.retry_after_ms)
-    body = {
+    return JSONResponse(error_body(error, request_id, host_id), status_code=error.status, headers=headers)
+
+
+def error_body(error: LookalikeError, request_id: str, host_id: str) -> dict[str, str]:
+    return {
         "RequestId": request_id,
         "HostId": host_id,
         "Code": error.code,
         "Message": error.message,
         "Recommend": RECOMMEND,
     }
-    return JSONResponse(body, status_code=error.status, headers=headers)
 
 
 def oss_error_response(error: LookalikeError, request_id: str, host_id: str) -> Response:
@@ -103,7 +106,7 @@ class LastResort:
         except ClientDisconnect:
             host, port = scope.get("client") or ("?", "?")
             what = f"{scope['method']} {scope['path'][:100]}"
-            log.info("%s from %s:%s: the client went away mid-request", what, host, port)
+            log.info("%s from %s:%s: the client went away (or was too slow) mid-request", what, host, port)
         except Exception:
             request_id = new_request_id()
             log.exception("request %s failed", request_id)
