@@ -39,7 +39,7 @@ from bench.quality.fetch import fetch
 from bench.quality.measure import measure
 from bench.quality.misses import write_misses
 from bench.quality.objects import SPLITS
-from bench.quality.report import markdown, summary
+from bench.quality.report import markdown, summary, where_misses_are
 from bench.quality.runners import add_catalog, service
 
 OUT = Path(__file__).resolve().parent / "out" / "quality"
@@ -74,6 +74,8 @@ def main() -> int:
         f"# {args.split} split, seeds {' '.join(map(str, args.seeds))}, {way}",
         "",
         markdown(table),
+        "",
+        *where_misses_are(rows),
         "",
         *categories.table("The category of the model alone, on the labelled pictures:", alone),
         "",
