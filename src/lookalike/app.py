@@ -7,7 +7,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 
+from lookalike.api.errors import LastResort, http_error
 from lookalike.api.jobs import call_back, dump_line, parse_meta_line
 from lookalike.api.links import Links
 from lookalike.api.replay import SharedNonceCache
@@ -98,4 +101,9 @@ def build_app(settings: Settings, keys: AccessKeys) -> Starlette:
 
     admin = Admin(components.service, components.jobs, settings.data_dir)
     api = Api(components.service, keys, settings, uploads, components.jobs, links, nonces, admin)
-    return Starlette(routes=api.routes(), lifespan=lifespan)
+    return Starlette(
+        routes=api.routes(),
+        lifespan=lifespan,
+        middleware=[Middleware(LastResort)],
+        exception_handlers={HTTPException: http_error},
+    )
