@@ -109,7 +109,7 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("name", help="instance name: up to 20 letters, digits, '-' or '_'")
     create.add_argument("--type", choices=list(INSTANCE_TYPES), default="product", help="default: product")
     create.add_argument("--capacity", type=int, default=DEFAULT_CAPACITY, help="most images it may hold")
-    add_limit_options(create, "no limit")
+    add_setting_options(create, "no limit")
     add_data_option(create)
     create.set_defaults(run=admin_command.create)
     listing = instance_sub.add_parser("list", help="list instances")
@@ -123,7 +123,7 @@ def parser() -> argparse.ArgumentParser:
     update = instance_sub.add_parser("update", help="change an instance's capacity or request limits")
     update.add_argument("name", help="the instance")
     update.add_argument("--capacity", type=int, default=None, help="most images it may hold")
-    add_limit_options(update, "unchanged")
+    add_setting_options(update, "unchanged")
     add_data_option(update)
     add_store_option(update)
     update.set_defaults(run=admin_command.update)
@@ -180,7 +180,7 @@ def add_data_option(command: argparse.ArgumentParser) -> None:
     )
 
 
-def add_limit_options(command: argparse.ArgumentParser, unset: str) -> None:
+def add_setting_options(command: argparse.ArgumentParser, unset: str) -> None:
     for kind in REQUEST_KINDS:
         command.add_argument(
             f"--{kind}-qps",
@@ -189,6 +189,12 @@ def add_limit_options(command: argparse.ArgumentParser, unset: str) -> None:
             metavar="N",
             help=f"{kind} requests per second it answers; 0: no limit (default: {unset})",
         )
+    command.add_argument(
+        "--thumbnails",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="keep a small copy of each picture added, for the console (default: on, for a new instance)",
+    )
     limits = ", ".join(f"{kind} {qps}/s" for kind, qps in CLOUD_QPS.items())
     command.add_argument(
         "--cloud-limits",

@@ -22,6 +22,7 @@ from lookalike.api import uploads
 from lookalike.api.actions import CONSOLE_ACTIONS, JOB_ACTIONS_2020, handler_for
 from lookalike.api.actions_2019 import ACTIONS_2019
 from lookalike.api.admin import ADMIN_ACTIONS, check_caller
+from lookalike.api.browse import BROWSE_ACTIONS
 from lookalike.api.errors import error_response, new_request_id, oss_error_response
 from lookalike.api.jobs import JobCall, job_file
 from lookalike.api.legacy import LEGACY_ACTIONS, decode_body, legacy_params
@@ -98,6 +99,9 @@ class Api:
                 check_caller(key)
                 admin_params = Params(values, self._context(key))
                 return await run_in_threadpool(ADMIN_ACTIONS[action], admin_params, self.admin)
+            if action in BROWSE_ACTIONS and version == DEFAULT_VERSION:
+                browse_params = Params(values, self._context(key))
+                return await run_in_threadpool(BROWSE_ACTIONS[action], browse_params, self.service)
             handler = handler_for(version, action)
             denied = "Console.NoPermission" if action in CONSOLE_ACTIONS else "NoPermission"
             params = Params(values, self._context(key, denied))
