@@ -7,38 +7,18 @@ from __future__ import annotations
 
 from lookalike.api import jobs, responses
 from lookalike.api.admin import ADMIN_ACTIONS
-from lookalike.api.handlers import Backends, Handler
+from lookalike.api.browse import BROWSE_ACTIONS
+from lookalike.api.errors import no_such_action
+from lookalike.api.handlers import Backends, Handler, instance_for
 from lookalike.api.params import Params
 from lookalike.api.responses import Body
 from lookalike.errors import LookalikeError
-from lookalike.service.images import ImageService
-from lookalike.service.models import AddImage, Picture, RequestKind
+from lookalike.service.models import AddImage, Picture
 
 # The console's actions answer a refused instance with Console.NoPermission instead of NoPermission.
 CONSOLE_ACTIONS = frozenset({"Detail", "DumpMeta", "DumpMetaList", "IncreaseInstance", "IncreaseList"})
 # Detail reports no expiry time: a self-hosted instance never expires (9999-12-31T23:59:59Z, in ms).
 NEVER_EXPIRES_MS = "253402300799000"
-
-
-def instance_for(
-    params: Params,
-    service: ImageService,
-    kind: RequestKind | None,
-    *,
-    missing_code: str = "InvalidInstanceName",
-    not_found_code: str = "InvalidInstance",
-) -> str:
-    """The instance the request names, if the caller may use it, counted against its per-second limit."""
-    name = params.instance_name(missing_code)
-    try:
-        service.instances.get(name)
-    except LookalikeError as error:
-        if error.code != "InvalidInstance" or not_found_code == error.code:
-            raise
-        raise LookalikeError(not_found_code, f"The specified instance is not found: {name!r}") from None
-    if kind is not None:
-        service.admit(name, kind)
-    return name
 
 
 def add_image(params: Params, on: Backends) -> Body:
@@ -157,11 +137,7 @@ def handler_for(version: str, action: str) -> Handler:
         raise LookalikeError(
             "InvalidVersion", f"Specified parameter Version is not valid: {version!r}", status=400
         )
-    handler = ACTIONS_2020.get(action) or ADMIN_ACTIONS.get(action)
+    handler = ACTIONS_2020.get(action) or ADMIN_ACTIONS.get(action) or BROWSE_ACTIONS.get(action)
     if handler is None:
-        raise LookalikeError(
-            "InvalidAction.NotFound",
-            f"Specified api is not found, please check your url and method: {action}",
-            404,
-        )
+        raise no_such_action(action)
     return handler

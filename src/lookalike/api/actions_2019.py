@@ -6,8 +6,7 @@ The same catalog and rules as 2020-12-14; the answers carry only the fields of t
 from __future__ import annotations
 
 from lookalike.api import actions, responses
-from lookalike.api.actions import instance_for
-from lookalike.api.handlers import Backends, Handler
+from lookalike.api.handlers import Backends, Handler, instance_for
 from lookalike.api.params import Params
 from lookalike.api.responses import Body
 from lookalike.errors import LookalikeError

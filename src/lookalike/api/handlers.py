@@ -1,4 +1,5 @@
-"""What an action's handler is: its parameters and the server's backends in, the answer's body out."""
+"""What an action's handler is (its parameters and the server's backends in, the answer's body out), and
+what every handler asks first: the instance the request names."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from dataclasses import dataclass
 from lookalike.api.links import Links
 from lookalike.api.params import Params
 from lookalike.api.responses import Body
+from lookalike.errors import LookalikeError
 from lookalike.service.admin import Admin
 from lookalike.service.images import ImageService
 from lookalike.service.jobs import Jobs
+from lookalike.service.models import RequestKind
 
 
 @dataclass(frozen=True)
@@ -26,3 +29,24 @@ class Backends:
 
 # Handlers are plain functions run off the event loop; the router adds RequestId and renders errors.
 Handler = Callable[[Params, Backends], Body]
+
+
+def instance_for(
+    params: Params,
+    service: ImageService,
+    kind: RequestKind | None,
+    *,
+    missing_code: str = "InvalidInstanceName",
+    not_found_code: str = "InvalidInstance",
+) -> str:
+    """The instance the request names, if the caller may use it, counted against its per-second limit."""
+    name = params.instance_name(missing_code)
+    try:
+        service.instances.get(name)
+    except LookalikeError as error:
+        if error.code != "InvalidInstance" or not_found_code == error.code:
+            raise
+        raise LookalikeError(not_found_code, f"The specified instance is not found: {name!r}") from None
+    if kind is not None:
+        service.admit(name, kind)
+    return name

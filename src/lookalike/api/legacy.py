@@ -15,7 +15,7 @@ import binascii
 import re
 from collections.abc import Callable, Mapping
 
-from lookalike.api.actions import instance_for
+from lookalike.api.handlers import instance_for
 from lookalike.api.params import Params, RequestContext, decode_base64
 from lookalike.api.responses import Body, region, success
 from lookalike.errors import LookalikeError
