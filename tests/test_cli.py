@@ -8,8 +8,8 @@ from importlib import resources
 import pytest
 
 from lookalike import __version__
+from lookalike.access_keys import load_access_keys
 from lookalike.cli import main
-from lookalike.config import load_access_keys
 from lookalike.vision.embedder import MODEL_ASSET
 
 

@@ -15,15 +15,15 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from lookalike.client import Client
-from lookalike.config import (
+from lookalike.access_keys import (
     KEYS_FILE,
-    Settings,
     create_access_key,
     load_access_keys,
     read_keys_file,
     revoke_access_key,
 )
+from lookalike.client import Client
+from lookalike.config import Settings
 from lookalike.errors import LookalikeError
 from lookalike.import_command import local_servers
 from lookalike.service.admin import InstanceStatus

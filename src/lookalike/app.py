@@ -10,12 +10,13 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
+from lookalike.access_keys import AccessKeys, link_key
 from lookalike.api.errors import LastResort, http_error
 from lookalike.api.jobs import call_back, dump_line, parse_meta_line
 from lookalike.api.links import Links
 from lookalike.api.replay import SharedNonceCache
 from lookalike.api.routes import Api
-from lookalike.config import AccessKeys, Settings, link_key
+from lookalike.config import Settings
 from lookalike.datadir import NamedLocks, Registration
 from lookalike.service.admin import Admin
 from lookalike.service.buckets import Buckets

@@ -16,11 +16,11 @@ import sys
 import time
 from typing import Any, TextIO
 
+from lookalike.access_keys import load_access_keys
 from lookalike.client import Client
-from lookalike.config import Settings, load_access_keys
+from lookalike.config import Settings
 from lookalike.datadir import Process, live_processes
 from lookalike.errors import LookalikeError
-from lookalike.service.buckets import parse_bucket_option
 from lookalike.service.job_table import Job
 
 POLL_SECONDS = 0.5
@@ -32,10 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from lookalike.app import build_components
     from lookalike.store.qdrant_edge import DataDirectoryLocked
 
-    try:
-        buckets = dict(parse_bucket_option(option) for option in args.bucket)
-    except ValueError as error:
-        return _refuse(str(error))
+    buckets: dict[str, str] = args.bucket
     if servers := local_servers(args):
         return _through_server(args, buckets, servers)
     try:

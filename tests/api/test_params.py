@@ -6,8 +6,8 @@ import base64
 
 import pytest
 
+from lookalike.access_keys import AccessKey
 from lookalike.api.params import Params, RequestContext, decode_base64
-from lookalike.config import AccessKey
 from lookalike.domain.filters import Compare
 from lookalike.domain.image import Box
 from lookalike.errors import LookalikeError

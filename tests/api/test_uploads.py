@@ -8,8 +8,8 @@ import hmac
 
 import pytest
 
+from lookalike.access_keys import AccessKey, AccessKeys
 from lookalike.api.uploads import POLICY_SECONDS, UPLOAD_PATH, authorize, receive, upload_address
-from lookalike.config import AccessKey, AccessKeys
 from lookalike.errors import LookalikeError
 from lookalike.service.uploads import FileUploadStore
 from lookalike.vision.decode import MAX_PIC_BYTES

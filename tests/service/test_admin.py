@@ -11,8 +11,9 @@ import pytest
 from PIL import Image
 from pymilvus import MilvusClient
 
+from lookalike.access_keys import load_access_keys
 from lookalike.app import Components, build_components
-from lookalike.config import Settings, load_access_keys
+from lookalike.config import Settings
 from lookalike.domain.filters import Compare
 from lookalike.domain.image import Box, ImageKey
 from lookalike.errors import LookalikeError

@@ -7,7 +7,7 @@ import io
 import pytest
 
 from lookalike.errors import LookalikeError
-from lookalike.service.buckets import Buckets, LocalBucket, folder_of, open_bucket, parse_bucket_option
+from lookalike.service.buckets import Buckets, LocalBucket, folder_of, open_bucket
 from tests.s3 import CREDENTIALS, fake_s3, s3_client
 
 
@@ -66,13 +66,6 @@ def test_an_s3_bucket_reads_keys_below_its_prefix(monkeypatch):
 def test_a_bucket_that_cannot_be_opened_says_why(location, complaint):
     with pytest.raises(ValueError, match=complaint):
         open_bucket("b", location)
-
-
-def test_the_bucket_option_is_name_equals_location():
-    assert parse_bucket_option("shop=s3://b/p?region=x=y") == ("shop", "s3://b/p?region=x=y")
-    for bad in ("shop", "=dir", "shop="):
-        with pytest.raises(ValueError, match="NAME=DIR"):
-            parse_bucket_option(bad)
 
 
 def test_an_unknown_bucket_name_lists_the_known_ones(folder):

@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+from lookalike.access_keys import AccessKey
 from lookalike.api.handlers import Backends, Handler
 from lookalike.api.params import Params
 from lookalike.api.responses import Body
-from lookalike.config import AccessKey
 from lookalike.errors import LookalikeError
 from lookalike.service.admin import InstanceStatus
-from lookalike.service.instances import DEFAULT_CAPACITY
-from lookalike.service.models import CLOUD_QPS, INSTANCE_TYPES, REQUEST_KINDS, RequestKind
+from lookalike.service.models import CLOUD_QPS, DEFAULT_CAPACITY, INSTANCE_TYPES, REQUEST_KINDS, RequestKind
 
 PREFIX = "Lookalike"
 QPS_PARAMS: dict[RequestKind, str] = {kind: f"{kind.capitalize()}Qps" for kind in REQUEST_KINDS}

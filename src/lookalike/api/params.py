@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from lookalike.access_keys import AccessKey
 from lookalike.api.names import wire_name
-from lookalike.config import AccessKey
+from lookalike.config import Settings
 from lookalike.domain.filters import Filter
 from lookalike.domain.image import (
     ATTRIBUTES,
@@ -50,7 +51,7 @@ class RequestContext:
     caller: AccessKey | None = None  # None: not restricted (tests of the parameters alone)
     uploads: UploadStore | None = None
     denied_code: str = "NoPermission"  # the code of a refused instance, per action family
-    region_id: str = "cn-shanghai"
+    region_id: str = Settings.region_id
     origin: str = ""  # scheme://host of this server as the caller reached it (or the configured public URL)
 
 

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from lookalike.access_keys import AccessKey, AccessKeys
 from lookalike.api import uploads
 from lookalike.api.actions import CONSOLE_ACTIONS, handler_for
 from lookalike.api.actions_2019 import ACTIONS_2019
@@ -30,7 +31,7 @@ from lookalike.api.params import Params, RequestContext
 from lookalike.api.replay import NonceCache
 from lookalike.api.responses import Body
 from lookalike.api.signing import SignedRequest, Verified, check_clock, rpc_params, verify
-from lookalike.config import AccessKey, AccessKeys, Settings
+from lookalike.config import Settings
 from lookalike.errors import LookalikeError
 from lookalike.service.admin import Admin
 from lookalike.service.images import ImageService

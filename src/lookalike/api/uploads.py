@@ -24,8 +24,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from xml.sax.saxutils import escape
 
+from lookalike.access_keys import AccessKey, AccessKeys
 from lookalike.api.responses import Body
-from lookalike.config import AccessKey, AccessKeys
 from lookalike.errors import LookalikeError
 from lookalike.service.uploads import KEY_PATTERN, UploadStore
 from lookalike.vision.decode import MAX_PIC_BYTES

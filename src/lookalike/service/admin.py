@@ -10,12 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from lookalike.config import KEYS_FILE, AccessKey, create_access_key, read_keys_file, revoke_access_key
+from lookalike.access_keys import KEYS_FILE, AccessKey, create_access_key, read_keys_file, revoke_access_key
 from lookalike.errors import LookalikeError
 from lookalike.service.images import ImageService
-from lookalike.service.instances import DEFAULT_CAPACITY
 from lookalike.service.jobs import Jobs
-from lookalike.service.models import REQUEST_KINDS, Instance, InstanceType, RequestKind
+from lookalike.service.models import DEFAULT_CAPACITY, REQUEST_KINDS, Instance, InstanceType, RequestKind
 
 
 @dataclass(frozen=True)

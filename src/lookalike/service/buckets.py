@@ -127,14 +127,6 @@ def open_bucket(name: str, location: str) -> Bucket:
     return S3Bucket(name, url.netloc, prefix + "/" if prefix else "", options)
 
 
-def parse_bucket_option(text: str) -> tuple[str, str]:
-    """`NAME=LOCATION`, as given to `--bucket`."""
-    name, sep, location = text.partition("=")
-    if not (sep and name and location):
-        raise ValueError(f"--bucket wants NAME=DIR or NAME=s3://bucket/prefix, not {text!r}")
-    return name, location
-
-
 class Buckets:
     """The buckets this server may read, by name."""
 

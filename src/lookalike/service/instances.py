@@ -25,6 +25,7 @@ from pathlib import Path
 from lookalike.datadir import write_whole
 from lookalike.errors import LookalikeError
 from lookalike.service.models import (
+    DEFAULT_CAPACITY,
     INSTANCE_TYPES,
     NO_LIMITS,
     REQUEST_KINDS,
@@ -35,7 +36,6 @@ from lookalike.service.models import (
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,19}")
 MAX_NAME_LENGTH = 20
-DEFAULT_CAPACITY = 10_000_000
 TOMBSTONE_PREFIX = ".deleting-"
 
 

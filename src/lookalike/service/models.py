@@ -17,6 +17,7 @@ REQUEST_KINDS: tuple[RequestKind, ...] = ("search", "add", "delete")
 # The cloud's limits per instance, for a faithful local double; a new instance has none (0) unless asked.
 CLOUD_QPS: dict[RequestKind, int] = {"search": 10, "add": 5, "delete": 20}
 NO_LIMITS: dict[RequestKind, int] = dict.fromkeys(REQUEST_KINDS, 0)
+DEFAULT_CAPACITY = 10_000_000  # images an instance may hold, unless it was made with another capacity
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ INSTANCE_TYPES: dict[InstanceType, TypeRules] = {
 class Instance:
     name: str
     type: InstanceType = "product"
-    capacity: int = 10_000_000
+    capacity: int = DEFAULT_CAPACITY
     created_ms: int = 0  # Unix epoch milliseconds
     # A file written before the limits were settings has the cloud's, which it was made with.
     search_qps: int = CLOUD_QPS["search"]
