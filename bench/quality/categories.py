@@ -15,7 +15,6 @@ from collections import defaultdict
 from bench.quality.dataset import Dataset
 from bench.quality.objects import hash_order
 from bench.quality.runners import Service
-
 from lookalike.vision.categories import CATEGORIES, OTHER
 
 OTHERS = 100  # catalog shots filed under Other, measured: does the model keep out of the products' way?

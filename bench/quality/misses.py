@@ -8,8 +8,9 @@ import io
 import re
 from pathlib import Path
 
-from bench.quality.dataset import Dataset
 from PIL import Image, ImageDraw
+
+from bench.quality.dataset import Dataset
 
 HEIGHT = 360  # of each panel
 
