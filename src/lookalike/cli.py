@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -13,6 +13,7 @@ from lookalike import __version__, admin_command
 from lookalike.api.observe import configure_logging
 from lookalike.config import Settings, data_dir_from_env, load_access_keys, store_uri_from_env
 from lookalike.errors import LookalikeError
+from lookalike.progress import Progress
 from lookalike.service.buckets import parse_bucket_option
 from lookalike.service.instances import DEFAULT_CAPACITY, Instances
 from lookalike.service.models import CLOUD_QPS, INSTANCE_TYPES, REQUEST_KINDS
@@ -309,8 +310,8 @@ def run_import(args: argparse.Namespace) -> int:
 def instance_export(args: argparse.Namespace) -> int:
     from lookalike.service.transfer import export_instance
 
-    with _store(args) as store, _open(args.output, "w", sys.stdout) as out:
-        count = export_instance(Instances(args.data / "instances"), store, args.name, out)
+    with _store(args) as store, _open(args.output, "w", sys.stdout) as out, _progress("export") as shown:
+        count = export_instance(Instances(args.data / "instances"), store, args.name, out, shown)
     print(f"exported {count} images of {args.name!r}", file=sys.stderr)
     return 0
 
@@ -318,8 +319,9 @@ def instance_export(args: argparse.Namespace) -> int:
 def instance_import(args: argparse.Namespace) -> int:
     from lookalike.service.transfer import import_instance
 
-    with _store(args) as store, _open(args.file, "r", sys.stdin) as lines:
-        instance, count = import_instance(Instances(args.data / "instances"), store, lines, args.name)
+    with _store(args) as store, _open(args.file, "r", sys.stdin) as lines, _progress("import") as shown:
+        instances = Instances(args.data / "instances")
+        instance, count = import_instance(instances, store, lines, args.name, shown)
     print(f"imported {count} images into {instance.name!r}", file=sys.stderr)
     return 0
 
@@ -333,6 +335,15 @@ def _store(args: argparse.Namespace) -> Iterator[Store]:
         yield store
     finally:
         store.close()
+
+
+@contextlib.contextmanager
+def _progress(what: str) -> Iterator[Callable[[int, int | None], None]]:
+    progress = Progress(what, "image")
+    try:
+        yield lambda done, total: progress.show(done, total)
+    finally:
+        progress.close()
 
 
 def _open(path: str, mode: str, standard: TextIO) -> contextlib.AbstractContextManager[TextIO]:
