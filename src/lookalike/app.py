@@ -24,9 +24,11 @@ from lookalike.service.images import ImageService
 from lookalike.service.instances import Instances
 from lookalike.service.jobs import Jobs
 from lookalike.service.limits import SharedRateLimiter
+from lookalike.service.status import Status
 from lookalike.service.uploads import FileUploadStore
 from lookalike.store import open_store
 from lookalike.store.base import Store
+from lookalike.store.timed import timed
 from lookalike.vision.embedder import Embedder
 from lookalike.vision.pipeline import Vision
 from lookalike.vision.text import OnnxTextTower
@@ -57,7 +59,7 @@ def build_components(settings: Settings, url: str | None = None) -> Components:
     data = settings.data_dir
     instances = Instances(data / "instances")
     with contextlib.ExitStack() as undo:  # what was opened is closed again if a later part fails
-        store = open_store(settings.store_uri, data / "store")
+        store = timed(open_store(settings.store_uri, data / "store"))
         undo.callback(store.close)
         process = Registration(data, url)
         undo.callback(process.close)
@@ -100,7 +102,8 @@ def build_app(settings: Settings, keys: AccessKeys) -> Starlette:
             nonces.close()
 
     admin = Admin(components.service, components.jobs, settings.data_dir)
-    api = Api(components.service, keys, settings, uploads, components.jobs, links, nonces, admin)
+    status = Status(components.instances, components.service.store, components.jobs, settings.data_dir)
+    api = Api(components.service, keys, settings, uploads, components.jobs, links, nonces, admin, status)
     return Starlette(
         routes=api.routes(),
         lifespan=lifespan,
