@@ -7,13 +7,17 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 
+from lookalike.api.errors import LastResort, http_error
 from lookalike.api.jobs import call_back, dump_line, parse_meta_line
 from lookalike.api.links import Links
 from lookalike.api.replay import SharedNonceCache
 from lookalike.api.routes import Api
 from lookalike.config import AccessKeys, Settings, link_key
 from lookalike.datadir import NamedLocks, Registration
+from lookalike.service.admin import Admin
 from lookalike.service.buckets import Buckets
 from lookalike.service.images import ImageService
 from lookalike.service.instances import Instances
@@ -92,5 +96,11 @@ def build_app(settings: Settings, keys: AccessKeys) -> Starlette:
             components.close()
             nonces.close()
 
-    api = Api(components.service, keys, settings, uploads, components.jobs, links, nonces)
-    return Starlette(routes=api.routes(), lifespan=lifespan)
+    admin = Admin(components.service, components.jobs, settings.data_dir)
+    api = Api(components.service, keys, settings, uploads, components.jobs, links, nonces, admin)
+    return Starlette(
+        routes=api.routes(),
+        lifespan=lifespan,
+        middleware=[Middleware(LastResort)],
+        exception_handlers={HTTPException: http_error},
+    )

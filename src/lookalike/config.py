@@ -5,14 +5,17 @@ Every setting has a default that works on one laptop; the command line and envir
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
 import secrets
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from lookalike.datadir import write_whole
 
 DEFAULT_DATA_DIR = Path("lookalike-data")
 KEYS_FILE = "access_keys.json"
@@ -36,6 +39,9 @@ class Settings:
     buckets: dict[str, str] = field(default_factory=dict)  # bucket name -> folder or s3:// URI
     public_url: str | None = None  # base of MetaUrl/ErrorUrl; None: the Host a request came to
     link_ttl_seconds: int = 2 * 60 * 60  # how long a MetaUrl/ErrorUrl works: 2 hours, as in the cloud
+    header_timeout_seconds: float = 10.0  # a request's line and headers arrive within this, or it is dropped
+    body_timeout_seconds: float = 60.0  # its body within this after them: 8 MB at 1.1 Mbit/s
+    max_connections: int = 1000  # open at once; more are answered 503 and closed
 
 
 def data_dir_from_env() -> Path:
@@ -65,7 +71,7 @@ class AccessKeys:
     def __init__(self, fixed: Sequence[AccessKey] = (), path: Path | None = None):
         self._fixed = {key.access_key_id: key for key in fixed}
         self._path = path
-        self._stamp: tuple[int, int] | None = None
+        self._stamp: tuple[int, int, int] | None = None
         self._from_file: dict[str, AccessKey] = {}
         self._lock = threading.Lock()
 
@@ -92,9 +98,10 @@ class AccessKeys:
         except FileNotFoundError:
             return {}
         with self._lock:
-            if (stat.st_mtime_ns, stat.st_size) != self._stamp:
+            stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)  # a rewrite is a new file: a new inode
+            if stamp != self._stamp:
                 self._from_file = {key.access_key_id: key for key in read_keys_file(self._path)}
-                self._stamp = (stat.st_mtime_ns, stat.st_size)
+                self._stamp = stamp
             return self._from_file
 
 
@@ -118,21 +125,37 @@ def create_access_key(data_dir: Path, instances: Sequence[str] | None = None) ->
         secrets.token_urlsafe(24),
         None if instances is None else frozenset(instances),
     )
+    _change_keys(data_dir, lambda keys: [*keys, key])
+    return key
+
+
+def revoke_access_key(data_dir: Path, access_key_id: str) -> bool:
+    """Take a key out of the keys file: every server of the data directory refuses it from its next
+    request on. False if the file has no such key (a key from the environment is not in it)."""
+    found = False
+
+    def without(keys: list[AccessKey]) -> list[AccessKey]:
+        nonlocal found
+        kept = [key for key in keys if key.access_key_id != access_key_id]
+        found = len(kept) < len(keys)
+        return kept
+
+    _change_keys(data_dir, without)
+    return found
+
+
+def _change_keys(data_dir: Path, change: Callable[[list[AccessKey]], list[AccessKey]]) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / KEYS_FILE
     with (data_dir / f"{KEYS_FILE}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # two creators at once must not lose a key
-        keys = [*(read_keys_file(path) if path.exists() else []), key]
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two writers at once must not lose a key
+        keys = change(read_keys_file(path) if path.exists() else [])
         entries = [
             {"access_key_id": k.access_key_id, "access_key_secret": k.access_key_secret}
             | ({} if k.instances is None else {"instances": sorted(k.instances)})
             for k in keys
         ]
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(entries, indent=2) + "\n")
-        tmp.chmod(0o600)
-        tmp.replace(path)
-    return key
+        write_whole(path, json.dumps(entries, indent=2).encode() + b"\n", mode=0o600)
 
 
 def load_access_keys(
@@ -158,14 +181,6 @@ def link_key(data_dir: Path) -> bytes:
     """The key that signs download links, made on first use and kept, so links outlive a restart and work
     on every server of the data directory."""
     path = data_dir / LINK_KEY_FILE
-    data_dir.mkdir(parents=True, exist_ok=True)
-    tmp = data_dir / f".{LINK_KEY_FILE}.{os.getpid()}.tmp"
-    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
-        f.write(secrets.token_hex(32).encode())
-    try:
-        path.hardlink_to(tmp)  # appears whole; of two servers starting at once, the first one's key wins
-    except FileExistsError:
-        pass
-    finally:
-        tmp.unlink()
+    with contextlib.suppress(FileExistsError):  # of two servers starting at once, the first one's key wins
+        write_whole(path, secrets.token_hex(32).encode(), mode=0o600, exclusive=True)
     return path.read_bytes()

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from lookalike.api import jobs, responses
+from lookalike.api.errors import no_such_action
 from lookalike.api.params import Params
 from lookalike.errors import LookalikeError
 from lookalike.service.images import ImageService
@@ -54,7 +55,7 @@ def add_image(params: Params, service: ImageService) -> dict:
         attributes=params.attributes(),
     )
     info = service.add(request)
-    return {"Success": True, "Code": 0, "Message": "success", "PicInfo": responses.pic_info(info)}
+    return responses.success(PicInfo=responses.pic_info(info))
 
 
 def search_image_by_pic(params: Params, service: ImageService) -> dict:
@@ -76,23 +77,22 @@ def delete_image(params: Params, service: ImageService) -> dict:
     else:
         product_id = params.product_id()
         deleted = service.delete(instance, product_id, params.optional_text("PicName"))
-    return {"Success": True, "Code": 0, "Message": "success", "Data": {"PicNames": deleted}}
+    return responses.success(Data={"PicNames": deleted})
 
 
 def update_image(params: Params, service: ImageService) -> dict:
     instance = instance_for(params, service, "add")
     product_id, pic_name = params.product_id(), params.pic_name()
     service.update(instance, product_id, pic_name, params.attribute_changes())
-    return {"Success": True, "Code": 0, "Message": "success"}
+    return responses.success()
 
 
 def check_image_exists(params: Params, service: ImageService) -> dict:
     instance = instance_for(params, service, "search")
     record = service.get(instance, params.product_id(), params.pic_name())
-    body: dict = {"Success": True, "Code": 0, "Msg": "success", "Exists": record is not None}
-    if record is not None:
-        body["Auctions"] = responses.record_fields(record)  # one object here, not a list
-    return body
+    if record is None:
+        return responses.success("Msg", Exists=False)
+    return responses.success("Msg", Exists=True, Auctions=responses.record_fields(record))  # not a list
 
 
 def compare_similar_by_image(params: Params, service: ImageService) -> dict:
@@ -102,19 +102,14 @@ def compare_similar_by_image(params: Params, service: ImageService) -> dict:
         for name in ("PrimaryPicContent", "SecondaryPicContent")
     )
     score = service.compare(instance, primary, secondary)
-    return {"Success": True, "Code": 0, "Msg": "success", "Score": score}
+    return responses.success("Msg", Score=score)
 
 
 def search_image_by_filter(params: Params, service: ImageService) -> dict:
     instance = instance_for(params, service, "search")
     filter, (num, start) = params.filter(required=True), params.page()
     records = service.search_by_filter(instance, filter, start, num)
-    return {
-        "Success": True,
-        "Code": 0,
-        "Msg": "success",
-        "Auctions": list(map(responses.record_fields, records)),
-    }
+    return responses.success("Msg", Auctions=list(map(responses.record_fields, records)))
 
 
 def search_image_by_text(params: Params, service: ImageService) -> dict:
@@ -128,19 +123,19 @@ def detail(params: Params, service: ImageService) -> dict:
         params, service, None, missing_code="Console.BadRequest", not_found_code="Console.InstanceNotFound"
     )
     instance, count = service.detail(name)
-    return {
-        "Success": True,
-        "Instance": {
+    return responses.success(
+        None,
+        Instance={
             "Name": instance.name,
             "Region": params.context.region_id,
             "Capacity": -(-instance.capacity // 10_000),  # in 10,000s of images, as the service counts
             "Qps": instance.search_qps,
-            "ServiceType": 0 if instance.type == "product" else 1,
+            "ServiceType": instance.rules.service_type,
             "TotalCount": count,
             "UtcCreate": str(instance.created_ms),
             "UtcExpireTime": NEVER_EXPIRES_MS,
         },
-    }
+    )
 
 
 ACTIONS_2020: dict[str, Handler] = {
@@ -172,8 +167,4 @@ def handler_for(version: str, action: str) -> Handler | JobHandler:
     try:
         return ACTIONS_2020[action] if action in ACTIONS_2020 else JOB_ACTIONS_2020[action]
     except KeyError:
-        raise LookalikeError(
-            "InvalidAction.NotFound",
-            f"Specified api is not found, please check your url and method: {action}",
-            404,
-        ) from None
+        raise no_such_action(action) from None

@@ -27,7 +27,8 @@ from lookalike.service.models import (
 from lookalike.service.search import MAX_RESULTS, fused_page, to_score
 from lookalike.store.base import Compare, Filter, ImageKey, ImageRecord, In, Store, all_of
 from lookalike.vision.categories import CATEGORIES, OTHER
-from lookalike.vision.pipeline import Analysis, View, Vision
+from lookalike.vision.decode import MAX_SIDE, MIN_SIDE, picture_size
+from lookalike.vision.pipeline import View, Vision
 from lookalike.vision.subjects import Box
 
 ATTRIBUTE_FIELDS = frozenset(f.name for f in fields(Attributes))
@@ -44,17 +45,20 @@ class ImageService:
         # Writers of one instance take turns, in every process that serves it, so that the capacity check
         # and the write agree, and an update's read and write see no other write between them.
         self.locks = locks
-        self._opened: set[str] = set()
+        # The instances whose collection this process made sure of: by name and birth, since an instance
+        # deleted (by any process) and made again under its name needs its collection made again.
+        self._opened: set[tuple[str, int]] = set()
 
     def instance(self, name: str) -> Instance:
         """The named instance, its collection ready in the store."""
         instance = self.instances.get(name)
-        if instance.name not in self._opened:
+        opened = (instance.name, instance.created_ms)
+        if opened not in self._opened:
             # One process at a time: another must not load a collection this one is still making.
             with self.locks.hold(instance.name):
-                if instance.name not in self._opened:
+                if opened not in self._opened:
                     self.store.ensure_collection(instance.collection, self.vision.dim)
-                    self._opened.add(instance.name)
+                    self._opened.add(opened)
         return instance
 
     def admit(self, instance_name: str, kind: RequestKind) -> None:
@@ -94,12 +98,13 @@ class ImageService:
 
     def _prepare(self, instance: Instance, request: AddImage) -> tuple[ImageRecord, PicInfo]:
         category = _category(instance, request.category_id)
-        seen = self.vision.analyze(
-            request.picture.data,
-            crop_subject=request.picture.crop,
-            region=request.picture.region,
+        picture = _as_the_type_reads(instance, request.picture)
+        seen = self.vision.see(
+            picture.data,
+            crop_subject=picture.crop,
+            region=picture.region,
             every_subject=False,  # an add stores the first subject; MultiRegion is a search's
-        )
+        ).first
         if _predicts(instance, request.category_id):
             category = predict_category(seen.category_scores, probe(self.store, instance.collection, seen))
         record = ImageRecord(
@@ -110,7 +115,7 @@ class ImageService:
             vector=seen.vector,
             **asdict(request.attributes),
         )
-        return record, self._pic_info(instance, seen, category)
+        return record, self._pic_info(instance, seen.region, (seen.region,), category)
 
     def update(
         self, instance_name: str, product_id: str, pic_name: str, changes: Mapping[str, object]
@@ -163,21 +168,19 @@ class ImageService:
         started = time.perf_counter()
         instance = self.instance(instance_name)
         category = _category(instance, options.category_id)
-        seen = self.vision.analyze(picture.data, crop_subject=picture.crop, region=picture.region)
+        picture = _as_the_type_reads(instance, picture)
+        sight = self.vision.see(picture.data, crop_subject=picture.crop, region=picture.region)
         predicts = _predicts(instance, options.category_id)
-        views: list[View] = []
+        chosen, views = sight.first, []
         # A choice to make: the category, the subject, or whether a cluttered photo needs more views.
-        if predicts or len(seen.subjects) > 1 or seen.picture is not None:
-            first = seen
-            seen, neighbours, views = best_subject(
-                self.store,
-                instance.collection,
-                first,
-                lambda: self.vision.look_further(picture.data, first),
-            )
+        if predicts or sight.may_see_more:
+            chosen, neighbours, views = best_subject(self.store, instance.collection, chosen, sight.further)
             if predicts:
-                category = predict_category(seen.category_scores, neighbours)
-        return self._search(instance, seen, category, options, started, predicted=predicts, views=views)
+                category = predict_category(chosen.category_scores, neighbours)
+        subjects = (chosen.region, *(other for other in sight.subjects if other != chosen.region))
+        return self._search(
+            instance, chosen, subjects, category, options, started, predicted=predicts, views=views
+        )
 
     def search_by_name(
         self, instance_name: str, product_id: str, pic_name: str, options: SearchOptions
@@ -192,8 +195,7 @@ class ImageService:
         given = _category(instance, options.category_id) if options.category_id is not None else None
         category = given if given is not None else stored.category_id
         region = Box(*stored.region)
-        seen = Analysis(vector=stored.vector, region=region, subjects=(region,))
-        return self._search(instance, seen, category, options, started)
+        return self._search(instance, View(region, stored.vector), (region,), category, options, started)
 
     def search_by_text(self, instance_name: str, text: str, options: SearchOptions) -> SearchResult:
         """Search with the text's embedding, for a model with a text tower; every category is searched."""
@@ -201,8 +203,7 @@ class ImageService:
         instance = self.instance(instance_name)
         vector = self.vision.embed_text(text)
         # A text query has no picture: only the categories of the answer mean something.
-        seen = Analysis(vector=vector, region=Box(0, 0, 0, 0), subjects=())
-        return self._search(instance, seen, OTHER, options, started)
+        return self._search(instance, View(Box(0, 0, 0, 0), vector), (), OTHER, options, started)
 
     def search_by_filter(self, instance_name: str, filter: Filter, start: int, num: int) -> list[ImageRecord]:
         """The images the filter matches, in the store's stable order, without ranking."""
@@ -219,13 +220,14 @@ class ImageService:
 
     def compare(self, instance_name: str, primary: Picture, secondary: Picture) -> float:
         """Similarity of two pictures in [0, 1], on the same scale as search scores."""
-        self.instance(instance_name)
+        instance = self.instance(instance_name)
         vectors = []
         for which, picture in (("primary", primary), ("secondary", secondary)):
             try:
-                seen = self.vision.analyze(
+                picture = _as_the_type_reads(instance, picture)
+                seen = self.vision.see(
                     picture.data, crop_subject=picture.crop, region=picture.region, every_subject=False
-                )
+                ).first
             except LookalikeError as error:
                 raise LookalikeError(
                     error.code, f"The {which} picture: {error.message}", error.status
@@ -241,15 +243,16 @@ class ImageService:
     def _search(
         self,
         instance: Instance,
-        seen: Analysis,
+        chosen: View,
+        subjects: tuple[Box, ...],
         category: int,
         options: SearchOptions,
         started: float,
         predicted: bool = False,
         views: Sequence[View] = (),
     ) -> SearchResult:
-        """Search with the analysis's vector and any further views, each result at its best score;
-        PicInfo.Region is the region that found the first result."""
+        """Search with the chosen view and any further views, each result at its best score; PicInfo.Region
+        is the region that found the first result, and MultiRegion the subjects, the chosen one first."""
         # A product search looks within the category; Other is the catch-all and restricts nothing. A
         # predicted category also keeps the images filed under Other: a guess must not hide them.
         if category == OTHER:
@@ -259,7 +262,7 @@ class ImageService:
         else:
             in_category = Compare("category_id", "=", category)
         filter = all_of(options.filter, in_category)
-        looks = [View(seen.region, seen.vector), *views]
+        looks = [chosen, *views]
         hits, found_by = fused_page(
             self.store, instance.collection, [look.vector for look in looks], options, filter
         )
@@ -267,19 +270,17 @@ class ImageService:
         elapsed_ms = round((time.perf_counter() - started) * 1000)
         # The region that found the first result stands first in MultiRegion too, in its subject's place.
         region = looks[found_by].region
-        seen = replace(seen, region=region, subjects=(region, *seen.subjects[1:]))
-        return SearchResult(hits, self._pic_info(instance, seen, category), matched, elapsed_ms)
+        pic_info = self._pic_info(instance, region, (region, *subjects[1:]), category)
+        return SearchResult(hits, pic_info, matched, elapsed_ms)
 
-    def _pic_info(self, instance: Instance, seen: Analysis, category: int) -> PicInfo:
-        categories = CATEGORIES if instance.type == "product" else {OTHER: CATEGORIES[OTHER]}
-        return PicInfo(
-            region=seen.region, category_id=category, categories=categories, multi_region=seen.subjects
-        )
+    def _pic_info(self, instance: Instance, region: Box, subjects: tuple[Box, ...], category: int) -> PicInfo:
+        categories = CATEGORIES if instance.rules.has_categories else {OTHER: CATEGORIES[OTHER]}
+        return PicInfo(region=region, category_id=category, categories=categories, multi_region=subjects)
 
 
 def _predicts(instance: Instance, given: int | None) -> bool:
     """Whether the category is the service's to predict: a product instance, and the caller gave none."""
-    return instance.type == "product" and given is None
+    return instance.rules.has_categories and given is None
 
 
 def _no_such_picture(product_id: str, pic_name: str) -> LookalikeError:
@@ -289,13 +290,28 @@ def _no_such_picture(product_id: str, pic_name: str) -> LookalikeError:
     )
 
 
+def _as_the_type_reads(instance: Instance, picture: Picture) -> Picture:
+    """The picture as the instance's type looks at it: big enough for it, maybe whole whatever was asked."""
+    rules = instance.rules
+    if rules.min_side > MIN_SIDE:
+        width, height = picture_size(picture.data)
+        if min(width, height) < rules.min_side:
+            raise LookalikeError(
+                "UnsupportedPicPixels",
+                f"The picture is {width}x{height} px; a {instance.type} instance needs each side to be "
+                f"between {rules.min_side} and {MAX_SIDE} px.",
+            )
+    return Picture(picture.data, crop=False) if rules.whole_picture else picture
+
+
 def _category(instance: Instance, given: int | None) -> int:
-    """The category an image or query is filed under: the caller's if given, Other for generic instances."""
+    """The category an image or query is filed under: the caller's if given; Other for every instance type
+    but product, whatever was given."""
+    if not instance.rules.has_categories:
+        return OTHER
     if given is not None and given not in CATEGORIES:
         known = ", ".join(str(c) for c in CATEGORIES)
         raise LookalikeError(
             "InvalidCategory", f"The specified category is invalid: {given} is not one of {known}"
         )
-    if instance.type == "generic" or given is None:
-        return OTHER
-    return given
+    return OTHER if given is None else given

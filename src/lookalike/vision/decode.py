@@ -71,6 +71,11 @@ def decode_reduced(data: bytes, side: int = REDUCED_SIDE) -> Reduced:
     return Reduced(_load(image), width, height)
 
 
+def picture_size(data: bytes) -> tuple[int, int]:
+    """The picture's width and height, read from its header once it passed the checks of every picture."""
+    return _open(data).size
+
+
 def _open(data: bytes) -> Image.Image:
     if len(data) > MAX_PIC_BYTES:
         raise LookalikeError(
