@@ -13,7 +13,8 @@ the official SDK, or, with --in-process, calls the real ImageService over a real
 HTTP (bench/quality/runners.py). Then searches every query, and reports per scene source and per seed, with
 the mean and the worst over seeds, by source of objects and by object size: R@1, R@5, Region IoU, R@1
 with the true box as Region, R@1 with Crop=false; the same for the other side of a rendered model; and
-near-duplicate R@1; the serving process's CPU per search; the category predicted for the queries. Writes
+near-duplicate R@1; the serving process's CPU per search; the category predicted, by the model alone on
+the labelled pictures and by the service for the queries (bench/quality/categories.py). Writes
 report.md, summary.json, rows.json and a picture of every miss (misses/seedN/) to
 bench/out/quality/SPLIT[-in-process]/.
 
@@ -32,6 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.quality import categories
 from bench.quality.dataset import build
 from bench.quality.fetch import fetch
 from bench.quality.measure import measure
@@ -65,12 +67,20 @@ def main() -> int:
     with service(args.in_process) as running:
         add_catalog(running, {**data.catalog, **data.distractors}, data.labels)
         rows, cpu = measure(running, data)
+        alone = categories.model_alone(running, data)
     table = summary(rows)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     text = "\n".join([
         f"# {args.split} split, seeds {' '.join(map(str, args.seeds))}, {way}",
         "",
-        markdown(table, rows, data.labels),
+        markdown(table),
+        "",
+        *categories.table("The category of the model alone, on the labelled pictures:", alone),
+        "",
+        *categories.table(
+            "The category the service predicts for the scene and viewpoint queries (every seed):",
+            categories.of_queries(rows, data.labels),
+        ),
         "",
         "CPU of the serving process per search (ms): "
         + "; ".join(f"{kind} {seconds * 1000:.1f}" for kind, seconds in cpu.items()),

@@ -8,8 +8,6 @@ from collections.abc import Callable, Iterable
 
 from bench.quality.queries import SIZE_BINS
 
-from lookalike.vision.categories import CATEGORIES
-
 # name, what it is, from the rows of one group (every mode of its queries)
 FIGURES = ("R@1", "R@5", "IoU", "R@1 box", "R@1 whole")
 LEGEND = (
@@ -81,8 +79,8 @@ def _cell(value: float, figure: str) -> str:
     return f"{value:.2f}" if figure == "IoU" else f"{value:.3f}"
 
 
-def markdown(table: dict[str, dict], rows: list[dict], labels: dict[str, int]) -> str:
-    """The tables: mean (worst) over seeds per group; each seed per group; the category of scene queries."""
+def markdown(table: dict[str, dict]) -> str:
+    """The tables: mean (worst) over seeds per group; each seed per group."""
     lines = [
         f"{LEGEND}. Mean over seeds, the worst seed in brackets.",
         "",
@@ -98,12 +96,4 @@ def markdown(table: dict[str, dict], rows: list[dict], labels: dict[str, int]) -
         for seed, s in entry["seeds"].items():
             cells = [_cell(s[f], f) for f in FIGURES]
             lines.append(f"| {group} | {seed} | {s['n']} | " + " | ".join(cells) + " |")
-    by_category: dict[int, list[bool]] = defaultdict(list)
-    for row in rows:
-        if row["kind"] != "duplicate" and row["mode"] == "default":
-            by_category[labels[row["target"]]].append(row["category"] == labels[row["target"]])
-    lines += ["", "Category predicted for the scene and viewpoint queries (every seed), by the label:", ""]
-    lines += ["| category | queries | right |", "|---|---|---|"]
-    for category, right in sorted(by_category.items()):
-        lines.append(f"| {CATEGORIES[category]} | {len(right)} | {sum(right) / len(right):.2f} |")
     return "\n".join(lines)

@@ -42,6 +42,10 @@ class Answer:
 class Service(Protocol):
     def add(self, product_id: str, data: bytes, category: int) -> None: ...
     def search(self, data: bytes, mode: str, box: Box) -> Answer: ...
+    def category_alone(self, data: bytes) -> int:
+        """The category predicted for the picture by an instance that holds nothing: the model's alone."""
+        ...
+
     def cpu_seconds(self) -> float:
         """CPU time the serving process has used so far."""
         ...
@@ -57,7 +61,7 @@ class ThroughServer:
 
     def __init__(self, server: ServerProcess):
         self.server = server
-        self.instance = create_instance(server.data_dir)
+        self.instance, self.empty = create_instance(server.data_dir), create_instance(server.data_dir)
         self.client = make_client(server.endpoint)
         self._ticks = os.sysconf("SC_CLK_TCK")
 
@@ -73,6 +77,9 @@ class ThroughServer:
         picked = Box(*map(int, body.pic_info.region.split(",")))
         return Answer([product for product, _ in found(body)], picked, body.pic_info.category_id)
 
+    def category_alone(self, data: bytes) -> int:
+        return search_pic(self.client, self.empty, data, num=1).pic_info.category_id
+
     def cpu_seconds(self) -> float:
         fields = Path(f"/proc/{self.server.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / self._ticks  # utime, stime
@@ -84,6 +91,7 @@ class InProcess:
     def __init__(self, data_dir: Path):
         self.components = build_components(Settings(data_dir=data_dir))
         self.instance = self.components.instances.create("quality").name
+        self.empty = self.components.instances.create("empty").name
         self.service = self.components.service
 
     def add(self, product_id: str, data: bytes, category: int) -> None:
@@ -96,6 +104,10 @@ class InProcess:
         )
         products = [hit.record.product_id for hit in result.hits]
         return Answer(products, result.pic_info.region, result.pic_info.category_id)
+
+    def category_alone(self, data: bytes) -> int:
+        result = self.service.search_by_pic(self.empty, Picture(data), SearchOptions(num=1))
+        return result.pic_info.category_id
 
     def cpu_seconds(self) -> float:
         return time.process_time()
