@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
@@ -24,9 +25,11 @@ from PIL import Image
 
 from lookalike.errors import LookalikeError
 from lookalike.metrics import stage
+from lookalike.vision import local
 from lookalike.vision.categories import category_scores
 from lookalike.vision.decode import Reduced, decode_reduced
 from lookalike.vision.embedder import INPUT_SIZE, Embedder
+from lookalike.vision.local import Features
 from lookalike.vision.salience import MAX_SUBJECTS, salient_subjects
 from lookalike.vision.subjects import Box, crop, downscaled, plain_subjects, scale_box
 from lookalike.vision.text import TextTower
@@ -104,6 +107,17 @@ class Sight:
     def may_see_more(self) -> bool:
         """Whether `further` has anything to offer: other subjects, or surroundings of the first."""
         return len(self.subjects) > 1 or self.located.whole is not None
+
+    @cached_property
+    def features(self) -> Features:
+        """Local features of the whole picture, for stored products to be looked for in: wherever the
+        product lies, whatever box the locating found."""
+        return local.extract(self.picture, local.QUERY_POINTS)
+
+    def subject_features(self) -> Features:
+        """Local features of the first subject: what an add keeps beside its vector."""
+        with stage("local features"):
+            return local.extract(self.picture, local.STORED_POINTS, self.first.region)
 
     def further(self) -> Further:
         """More of the picture, in one model pass: its other subjects; and, in a cluttered photo, its first
