@@ -12,6 +12,7 @@ test: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	sh tests/install_chromium.sh
 	sh tests/private_network.sh $(BIN)/pytest -q --durations=10
 
 bench: $(VENV)/.dev

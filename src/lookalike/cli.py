@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TextIO, cast
 
 from lookalike import __version__, admin_command
 from lookalike.access_keys import load_access_keys
+from lookalike.api.observe import configure_logging
 from lookalike.config import Settings, add_options
 from lookalike.errors import LookalikeError
+from lookalike.progress import Progress
 from lookalike.service.instances import Instances
 from lookalike.service.models import CLOUD_QPS, DEFAULT_CAPACITY, INSTANCE_TYPES, REQUEST_KINDS
 from lookalike.store.base import Store
@@ -25,6 +26,13 @@ GRACEFUL_SHUTDOWN_SECONDS = 5
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if getattr(args, "data_must_exist", False) and not args.data.is_dir():
+        print(
+            f"lookalike: no data directory at {args.data}: give --data DIR or set LOOKALIKE_DATA_DIR "
+            "(`lookalike serve` and `lookalike instance create` make a new one)",
+            file=sys.stderr,
+        )
+        return 2
     try:
         return int(args.run(args))
     except (ValueError, OSError, LookalikeError) as error:  # what the user can mend: one line, no traceback
@@ -39,6 +47,7 @@ def parser() -> argparse.ArgumentParser:
 
     serve_cmd = commands.add_parser("serve", help="start the server (every setting: docs/configuration.md)")
     add_options(serve_cmd)
+    serve_cmd.set_defaults(data_must_exist=False)
     serve_cmd.set_defaults(run=serve)
 
     import_cmd = commands.add_parser(
@@ -52,7 +61,7 @@ def parser() -> argparse.ArgumentParser:
         "path", nargs="?", default="/", help="the folder in the bucket that holds increment.meta (default: /)"
     )
     import_cmd.add_argument("--callback", help="an http(s) URL to POST the outcome to when the job ends")
-    add_options(import_cmd, ["buckets", "data_dir", "store_uri"])
+    add_data_options(import_cmd, "buckets", "store_uri", must_exist=False)
     import_cmd.set_defaults(run=run_import)
 
     instance_cmd = commands.add_parser("instance", help="create, list, show, update and delete instances")
@@ -62,38 +71,38 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--type", choices=list(INSTANCE_TYPES), default="product", help="default: product")
     create.add_argument("--capacity", type=int, default=DEFAULT_CAPACITY, help="most images it may hold")
     add_setting_options(create, "no limit")
-    add_options(create, ["data_dir"])
+    add_data_options(create, must_exist=False)
     create.set_defaults(run=admin_command.create)
     listing = instance_sub.add_parser("list", help="list instances")
-    add_options(listing, ["data_dir"])
+    add_data_options(listing)
     listing.set_defaults(run=admin_command.list_)
     show = instance_sub.add_parser("show", help="an instance's type, images, capacity and limits")
     show.add_argument("name", help="the instance")
-    add_options(show, ["data_dir", "store_uri"])
+    add_data_options(show, "store_uri")
     show.set_defaults(run=admin_command.show)
     update = instance_sub.add_parser("update", help="change an instance's capacity or request limits")
     update.add_argument("name", help="the instance")
     update.add_argument("--capacity", type=int, default=None, help="most images it may hold")
     add_setting_options(update, "unchanged")
-    add_options(update, ["data_dir", "store_uri"])
+    add_data_options(update, "store_uri")
     update.set_defaults(run=admin_command.update)
     delete = instance_sub.add_parser(
         "delete", help="delete an instance and everything it holds: images, vectors, jobs and their files"
     )
     delete.add_argument("name", help="the instance")
-    add_options(delete, ["data_dir", "store_uri"])
+    add_data_options(delete, "store_uri")
     delete.set_defaults(run=admin_command.delete)
     export = instance_sub.add_parser(
         "export", help="write an instance and its images, vectors included, as JSON lines"
     )
     export.add_argument("name", help="the instance")
     export.add_argument("--output", "-o", default="-", help="file to write (default: standard output)")
-    add_options(export, ["data_dir", "store_uri"])
+    add_data_options(export, "store_uri")
     export.set_defaults(run=instance_export)
     load = instance_sub.add_parser("import", help="add the images of an export to an instance")
     load.add_argument("file", help="an export file, or - for standard input")
     load.add_argument("--name", help="the instance to fill (default: the exported one's name)")
-    add_options(load, ["data_dir", "store_uri"])
+    add_data_options(load, "store_uri", must_exist=False)
     load.set_defaults(run=instance_import)
 
     keys_cmd = commands.add_parser("keys", help="create, list and revoke access keys")
@@ -104,18 +113,25 @@ def parser() -> argparse.ArgumentParser:
     key_create.add_argument(
         "--instances", default=None, metavar="A,B", help="the only instances it may use (default: all)"
     )
-    add_options(key_create, ["data_dir"])
+    add_data_options(key_create, must_exist=False)
     key_create.set_defaults(run=admin_command.keys_create)
     key_list = keys_sub.add_parser("list", help="list access keys, without their secrets")
-    add_options(key_list, ["data_dir"])
+    add_data_options(key_list)
     key_list.set_defaults(run=admin_command.keys_list)
     key_revoke = keys_sub.add_parser(
         "revoke", help="revoke an access key: every server refuses it from its next request on"
     )
     key_revoke.add_argument("access_key_id", metavar="ACCESS_KEY_ID", help="the key to revoke")
-    add_options(key_revoke, ["data_dir"])
+    add_data_options(key_revoke)
     key_revoke.set_defaults(run=admin_command.keys_revoke)
     return root
+
+
+def add_data_options(command: argparse.ArgumentParser, *settings: str, must_exist: bool = True) -> None:
+    """--data and the options of the other settings named; `must_exist`: the command only reads or changes
+    what is there, so a data directory that is not there is a mistake (a wrong path), said in one line."""
+    add_options(command, ["data_dir", *settings])
+    command.set_defaults(data_must_exist=must_exist)
 
 
 def add_setting_options(command: argparse.ArgumentParser, unset: str) -> None:
@@ -147,8 +163,8 @@ def serve(args: argparse.Namespace) -> int:
     from lookalike.api.connections import Limits, protocol_with, raise_file_limit
     from lookalike.app import build_app
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings.from_options(args)
+    configure_logging(as_json=settings.log_json)
     if (settings.tls_cert is None) != (settings.tls_key is None):
         print("lookalike: --tls-cert and --tls-key go together", file=sys.stderr)
         return 2
@@ -163,7 +179,8 @@ def serve(args: argparse.Namespace) -> int:
         )
     try:
         app = build_app(settings, keys)
-    except ValueError as error:  # a model that cannot serve, a store or a bucket that cannot be opened
+    except (ValueError, OSError) as error:  # a model that cannot serve, a store or a bucket that cannot be
+        # opened, a data directory another process holds
         print(f"lookalike: {error}", file=sys.stderr)
         return 2
     limits = Limits(settings.header_timeout_seconds, settings.body_timeout_seconds, settings.max_connections)
@@ -174,7 +191,8 @@ def serve(args: argparse.Namespace) -> int:
         port=settings.port,
         http=protocol_with(limits),
         log_level="info",
-        access_log=False,
+        log_config=None,  # uvicorn's own lines go through the handler above, JSON with --log-json
+        access_log=False,  # one line per request is Lookalike's own (api/observe.py)
         ssl_certfile=settings.tls_cert,
         ssl_keyfile=settings.tls_key,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
@@ -191,8 +209,8 @@ def run_import(args: argparse.Namespace) -> int:
 def instance_export(args: argparse.Namespace) -> int:
     from lookalike.service.transfer import export_instance
 
-    with _store(args) as store, _open(args.output, "w", sys.stdout) as out:
-        count = export_instance(Instances(args.data / "instances"), store, args.name, out)
+    with _store(args) as store, _open(args.output, "w", sys.stdout) as out, _progress("export") as shown:
+        count = export_instance(Instances(args.data / "instances"), store, args.name, out, shown)
     print(f"exported {count} images of {args.name!r}", file=sys.stderr)
     return 0
 
@@ -200,8 +218,9 @@ def instance_export(args: argparse.Namespace) -> int:
 def instance_import(args: argparse.Namespace) -> int:
     from lookalike.service.transfer import import_instance
 
-    with _store(args) as store, _open(args.file, "r", sys.stdin) as lines:
-        instance, count = import_instance(Instances(args.data / "instances"), store, lines, args.name)
+    with _store(args) as store, _open(args.file, "r", sys.stdin) as lines, _progress("import") as shown:
+        instances = Instances(args.data / "instances")
+        instance, count = import_instance(instances, store, lines, args.name, shown)
     print(f"imported {count} images into {instance.name!r}", file=sys.stderr)
     return 0
 
@@ -215,6 +234,15 @@ def _store(args: argparse.Namespace) -> Iterator[Store]:
         yield store
     finally:
         store.close()
+
+
+@contextlib.contextmanager
+def _progress(what: str) -> Iterator[Callable[[int, int | None], None]]:
+    progress = Progress(what, "image")
+    try:
+        yield lambda done, total: progress.show(done, total)
+    finally:
+        progress.close()
 
 
 def _open(path: str, mode: str, standard: TextIO) -> contextlib.AbstractContextManager[TextIO]:

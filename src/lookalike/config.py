@@ -46,6 +46,12 @@ def _optional_text(text: str) -> str | None:
     return text or None
 
 
+def _boolean(text: str) -> bool:
+    if text.lower() not in ("1", "true", "yes", "0", "false", "no"):
+        raise ValueError(f"true or false, not {text!r}")
+    return text.lower() in ("1", "true", "yes")
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = setting(Path("lookalike-data"), "data directory", Path, option="--data")
@@ -97,6 +103,12 @@ class Settings:
         option="--body-timeout",
     )  # fmt: skip
     max_connections: int = setting(1000, "connections open at once; more are answered 503 and closed", int)
+    log_json: bool = setting(
+        False,
+        "log one JSON object a line: each request's line, and every other",
+        _boolean,
+        unset="plain text",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -121,7 +133,11 @@ def add_options(
         if names and f.name not in names:
             continue
         meta, default = f.metadata, getattr(base, f.name)
-        kind = {"action": _Entries} if isinstance(default, dict) else {"type": meta["parse"]}
+        kind: dict[str, Any] = {"type": meta["parse"]}
+        if isinstance(default, dict):
+            kind = {"action": _Entries}
+        elif isinstance(default, bool):
+            kind = {"action": argparse.BooleanOptionalAction}
         command.add_argument(
             option(f.name),
             dest=dest(f.name),
