@@ -2,7 +2,8 @@
 
 A picture here is not pixels but a key to a scene the test wrote: the subjects the vision would find, the
 vector and category scores each would be described by, and (for a cluttered photo) the views around the
-first subject. So a test can say exactly what the vision saw, and check what the service does with it:
+first subject. It has no local features, so geometric verification confirms nothing and the ranking by
+vectors stands. So a test can say exactly what the vision saw, and check what the service does with it:
 capacity, categories, paging, DistinctProductId across views, fused ranking. The real vision is tested in
 tests/vision, and the two together by the acceptance tests.
 """
@@ -14,9 +15,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lookalike.domain.image import Box
-from lookalike.vision.pipeline import Further, View
+from lookalike.vision.decode import Reduced
+from lookalike.vision.local import Features
+from lookalike.vision.pipeline import Further, Located, View
 
 DIM = 8
+NO_FEATURES = Features(np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8))
 
 
 def vector(*values: float) -> np.ndarray:
@@ -39,11 +43,18 @@ class Scene:
 class StandInSight:
     """What `Vision.see` gives: the first subject described, more on request."""
 
+    features = NO_FEATURES
+
     def __init__(self, scene: Scene, every_subject: bool):
         self.scene = scene
         self.first = scene.subjects[0]
         self.subjects = tuple(s.region for s in (scene.subjects if every_subject else scene.subjects[:1]))
+        self.picture = Reduced(None, 100, 100)  # no pixels: no thumbnails
+        self.located = Located(self.subjects, scene.around[-1] if scene.around else None)
         self.further_calls = 0
+
+    def subject_features(self) -> Features:
+        return NO_FEATURES
 
     @property
     def may_see_more(self) -> bool:
