@@ -22,9 +22,10 @@ from lookalike.access_keys import (
     read_keys_file,
     revoke_access_key,
 )
+from lookalike.api.errors import ApiError
 from lookalike.client import Client
 from lookalike.config import Settings
-from lookalike.errors import LookalikeError
+from lookalike.domain.errors import LookalikeError
 from lookalike.import_command import local_servers
 from lookalike.service.admin import InstanceStatus
 from lookalike.service.instances import Instances
@@ -182,7 +183,7 @@ def delete(args: argparse.Namespace) -> int:
     with instance_admin(args) as admin:
         try:
             images = admin.describe_instance(args.name).images
-        except LookalikeError:  # gone already, or a deletion cut short: finish it
+        except (LookalikeError, ApiError):  # gone already, or a deletion cut short: finish it
             images = None
         admin.delete_instance(args.name)
     held = "" if images is None else f" and its {images} images"

@@ -10,9 +10,10 @@ from typing import TextIO, cast
 
 from lookalike import __version__, admin_command
 from lookalike.access_keys import load_access_keys
+from lookalike.api.errors import ApiError
 from lookalike.api.observe import configure_logging
 from lookalike.config import Settings, add_options
-from lookalike.errors import LookalikeError
+from lookalike.domain.errors import LookalikeError
 from lookalike.progress import Progress
 from lookalike.service.instances import Instances
 from lookalike.service.models import CLOUD_QPS, DEFAULT_CAPACITY, INSTANCE_TYPES, REQUEST_KINDS
@@ -35,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.run(args))
-    except (ValueError, OSError, LookalikeError) as error:  # what the user can mend: one line, no traceback
+    except (ValueError, OSError, LookalikeError, ApiError) as error:  # what the user can mend: one line
         print(f"lookalike: {getattr(error, 'message', error)}", file=sys.stderr)
         return 2
 

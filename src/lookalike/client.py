@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from lookalike.api.errors import ApiError
 from lookalike.api.signing import acs3_signature
-from lookalike.errors import LookalikeError
 
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
@@ -29,7 +29,7 @@ class Client:
         self.timeout = timeout
 
     def call(self, action: str, **params: object) -> dict[str, Any]:
-        """The action's JSON answer; a LookalikeError with the server's code if it refused."""
+        """The action's JSON answer; an ApiError with the server's code if it refused."""
         query = sorted((k, str(v)) for k, v in params.items() if v is not None)
         headers = {
             "host": urlsplit(self.url).netloc,
@@ -53,9 +53,7 @@ class Client:
                 return answer
         except urllib.error.HTTPError as error:
             body = json.loads(error.read() or b"{}")
-            raise LookalikeError(
-                body.get("Code", "Unknown"), body.get("Message", str(error)), error.code
-            ) from None
+            raise ApiError(body.get("Code", "Unknown"), body.get("Message", str(error)), error.code) from None
 
     def get_text(self, url: str) -> str:
         """A link the server handed out (MetaUrl, ErrorUrl)."""

@@ -17,10 +17,12 @@ import time
 from typing import Any
 
 from lookalike.access_keys import load_access_keys
+from lookalike.api.codes import code_of
+from lookalike.api.errors import ApiError
 from lookalike.client import Client
 from lookalike.config import Settings
 from lookalike.datadir import Process, live_processes
-from lookalike.errors import LookalikeError
+from lookalike.domain.errors import JobRunning, LookalikeError
 from lookalike.progress import Progress
 from lookalike.service.job_table import Job
 
@@ -57,14 +59,14 @@ def run(args: argparse.Namespace) -> int:
                 progress.close()
         except KeyboardInterrupt:
             job = jobs.table.update(job.id, status="FAIL", code="Interrupted", message=INTERRUPTED)
-        errors = [(e.line, e.code, e.message) for e in jobs.line_errors(job.id)]
+        errors = [(e.line, code_of(e.code).code, e.message) for e in jobs.line_errors(job.id)]
         return _report(job.status, _counts(job), job.message, errors)
+    except JobRunning as error:
+        return _refuse(
+            f"{error.message}: another `lookalike import` runs it, or it was cut short and "
+            "`lookalike serve` takes it over"
+        )
     except LookalikeError as error:
-        if error.code == "Console.IncrementStatusError":
-            return _refuse(
-                f"{error.message}: another `lookalike import` runs it, or it was cut short and "
-                "`lookalike serve` takes it over"
-            )
         return _refuse(error.message)
     finally:
         components.close()
@@ -111,7 +113,7 @@ def _through_server(args: argparse.Namespace, buckets: dict[str, str], servers: 
                 errors.append((error["Line"], error["Code"], error["Message"]))
         message = item["Msg"] if item["Status"] == "FAIL" else ""
         return _report(item["Status"], _item_counts(item), message, errors)
-    except LookalikeError as error:
+    except ApiError as error:
         return _refuse(error.message)
 
 

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from lookalike.api.codes import code_of
+from lookalike.api.errors import ApiError
 from lookalike.api.jobs import dump_line, parse_meta_line
 from lookalike.api.links import Links
+from lookalike.domain.errors import LookalikeError
 from lookalike.domain.image import Attributes, Box, Image
-from lookalike.errors import LookalikeError
 
 
 def test_an_add_line_carries_every_field_of_add_image():
@@ -72,7 +74,7 @@ def test_a_delete_line_names_a_product_and_maybe_one_picture():
 def test_a_bad_line_gets_the_code_add_image_would_give(text, code):
     with pytest.raises(LookalikeError) as error:
         parse_meta_line(text)
-    assert error.value.code == code
+    assert code_of(error.value.kind).code == code
 
 
 def test_an_exported_image_reads_back_as_the_same_add_line():
@@ -103,10 +105,10 @@ def test_a_link_works_for_its_path_until_it_expires():
         (path, "9" * 5000, signature),  # past what int() reads
         (path, expires, "€" * 64),  # not ASCII: compare_digest would raise on it as a str
     ]:
-        with pytest.raises(LookalikeError) as error:
+        with pytest.raises(ApiError) as error:
             links.check(*bad)
         assert (error.value.code, error.value.status) == ("SignatureDoesNotMatch", 403)
-    with pytest.raises(LookalikeError) as error:
+    with pytest.raises(ApiError) as error:
         Links(b"another key", ttl_seconds=60).check(path, expires, signature)
     assert error.value.code == "SignatureDoesNotMatch"
 
@@ -115,7 +117,7 @@ def test_a_link_with_no_time_to_live_is_refused_as_expired():
     links = Links(b"key", ttl_seconds=0)
     query = links.url("", "/jobs/3/meta.jsonl").split("?")[1]
     expires, signature = (part.split("=")[1] for part in query.split("&"))
-    with pytest.raises(LookalikeError) as error:
+    with pytest.raises(ApiError) as error:
         links.check("/jobs/3/meta.jsonl", expires, signature)
     assert (error.value.code, error.value.status) == ("AccessDenied", 403)
     assert "expired" in error.value.message

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from lookalike.datadir import NamedLocks
+from lookalike.domain.errors import BadValue, OverQuota
 from lookalike.domain.filters import Compare
 from lookalike.domain.image import Attributes, Box
-from lookalike.errors import LookalikeError
 from lookalike.service.image_blobs import ImageBlobs
 from lookalike.service.images import ImageService
 from lookalike.service.instances import Instances
@@ -71,9 +71,8 @@ def test_an_instance_holds_no_more_images_than_its_capacity(service, vision):
     shop = instance(service, "shop", capacity=2)
     add(service, vision, shop, "a", 1, 0)
     add(service, vision, shop, "b", 0, 1)
-    with pytest.raises(LookalikeError) as refused:
+    with pytest.raises(OverQuota, match="at most 2 images"):
         add(service, vision, shop, "c", 1, 1)
-    assert refused.value.code == "InstanceOverQuota" and "at most 2 images" in refused.value.message
     add(service, vision, shop, "a", 1, 0, int_attr=7)  # the same key again: nothing new to hold
     assert service.detail(shop)[1] == 2
     service.delete(shop, "b")
@@ -88,7 +87,7 @@ def test_a_batch_that_would_pass_the_capacity_stores_none_of_it(service, vision)
         AddImage(shop, product, "1.jpg", Picture(vision.picture(product, view(WHOLE, 0, 1))))
         for product in ("b", "c")
     ]
-    with pytest.raises(LookalikeError, match="InstanceOverQuota"):
+    with pytest.raises(OverQuota):
         service.add_many(batch)
     assert service.detail(shop)[1] == 1 and service.get(shop, "b", "1.jpg") is None
 
@@ -119,9 +118,9 @@ def test_an_instance_of_another_type_files_everything_under_other(service, visio
 
 def test_a_category_the_service_does_not_have_is_refused(service, vision):
     shop = instance(service, "shop")
-    with pytest.raises(LookalikeError) as refused:
+    with pytest.raises(BadValue) as refused:
         add(service, vision, shop, "shoe", 1, 0, category=12345)
-    assert refused.value.code == "InvalidCategory"
+    assert refused.value.detail == "category_id"
 
 
 def test_a_predicted_category_keeps_the_images_filed_under_other(service, vision):

@@ -15,7 +15,7 @@ from lookalike.api.jobs import dump_line, parse_meta_line
 from lookalike.app import Components, build_components
 from lookalike.config import Settings
 from lookalike.datadir import Registration
-from lookalike.errors import LookalikeError
+from lookalike.domain.errors import BadInstanceName, BadJob, InstanceNotFound, JobRunning
 from lookalike.service.job_table import Job
 from lookalike.service.jobs import Jobs
 from lookalike.service.models import Picture, SearchOptions
@@ -93,7 +93,7 @@ def test_an_import_applies_each_line_and_records_why_one_failed(components, buck
     assert (job.status, job.lines, job.done) == ("SUCCESS", 9, 9)
     assert (job.added, job.deleted, job.failed) == (4, 1, 3)
     assert [(e.line, e.code) for e in components.jobs.line_errors(job.id)] == [
-        (3, "PictureError"), (4, "InvalidCategory"), (6, "InvalidMetaItem"),
+        (3, "DownloadFailed"), (4, "BadValue.category_id"), (6, "BadMetaLine"),
     ]  # fmt: skip
     assert stored(components) == {
         ("1", "shoes/coffee.jpg"): {"int_attr": 7, "category_id": 4},
@@ -152,9 +152,9 @@ def test_one_import_at_a_time_per_instance(components, bucket):
     (bucket / "increment.meta").write_text(meta({"OperationType": "DELETE", "ProductId": "x"}))
     components.instances.create("other")
     first = components.jobs.increase("shop", "shop", "/", background=False)
-    with pytest.raises(LookalikeError) as busy:
+    with pytest.raises(JobRunning) as busy:
         components.jobs.increase("shop", "shop", "/")
-    assert (busy.value.code, busy.value.status) == ("Console.IncrementStatusError", 409)
+    assert busy.value.kind == "JobRunning.increment"
     assert f"job {first.id}" in busy.value.message
     assert wait(components, components.jobs.increase("other", "shop", "/")).status == "SUCCESS"
     assert components.jobs.run(first.id).status == "SUCCESS"
@@ -172,9 +172,9 @@ def test_an_export_waits_for_a_running_import_then_lists_every_image(components,
     )
     importing = components.jobs.increase("shop", "shop", "/", background=False)
     export = components.jobs.dump("shop")
-    with pytest.raises(LookalikeError) as busy:
+    with pytest.raises(JobRunning) as busy:
         components.jobs.dump("shop")
-    assert (busy.value.code, busy.value.status) == ("Console.TaskAlreadyExist", 409)
+    assert busy.value.kind == "JobRunning.dump"
     time.sleep(0.5)
     assert components.jobs.get(export.id).status == "PROCESSING"
 
@@ -194,23 +194,22 @@ def test_an_import_whose_meta_file_went_away_fails_and_says_why(components, buck
     job = components.jobs.increase("shop", "shop", "/", background=False)
     (bucket / "increment.meta").unlink()
     job = components.jobs.run(job.id)
-    assert (job.status, job.code) == ("FAIL", "Console.BadRequest")
+    assert (job.status, job.code) == ("FAIL", "BadJob")
     assert "has no /increment.meta" in job.message
     assert finished == [job]
 
 
 @pytest.mark.parametrize(
-    ("call", "code"),
+    ("call", "refusal"),
     [
-        (lambda jobs: jobs.increase("shop", "shop", "/nothing/here"), "Console.BadRequest"),
-        (lambda jobs: jobs.increase("shop", "nobucket", "/"), "Console.BadRequest"),
-        (lambda jobs: jobs.increase("nosuch", "shop", "/"), "Console.InstanceNotFound"),
-        (lambda jobs: jobs.dump("nosuch"), "Console.InstanceNotFound"),
-        (lambda jobs: jobs.find("bad name!", "dump"), "InvalidInstance"),
+        (lambda jobs: jobs.increase("shop", "shop", "/nothing/here"), BadJob),
+        (lambda jobs: jobs.increase("shop", "nobucket", "/"), BadJob),
+        (lambda jobs: jobs.increase("nosuch", "shop", "/"), InstanceNotFound),
+        (lambda jobs: jobs.dump("nosuch"), InstanceNotFound),
+        (lambda jobs: jobs.find("bad name!", "dump"), BadInstanceName),
     ],
 )
-def test_a_job_that_cannot_start_is_refused(components, call, code):
-    with pytest.raises(LookalikeError) as error:
+def test_a_job_that_cannot_start_is_refused(components, call, refusal):
+    with pytest.raises(refusal):
         call(components.jobs)
-    assert error.value.code == code
     assert components.jobs.find("shop", "increment") == []

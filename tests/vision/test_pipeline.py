@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from lookalike.domain.errors import BadValue
 from lookalike.domain.image import Box
-from lookalike.errors import LookalikeError
 from lookalike.vision import pipeline
 from lookalike.vision.categories import CATEGORIES
 from lookalike.vision.decode import decode_reduced
@@ -91,9 +91,9 @@ def test_a_given_region_wins_over_crop(vision):
 
 def test_a_region_outside_the_picture_is_refused(vision):
     data, _ = on_white(("chelsea", (250, 160), 400))
-    with pytest.raises(LookalikeError) as refused:
+    with pytest.raises(BadValue) as refused:
         vision.see(data, region=Box(950, 990, 10, 20))
-    assert refused.value.code == "InvalidRegion" and "900x700" in refused.value.message
+    assert refused.value.detail == "region" and "900x700" in refused.value.message
 
 
 def test_crop_false_describes_the_whole_picture(vision):

@@ -8,14 +8,14 @@ from __future__ import annotations
 from lookalike.api import jobs, responses
 from lookalike.api.admin import ADMIN_ACTIONS
 from lookalike.api.browse import BROWSE_ACTIONS
-from lookalike.api.errors import no_such_action
+from lookalike.api.codes import Family
+from lookalike.api.errors import ApiError, no_such_action
 from lookalike.api.handlers import Backends, Handler, instance_for
 from lookalike.api.params import Params
 from lookalike.api.responses import Body
-from lookalike.errors import LookalikeError
 from lookalike.service.models import AddImage, Picture
 
-# The console's actions answer a refused instance with Console.NoPermission instead of NoPermission.
+# The console's actions: their errors are named as the console names them.
 CONSOLE_ACTIONS = frozenset({"Detail", "DumpMeta", "DumpMetaList", "IncreaseInstance", "IncreaseList"})
 # Detail reports no expiry time: a self-hosted instance never expires (9999-12-31T23:59:59Z, in ms).
 NEVER_EXPIRES_MS = "253402300799000"
@@ -72,7 +72,7 @@ def check_image_exists(params: Params, on: Backends) -> Body:
 
 
 def compare_similar_by_image(params: Params, on: Backends) -> Body:
-    instance = instance_for(params, on.images, "search", not_found_code="Console.InstanceNotFound")
+    instance = instance_for(params, on.images, "search")
     primary, secondary = (
         Picture(params.picture_bytes(name, f"Invalid{name}", f"Invalid{name}"))
         for name in ("PrimaryPicContent", "SecondaryPicContent")
@@ -95,9 +95,7 @@ def search_image_by_text(params: Params, on: Backends) -> Body:
 
 
 def detail(params: Params, on: Backends) -> Body:
-    name = instance_for(
-        params, on.images, None, missing_code="Console.BadRequest", not_found_code="Console.InstanceNotFound"
-    )
+    name = instance_for(params, on.images, None)
     instance, count = on.images.detail(name)
     return responses.success(
         None,
@@ -132,11 +130,19 @@ ACTIONS_2020: dict[str, Handler] = {
 }
 
 
+def family_of(action: str) -> Family:
+    """Whose error codes the action answers with (api/codes.py)."""
+    if action in CONSOLE_ACTIONS:
+        return "console"
+    if action in ADMIN_ACTIONS:
+        return "admin"
+    # The one image action whose documented codes name a missing instance as the console does.
+    return "compare" if action == "CompareSimilarByImage" else "rpc"
+
+
 def handler_for(version: str, action: str) -> Handler:
     if version != "2020-12-14":
-        raise LookalikeError(
-            "InvalidVersion", f"Specified parameter Version is not valid: {version!r}", status=400
-        )
+        raise ApiError("InvalidVersion", f"Specified parameter Version is not valid: {version!r}", status=400)
     handler = ACTIONS_2020.get(action) or ADMIN_ACTIONS.get(action) or BROWSE_ACTIONS.get(action)
     if handler is None:
         raise no_such_action(action)

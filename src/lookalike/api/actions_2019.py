@@ -6,10 +6,10 @@ The same catalog and rules as 2020-12-14; the answers carry only the fields of t
 from __future__ import annotations
 
 from lookalike.api import actions, responses
+from lookalike.api.errors import ApiError
 from lookalike.api.handlers import Backends, Handler, instance_for
 from lookalike.api.params import Params
 from lookalike.api.responses import Body
-from lookalike.errors import LookalikeError
 
 AUCTION_FIELDS = (
     "ProductId", "PicName", "CategoryId", "CustomContent", "IntAttr", "StrAttr", "Score", "SortExprValues",
@@ -28,7 +28,7 @@ def add_image(params: Params, on: Backends) -> Body:
 def search_image(params: Params, on: Backends) -> Body:
     kind = params.get("Type") or "SearchByPic"
     if kind not in SEARCH_TYPES:
-        raise LookalikeError(
+        raise ApiError(
             "InvalidType",
             f"The specified parameter Type is not valid: {kind!r}; use {' or '.join(SEARCH_TYPES)}",
         )

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from lookalike.access_keys import AccessKey
+from lookalike.api.errors import ApiError
 from lookalike.api.handlers import Backends, Handler
 from lookalike.api.params import Params
 from lookalike.api.responses import Body
-from lookalike.errors import LookalikeError
 from lookalike.service.admin import InstanceStatus
 from lookalike.service.models import CLOUD_QPS, DEFAULT_CAPACITY, INSTANCE_TYPES, REQUEST_KINDS, RequestKind
 
@@ -30,7 +30,7 @@ def unrestricted(handler: Handler) -> Handler:
     def checked(params: Params, on: Backends) -> Body:
         key = params.context.caller
         if key is not None and key.instances is not None:
-            raise LookalikeError(
+            raise ApiError(
                 "NoPermission",
                 f"You are not authorized to perform this operation: access key {key.access_key_id} is "
                 "limited to some instances; Lookalike's own actions need a key for every instance",
@@ -124,7 +124,7 @@ ADMIN_ACTIONS: dict[str, Handler] = {
 
 
 def _name(params: Params) -> str:
-    return params.instance_name("MissingInstanceName")
+    return params.instance_name()
 
 
 def _capacity(params: Params) -> int | None:
@@ -149,5 +149,5 @@ def _domain(call: Callable[[], T]) -> T:
         raise _invalid(str(error)) from None
 
 
-def _invalid(what: str) -> LookalikeError:
-    return LookalikeError("InvalidParameter", f"The specified parameter is not valid: {what}")
+def _invalid(what: str) -> ApiError:
+    return ApiError("InvalidParameter", f"The specified parameter is not valid: {what}")

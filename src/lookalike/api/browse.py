@@ -10,11 +10,11 @@ from __future__ import annotations
 import base64
 import json
 
+from lookalike.api.errors import ApiError
 from lookalike.api.handlers import Backends, Handler, instance_for
 from lookalike.api.params import Params
 from lookalike.api.responses import Body, image_fields, region
 from lookalike.domain.image import ImageKey
-from lookalike.errors import LookalikeError
 
 MAX_PAGE = 100
 
@@ -28,9 +28,7 @@ def list_images(params: Params, on: Backends) -> Body:
     try:
         images, next_cursor = on.images.page(instance, filter, cursor, limit)
     except ValueError as error:  # a cursor that is not one
-        raise LookalikeError(
-            "InvalidParameter", f"The specified parameter Cursor is not valid: {error}"
-        ) from None
+        raise ApiError("InvalidParameter", f"The specified parameter Cursor is not valid: {error}") from None
     return {
         "Success": True,
         "Images": [{**image_fields(image), "Region": region(image.region)} for image in images],
@@ -61,7 +59,7 @@ BROWSE_ACTIONS: dict[str, Handler] = {
 
 
 def _keys(text: str) -> list[ImageKey]:
-    invalid = LookalikeError(
+    invalid = ApiError(
         "InvalidParameter",
         f"The specified parameter Keys is not valid: a JSON list of at most {MAX_PAGE} "
         '{"ProductId": .., "PicName": ..}',

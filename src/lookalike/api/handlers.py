@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from lookalike.api.links import Links
 from lookalike.api.params import Params
 from lookalike.api.responses import Body
-from lookalike.errors import LookalikeError
 from lookalike.service.admin import Admin
 from lookalike.service.images import ImageService
 from lookalike.service.jobs import Jobs
@@ -31,22 +30,11 @@ class Backends:
 Handler = Callable[[Params, Backends], Body]
 
 
-def instance_for(
-    params: Params,
-    service: ImageService,
-    kind: RequestKind | None,
-    *,
-    missing_code: str = "InvalidInstanceName",
-    not_found_code: str = "InvalidInstance",
-) -> str:
-    """The instance the request names, if the caller may use it, counted against its per-second limit."""
-    name = params.instance_name(missing_code)
-    try:
-        service.instances.get(name)
-    except LookalikeError as error:
-        if error.code != "InvalidInstance" or not_found_code == error.code:
-            raise
-        raise LookalikeError(not_found_code, f"The specified instance is not found: {name!r}") from None
+def instance_for(params: Params, service: ImageService, kind: RequestKind | None) -> str:
+    """The instance the request names, if the caller may use it and it exists, counted against its
+    per-second limit of requests of `kind`."""
+    name = params.instance_name()
+    service.instances.get(name)
     if kind is not None:
         service.admit(name, kind)
     return name

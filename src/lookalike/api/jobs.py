@@ -18,12 +18,14 @@ from urllib.parse import urlsplit
 from starlette.responses import FileResponse, Response
 
 from lookalike.api import responses
+from lookalike.api.codes import code_of
+from lookalike.api.errors import ApiError
 from lookalike.api.handlers import Backends
 from lookalike.api.links import Links
 from lookalike.api.params import Params
 from lookalike.api.responses import Body
+from lookalike.domain.errors import BadMetaLine
 from lookalike.domain.image import Image
-from lookalike.errors import LookalikeError
 from lookalike.service.job_table import Job
 from lookalike.service.jobs import Jobs, MetaLine
 
@@ -75,7 +77,7 @@ def increase_list(params: Params, on: Backends) -> Body:
 
 
 def _instance(params: Params) -> str:
-    return params.instance_name(BAD_REQUEST)  # refuses an instance the caller's key may not use
+    return params.instance_name()  # refuses an instance the caller's key may not use
 
 
 def _job_id(params: Params) -> int | None:
@@ -91,7 +93,7 @@ def _callback(params: Params) -> str:
     except ValueError:  # e.g. "http://[::1": a bracket left open
         sound = False
     if address and not sound:
-        raise LookalikeError(
+        raise ApiError(
             BAD_REQUEST,
             f"The request has invalid parameters: CallbackAddress must be an http(s) URL of at most "
             f"{MAX_CALLBACK} characters, not {address[:200]!r}",
@@ -110,7 +112,7 @@ def _common_item(job: Job) -> Body:
     return {
         "Id": job.id,
         "Status": job.status,
-        "Code": job.code,
+        "Code": code_of(job.code, "console").code,  # '0' while it runs and once it succeeded
         "UtcCreate": str(job.created_ms),
         "UtcModified": job.modified_ms,
     }
@@ -181,11 +183,14 @@ def job_file(jobs: Jobs, links: Links, path: str, expires: str, signature: str) 
         return FileResponse(export, media_type="application/x-ndjson")
     if path == errors_path(job_id) and job is not None and job.kind == "increment":
         lines = (
-            json.dumps({"Line": e.line, "Code": e.code, "Message": e.message}, ensure_ascii=False) + "\n"
+            json.dumps(
+                {"Line": e.line, "Code": code_of(e.code).code, "Message": e.message}, ensure_ascii=False
+            )
+            + "\n"
             for e in jobs.line_errors(job_id)
         )
         return Response("".join(lines), media_type="application/x-ndjson")
-    raise LookalikeError("NoSuchKey", f"The specified key does not exist: {path}", 404)
+    raise ApiError("NoSuchKey", f"The specified key does not exist: {path}", 404)
 
 
 def parse_meta_line(text: str) -> MetaLine:
@@ -193,15 +198,12 @@ def parse_meta_line(text: str) -> MetaLine:
     try:
         item = json.loads(text)
     except json.JSONDecodeError as error:
-        raise LookalikeError(
-            "InvalidMetaItem", f"The meta field is invalid: the line is not JSON: {error}"
-        ) from None
+        raise BadMetaLine(f"The meta field is invalid: the line is not JSON: {error}") from None
     if not isinstance(item, dict):
-        raise LookalikeError("InvalidMetaItem", "The meta field is invalid: the line is not a JSON object")
+        raise BadMetaLine("The meta field is invalid: the line is not a JSON object")
     for name, value in item.items():
         if isinstance(value, bool) or not isinstance(value, str | int):
-            raise LookalikeError(
-                "InvalidMetaItem",
+            raise BadMetaLine(
                 f"The meta field is invalid: {name} must be a string or an integer, "
                 f"not {json.dumps(value)[:50]}",
             )
@@ -211,10 +213,8 @@ def parse_meta_line(text: str) -> MetaLine:
         pic_name = params.pic_name() if params.optional_text("PicName") else None
         return MetaLine("DELETE", params.product_id(), pic_name)
     if operation.upper() != "ADD":
-        raise LookalikeError(
-            "InvalidMetaItem",
-            f"The meta field is invalid: OperationType must be ADD or DELETE, not {operation!r}",
-        )
+        what = f"OperationType must be ADD or DELETE, not {operation!r}"
+        raise BadMetaLine(f"The meta field is invalid: {what}")
     return MetaLine(
         "ADD",
         params.product_id(),

@@ -15,10 +15,10 @@ import binascii
 import re
 from collections.abc import Callable, Mapping
 
+from lookalike.api.errors import ApiError
 from lookalike.api.handlers import instance_for
 from lookalike.api.params import Params, RequestContext, decode_base64
 from lookalike.api.responses import Body, region, success
-from lookalike.errors import LookalikeError
 from lookalike.service.images import ImageService
 from lookalike.service.models import AddImage, Picture
 
@@ -53,11 +53,11 @@ def decode_body(body: bytes) -> dict[str, bytes]:
     """The values of a `meta^content` body, by key; the documented error for each way it can be wrong."""
     meta, caret, content = body.partition(b"^")
     if not caret:
-        raise LookalikeError(
+        raise ApiError(
             "NoCaretSeperator", "The body content is missing the ^ separator: a body is meta^content"
         )
     if not meta.strip():
-        raise LookalikeError("EmptyMeta", "The body content has an empty meta field: nothing precedes the ^")
+        raise ApiError("EmptyMeta", "The body content has an empty meta field: nothing precedes the ^")
     fields: dict[str, bytes] = {}
     for item in meta.split(b"#"):
         parts = item.split(b",")
@@ -100,7 +100,7 @@ def search_item(params: Params, fields: Mapping[str, bytes], service: ImageServi
     instance = instance_for(params, service, "search")
     found = _pictures(fields, with_content=True)
     if len(found) != 1:
-        raise LookalikeError(
+        raise ApiError(
             "InvalidPicList",
             f"The specified pic_list parameter is invalid: a search names one picture, not {len(found)}",
         )
@@ -152,7 +152,7 @@ LEGACY_ACTIONS: dict[str, LegacyHandler] = {"add": add_item, "search": search_it
 
 def _item_id(params: Params) -> str:
     if not params.get("ProductId"):
-        raise LookalikeError("NoSpecifiedItemId", "The item_id parameter is not specified: it names the item")
+        raise ApiError("NoSpecifiedItemId", "The item_id parameter is not specified: it names the item")
     return params.product_id()
 
 
@@ -163,7 +163,7 @@ def _pictures(
     listed = fields.get("pic_list", b"").strip()
     if not listed:
         if required:
-            raise LookalikeError(
+            raise ApiError(
                 "NoPicList",
                 "The body content is missing the pic_list parameter: base64 picture names, comma-separated",
             )
@@ -175,7 +175,7 @@ def _pictures(
         except (binascii.Error, UnicodeDecodeError):
             name = ""
         if not name:
-            raise LookalikeError(
+            raise ApiError(
                 "InvalidPicList",
                 f"The specified pic_list parameter is invalid: {encoded[:60]!r} is not a base64 picture name",
             )
@@ -183,7 +183,7 @@ def _pictures(
         if with_content:
             key = encoded.decode()
             if not fields.get(key):
-                raise LookalikeError(
+                raise ApiError(
                     "NoSpecifiedPic",
                     f"The content of an image is not specified in the HTTP POST body: no value for {key}",
                 )
@@ -196,10 +196,10 @@ def _text(fields: Mapping[str, bytes], name: str) -> str:
     try:
         return fields[name].decode("utf-8")
     except UnicodeDecodeError:
-        raise LookalikeError(
+        raise ApiError(
             "BadRequest", f"The request has invalid parameters: {name} is not UTF-8 text"
         ) from None
 
 
-def _invalid_item(item: bytes, rule: str) -> LookalikeError:
-    return LookalikeError("InvalidMetaItem", f"The meta field is invalid: {item[:60]!r}: {rule}")
+def _invalid_item(item: bytes, rule: str) -> ApiError:
+    return ApiError("InvalidMetaItem", f"The meta field is invalid: {item[:60]!r}: {rule}")

@@ -13,8 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from lookalike.access_keys import AccessKey
+from lookalike.api.codes import Denied
+from lookalike.api.errors import ApiError
 from lookalike.api.names import wire_name
 from lookalike.config import Settings
+from lookalike.domain.errors import BadValue, MissingValue
 from lookalike.domain.filters import Filter
 from lookalike.domain.image import (
     ATTRIBUTES,
@@ -25,7 +28,6 @@ from lookalike.domain.image import (
     Box,
     attribute_problem,
 )
-from lookalike.errors import LookalikeError
 from lookalike.service.filters import parse_filter
 from lookalike.service.models import Picture, SearchOptions
 from lookalike.service.uploads import KEY_PATTERN, UploadStore
@@ -50,7 +52,6 @@ class RequestContext:
 
     caller: AccessKey | None = None  # None: not restricted (tests of the parameters alone)
     uploads: UploadStore | None = None
-    denied_code: str = "NoPermission"  # the code of a refused instance, per action family
     region_id: str = Settings.region_id
     origin: str = ""  # scheme://host of this server as the caller reached it (or the configured public URL)
 
@@ -64,17 +65,10 @@ class Params:
         """The raw value; None when absent."""
         return self.values.get(name)
 
-    def required(
-        self, name: str, missing_code: str, *, max_length: int | None = None, invalid_code: str = ""
-    ) -> str:
+    def required(self, name: str, missing_code: str) -> str:
         value = self.values.get(name, "")
         if value == "":
-            raise LookalikeError(missing_code, f"The parameter {name} is not specified")
-        if max_length is not None and len(value) > max_length:
-            raise LookalikeError(
-                invalid_code,
-                f"The specified parameter {name} is not valid: longer than {max_length} characters",
-            )
+            raise ApiError(missing_code, f"The parameter {name} is not specified")
         return value
 
     def optional_text(self, name: str) -> str | None:
@@ -96,11 +90,11 @@ class Params:
         try:
             value = int(raw.strip())
         except ValueError:
-            raise LookalikeError(
+            raise ApiError(
                 code, f"The specified parameter {name} is not valid: {raw!r} is not an integer"
             ) from None
         if not low <= value <= high:
-            raise LookalikeError(
+            raise ApiError(
                 code, f"The specified parameter {name} is not valid: {value} is outside {low}..{high}"
             )
         return value
@@ -113,37 +107,47 @@ class Params:
             return True
         if raw in FALSE:
             return False
-        raise LookalikeError(
+        raise ApiError(
             "BadRequest", f"The request has invalid parameters: {name} must be true or false, not {raw!r}"
         )
 
     # --- the action parameters -------------------------------------------------------------------
 
-    def instance_name(self, missing_code: str = "InvalidInstanceName") -> str:
-        """The instance, if the caller's access key may use it (else 403)."""
-        name = self.required("InstanceName", missing_code)
+    def instance_name(self) -> str:
+        """The instance, if the caller's access key may use it (else Denied)."""
+        name = self.values.get("InstanceName", "")
+        if not name:
+            raise MissingValue("instance", "The parameter InstanceName is not specified")
         caller = self.context.caller
         if caller is not None and not caller.may_use(name):
-            raise LookalikeError(
-                self.context.denied_code,
+            raise Denied(
                 f"You are not authorized to perform this operation: access key {caller.access_key_id} "
-                f"may not use instance {name!r}",
-                status=403,
+                f"may not use instance {name!r}"
             )
         return name
 
     def product_id(self) -> str:
-        return self.required(
-            "ProductId", "NoSpecifiedProductId", max_length=MAX_ID_LENGTH, invalid_code="InvalidProductId"
-        )
+        return self.key_part("product_id")
 
     def pic_name(self) -> str:
-        return self.required(
-            "PicName", "NoSpecifiedPicName", max_length=MAX_ID_LENGTH, invalid_code="InvalidPicName"
-        )
+        return self.key_part("pic_name")
+
+    def key_part(self, name: str) -> str:
+        """ProductId or PicName: given, and not too long."""
+        param, value = wire_name(name), self.values.get(wire_name(name), "")
+        if not value:
+            raise MissingValue(name, f"The parameter {param} is not specified")
+        if len(value) > MAX_ID_LENGTH:
+            raise BadValue(
+                name, f"The specified parameter {param} is not valid: longer than {MAX_ID_LENGTH} characters"
+            )
+        return value
 
     def category_id(self) -> int | None:
-        return self.optional_integer("CategoryId", "InvalidCategory")
+        try:
+            return self.optional_integer("CategoryId", "InvalidCategory")
+        except ApiError as error:
+            raise BadValue("category_id", error.message) from None
 
     def picture(self, name: str = "PicContent") -> Picture:
         return Picture(data=self.picture_bytes(name), crop=self.boolean("Crop", True), region=self.region())
@@ -157,7 +161,7 @@ class Params:
         """Base64 picture bytes, or those uploaded under the URL an SDK's *_advance method sends."""
         text = self.values.get(name, "")
         if text == "":
-            raise LookalikeError(missing_code, f"The parameter {name} is not specified")
+            raise ApiError(missing_code, f"The parameter {name} is not specified")
         if text.startswith(("http://", "https://")):
             return self.uploaded(text)
         return decode_base64(text, name, invalid_code)
@@ -168,7 +172,7 @@ class Params:
         data = uploads.get(match.group(1), caller.access_key_id) if match and uploads and caller else None
         if data is None:
             kept = f" in the last {round(uploads.ttl_seconds / 60)} minutes" if uploads else ""
-            raise LookalikeError(
+            raise ApiError(
                 "InvalidPicUrl",
                 f"The search picture does not exist at the specific url: {url[:200]} (a URL can only name a "
                 f"picture uploaded to this server by an SDK's *_advance method{kept}, with the same key)",
@@ -183,13 +187,12 @@ class Params:
         try:
             x1, x2, y1, y2 = (int(p.strip()) for p in parts)
         except ValueError:
-            raise LookalikeError(
-                "InvalidRegion", f"The specific region is illegal: {raw!r} is not four integers x1,x2,y1,y2"
+            raise BadValue(
+                "region", f"The specific region is illegal: {raw!r} is not four integers x1,x2,y1,y2"
             ) from None
         if not (0 <= x1 < x2 and 0 <= y1 < y2):
-            raise LookalikeError(
-                "InvalidRegion",
-                f"The specific region is illegal: {raw!r} needs 0 <= x1 < x2 and 0 <= y1 < y2",
+            raise BadValue(
+                "region", f"The specific region is illegal: {raw!r} needs 0 <= x1 < x2 and 0 <= y1 < y2"
             )
         return Box(x1, x2, y1, y2)
 
@@ -199,7 +202,7 @@ class Params:
     def required_filter(self) -> Filter:
         tree = self.filter()
         if tree is None:
-            raise LookalikeError(
+            raise ApiError(
                 "InvalidFilterClause", "The specified filtering condition is invalid: Filter is empty"
             )
         return tree
@@ -210,12 +213,17 @@ class Params:
     def attribute(self, name: str) -> Any:
         """The attribute `name` (an `Attributes` field) under its wire name, checked; 0 or "" if absent."""
         param = wire_name(name)
-        code = f"Invalid{param}"
+        raw = self.values.get(param, "")
+        value: int | str = raw
         if ATTRIBUTES[name] is int:
-            return self.integer(param, code, default=0)
-        value = self.values.get(param, "")
+            try:
+                value = int(raw.strip()) if raw else 0
+            except ValueError:
+                raise BadValue(
+                    name, f"The specified parameter {param} is not valid: {raw!r} is not an integer"
+                ) from None
         if problem := attribute_problem(name, value):
-            raise LookalikeError(code, f"The specified parameter {param} is not valid: {problem}")
+            raise BadValue(name, f"The specified parameter {param} is not valid: {problem}")
         return value
 
     def attribute_changes(self) -> dict[str, Any]:
@@ -231,9 +239,9 @@ class Params:
     def text(self) -> str:
         text = self.values.get("Text", "")
         if not text.strip():
-            raise LookalikeError("InvalidText", "The specified parameter Text is not valid: it is empty")
+            raise ApiError("InvalidText", "The specified parameter Text is not valid: it is empty")
         if len(text) > MAX_TEXT:
-            raise LookalikeError(
+            raise ApiError(
                 "InvalidTextLength", f"Invalid text clause: Text is longer than {MAX_TEXT} characters"
             )
         return text
@@ -253,14 +261,14 @@ class Params:
         """How many results (1 to 100, default 10) from which rank (0 to 499, default 0)."""
         num = self.integer("Num", "InvalidNumParameter", default=10, low=1, high=2**63)
         if num > MAX_NUM:
-            raise LookalikeError(
+            raise ApiError(
                 "OverflowMaxReturnNum",
                 f"The specified number of results for each request exceeds the maximum of {MAX_NUM}: "
                 f"Num={num}",
             )
         start = self.integer("Start", "InvalidStartParameter", default=0, low=0, high=2**63)
         if start > MAX_START:
-            raise LookalikeError(
+            raise ApiError(
                 "OverflowMaxResultNum",
                 f"The specified number of total results exceeds the maximum of 500: "
                 f"Start={start} (0 to {MAX_START})",
@@ -276,7 +284,7 @@ class Params:
         except ValueError:
             value = float("nan")
         if not 0.0 <= value <= 1.0:
-            raise LookalikeError(
+            raise ApiError(
                 "BadRequest",
                 "The request has invalid parameters: "
                 f"ScoreThreshold must be a number from 0 to 1, not {raw!r}",
@@ -291,12 +299,12 @@ def decode_base64(text: str, name: str = "PicContent", invalid_code: str = "Inva
     """Standard base64 (whitespace ignored, padding optional), refusing anything else."""
     compact = re.sub(r"\s+", "", text).encode("ascii", errors="replace")
     if len(compact) > (MAX_PIC_BYTES // 3 + 1) * 4 + 4:
-        raise LookalikeError(
+        raise ApiError(
             "InvalidPicContent", f"The specified parameter {name} length greater than 4 * 1024 * 1024"
         )
     if not _BASE64.fullmatch(compact) or len(compact.rstrip(b"=")) % 4 == 1:
-        raise LookalikeError(invalid_code, f"The specified parameter {name} is not valid: it is not base64")
+        raise ApiError(invalid_code, f"The specified parameter {name} is not valid: it is not base64")
     try:
         return base64.b64decode(compact.rstrip(b"=") + b"=" * (-len(compact.rstrip(b"=")) % 4), validate=True)
     except binascii.Error as exc:
-        raise LookalikeError(invalid_code, f"The specified parameter {name} is not valid: {exc}") from None
+        raise ApiError(invalid_code, f"The specified parameter {name} is not valid: {exc}") from None

@@ -23,11 +23,12 @@ from starlette.staticfiles import StaticFiles
 
 from lookalike.access_keys import AccessKey, AccessKeys
 from lookalike.api import uploads
-from lookalike.api.actions import ACTIONS_2020, CONSOLE_ACTIONS, handler_for
+from lookalike.api.actions import ACTIONS_2020, family_of, handler_for
 from lookalike.api.actions_2019 import ACTIONS_2019
 from lookalike.api.admin import ADMIN_ACTIONS
 from lookalike.api.browse import BROWSE_ACTIONS
-from lookalike.api.errors import error_response, new_request_id, oss_error_response
+from lookalike.api.codes import Family, wire_error
+from lookalike.api.errors import ApiError, error_response, new_request_id, oss_error_response
 from lookalike.api.handlers import Backends
 from lookalike.api.jobs import job_file
 from lookalike.api.legacy import LEGACY_ACTIONS, decode_body, legacy_params
@@ -38,7 +39,7 @@ from lookalike.api.replay import NonceCache
 from lookalike.api.responses import Body
 from lookalike.api.signing import SignedRequest, Verified, check_clock, rpc_params, verify
 from lookalike.config import Settings
-from lookalike.errors import LookalikeError
+from lookalike.domain.errors import LookalikeError
 from lookalike.metrics import REGISTRY, StateCollector
 from lookalike.service.admin import Admin
 from lookalike.service.images import ImageService
@@ -142,10 +143,8 @@ class Api:
             if (version, action) == (uploads.UPLOAD_VERSION, "AuthorizeFileUpload"):
                 host, https = request.headers.get("host", ""), request.url.scheme == "https"
                 return uploads.authorize(host, https, key, self.uploads, time.time())
-            handler = handler_for(version, action)
-            denied = "Console.NoPermission" if action in CONSOLE_ACTIONS else "NoPermission"
-            params = Params(values, self._context(request, key, denied))
-            return await run_in_threadpool(handler, params, self.backends)
+            handler, params = handler_for(version, action), Params(values, self._context(request, key))
+            return await self._call(family_of(action), lambda: handler(params, self.backends))
 
         return await self._serve(request, work)
 
@@ -160,7 +159,7 @@ class Api:
         ) -> Body:
             params = Params(dict(rpc_params(signed)), self._context(request, key))
             seen.name_instance(params.get("InstanceName"))
-            return await run_in_threadpool(handler, params, self.backends)
+            return await self._call("roa", lambda: handler(params, self.backends))
 
         return await self._serve(request, work)
 
@@ -174,7 +173,7 @@ class Api:
             signed: SignedRequest, verified: Verified, key: AccessKey, seen: RequestRecord
         ) -> Body:
             if signed.body and verified.scheme == "ROA-HMAC-SHA1" and "content-md5" not in request.headers:
-                raise LookalikeError(
+                raise ApiError(
                     "IncompleteSignature",
                     "The request signature is incomplete: a legacy request signs its body by Content-MD5.",
                 )
@@ -182,7 +181,7 @@ class Api:
             query = dict(parse_qsl(signed.raw_query, keep_blank_values=True))
             seen.name_instance(query.get("instanceName"))
             params = legacy_params(query, fields, self._context(request, key))
-            return await run_in_threadpool(handler, params, fields, self.service)
+            return await self._call("caret", lambda: handler(params, fields, self.service))
 
         return await self._serve(request, work)
 
@@ -192,20 +191,18 @@ class Api:
         try:
             declared = request.headers.get("content-length", "")
             if not declared.isdigit() or int(declared) > self.max_body:
-                raise LookalikeError(
+                raise ApiError(
                     "EntityTooLarge", f"An upload needs a Content-Length of at most {self.max_body} bytes"
                 )
             try:
                 form = await request.form(max_files=1, max_fields=16)
             except HTTPException as error:
-                raise LookalikeError(
-                    "InvalidArgument", f"The upload is not a valid form: {error.detail}"
-                ) from None
+                raise ApiError("InvalidArgument", f"The upload is not a valid form: {error.detail}") from None
             fields = {name: value for name, value in form.items() if isinstance(value, str)}
             file = form.get("file")
             data = await file.read() if isinstance(file, UploadFile) else None
             answer = uploads.receive(fields, data, self.keys, self.uploads, time.time())
-        except LookalikeError as error:
+        except ApiError as error:
             return oss_error_response(error, request_id, request.headers.get("host", ""))
         return Response(answer, status_code=201, media_type="application/xml")
 
@@ -229,14 +226,14 @@ class Api:
             await run_in_threadpool(self._check_nonce, verified)  # it may wait for another process
             key = self.keys.get(verified.access_key_id)
             if key is None:  # taken out of the keys file since it was verified
-                raise LookalikeError(
+                raise ApiError(
                     "InvalidAccessKeyId.NotFound",
                     f"Specified access key is not found: {verified.access_key_id}",
                     404,
                 )
             body = await work(signed, verified, key, record)
             code = "0"
-        except LookalikeError as error:
+        except ApiError as error:
             code = error.code
             return error_response(error, request_id, request.headers.get("host", ""))
         finally:
@@ -255,7 +252,7 @@ class Api:
                 query.get("Expires", ""),
                 query.get("Signature", ""),
             )
-        except LookalikeError as error:
+        except ApiError as error:
             return error_response(error, new_request_id(), request.headers.get("host", ""))
 
     def origin(self, request: Request) -> str:
@@ -266,7 +263,7 @@ class Api:
         """A nonce is good once while its timestamp is; only aliyunsdkcore's ROA requests carry none."""
         if verified.nonce is None:
             if verified.scheme != "ROA-HMAC-SHA1":
-                raise LookalikeError(
+                raise ApiError(
                     "IncompleteSignature",
                     "The request signature is incomplete: it carries no signature nonce.",
                 )
@@ -274,12 +271,20 @@ class Api:
         assert verified.signed_at is not None  # check_clock refused a request without a time
         expires_at = (verified.signed_at + self.max_skew).timestamp()
         if not self.nonces.first_use(verified.access_key_id, verified.nonce, expires_at):
-            raise LookalikeError(
+            raise ApiError(
                 "SignatureNonceUsed", f"Specified signature nonce was used already: {verified.nonce}"
             )
 
-    def _context(self, request: Request, key: AccessKey, denied_code: str = "NoPermission") -> RequestContext:
-        return RequestContext(key, self.uploads, denied_code, self.region_id, self.origin(request))
+    def _context(self, request: Request, key: AccessKey) -> RequestContext:
+        return RequestContext(key, self.uploads, self.region_id, self.origin(request))
+
+    @staticmethod
+    async def _call(family: Family, action: Callable[[], Body]) -> Body:
+        """Run an action off the event loop, the domain's errors said as its protocol family says them."""
+        try:
+            return await run_in_threadpool(action)
+        except LookalikeError as error:
+            raise wire_error(error, family) from None
 
 
 def _action_named(request: Request) -> str:
@@ -293,7 +298,7 @@ def _action_named(request: Request) -> str:
 
 async def read_body(request: Request, limit: int) -> bytes:
     """The whole body, refused as soon as it is known to pass `limit` (before it is read whole)."""
-    too_large = LookalikeError(
+    too_large = ApiError(
         "InvalidPicContent",
         f"The request body is larger than {limit} bytes: PicContent may hold at most 4 MB of picture",
     )

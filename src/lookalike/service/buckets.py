@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, Protocol
 from urllib.parse import parse_qs, urlsplit
 
-from lookalike.errors import LookalikeError
+from lookalike.domain.errors import BadJob
 
 S3_OPTIONS = ("endpoint", "region", "profile")
 META_FILE = "increment.meta"
@@ -140,8 +140,7 @@ class Buckets:
     def get(self, name: str) -> Bucket:
         if name not in self._buckets:
             known = ", ".join(sorted(self._buckets)) or "none (start the server with --bucket NAME=DIR)"
-            raise LookalikeError(
-                "Console.BadRequest",
+            raise BadJob(
                 f"The request has invalid parameters: no bucket {name!r}; known: {known}",
             )
         return self._buckets[name]
@@ -152,21 +151,17 @@ def folder_of(path: str) -> str:
     name folder `p/`. The documented form starts with '/'; '..' would leave the bucket. An object key has at
     most 1,024 bytes and no control characters, as in OSS and S3."""
     if not path.startswith("/"):
-        raise LookalikeError(
-            "Console.BadRequest",
+        raise BadJob(
             f"The request has invalid parameters: Path must start with '/', not {path[:200]!r}",
         )
     if len(path.encode()) > MAX_PATH_BYTES or not path.isprintable():
-        raise LookalikeError(
-            "Console.BadRequest",
+        raise BadJob(
             f"The request has invalid parameters: Path must be at most {MAX_PATH_BYTES} bytes of UTF-8 "
             f"without control characters, not {path[:200]!r}",
         )
     parts = [p for p in PurePosixPath(path).parts[1:] if p]
     if ".." in parts:
-        raise LookalikeError(
-            "Console.BadRequest", f"The request has invalid parameters: Path {path[:200]!r} has '..'"
-        )
+        raise BadJob(f"The request has invalid parameters: Path {path[:200]!r} has '..'")
     if parts and parts[-1] == META_FILE:
         parts.pop()
     return "".join(f"{p}/" for p in parts)

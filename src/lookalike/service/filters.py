@@ -26,9 +26,9 @@ import re
 from collections.abc import Iterator
 from typing import NamedTuple, cast
 
+from lookalike.domain.errors import BadFilter
 from lookalike.domain.filters import And, Compare, CompareOp, Filter, In, Not, Or
 from lookalike.domain.image import FILTERABLE_ATTRIBUTES
-from lookalike.errors import LookalikeError
 
 MAX_LENGTH = 4096
 # Parentheses; keeps the recursive descent (and every engine's compiler) far from the stack limit.
@@ -62,13 +62,13 @@ class _Token(NamedTuple):
     pos: int
 
 
-def _fail(text: str, pos: int, what: str) -> LookalikeError:
+def _fail(text: str, pos: int, what: str) -> BadFilter:
     if pos >= len(text):
         where = "at the end"
     else:
         near = text[pos : pos + 20] + ("..." if len(text) > pos + 20 else "")
         where = f"at position {pos} (near {near!r})"
-    return LookalikeError("InvalidFilterClause", f"Filter is invalid {where}: {what}")
+    return BadFilter(f"Filter is invalid {where}: {what}")
 
 
 def _tokens(text: str) -> Iterator[_Token]:
@@ -129,7 +129,7 @@ class _Parser:
         self.tok = next(self.tokens)
         self.depth = 0
 
-    def fail(self, tok: _Token, what: str) -> LookalikeError:
+    def fail(self, tok: _Token, what: str) -> BadFilter:
         return _fail(self.text, tok.pos, what)
 
     def advance(self) -> _Token:
@@ -231,7 +231,7 @@ def _join(kind: type[And] | type[Or], items: list[Filter]) -> Filter:
 
 
 def parse_filter(text: str | None) -> Filter | None:
-    """The tree of a `Filter` parameter; None when there is no filter. Raises InvalidFilterClause."""
+    """The tree of a `Filter` parameter; None when there is no filter. Raises BadFilter."""
     if text is None:
         return None
     if len(text) > MAX_LENGTH:

@@ -11,9 +11,16 @@ from typing import Any
 import numpy as np
 
 from lookalike.datadir import NamedLocks
+from lookalike.domain.errors import (
+    BadPicture,
+    BadValue,
+    ImageNotFound,
+    LookalikeError,
+    OverQuota,
+    RateLimited,
+)
 from lookalike.domain.filters import Compare, Filter, In, all_of
 from lookalike.domain.image import ATTRIBUTES, Box, Image, ImageKey
-from lookalike.errors import LookalikeError
 from lookalike.metrics import stage
 from lookalike.service.categorize import best_subject, predict_category, probe
 from lookalike.service.image_blobs import THUMBNAIL, ImageBlobs
@@ -73,18 +80,16 @@ class ImageService:
         return instance
 
     def admit(self, instance_name: str, kind: RequestKind) -> None:
-        """Count one request of `kind` against the instance's per-second limit; DeniedRequest over it."""
+        """Count one request of `kind` against the instance's per-second limit; RateLimited over it."""
         instance = self.instances.get(instance_name)
         limit = instance.qps(kind)
         if limit == 0:
             return
         wait = self.limiter.admit(f"{instance.name}/{kind}", limit)
         if wait is not None:
-            raise LookalikeError(
-                "DeniedRequest",
+            raise RateLimited(
                 "Your request was denied due to instance flow control: "
                 f"instance {instance.name!r} allows {limit} {kind} requests per second",
-                status=403,
                 retry_after_ms=max(1, math.ceil(wait * 1000)),
             )
 
@@ -101,8 +106,7 @@ class ImageService:
         with self.locks.hold(instance.name):
             new = len(records) - len(self.store.get(instance.collection, list(records)))
             if new and self.store.count(instance.collection) + new > instance.capacity:
-                raise LookalikeError(
-                    "InstanceOverQuota",
+                raise OverQuota(
                     f"The number of items exceeds the limit: instance {instance.name!r} "
                     f"holds at most {instance.capacity} images",
                 )
@@ -283,9 +287,7 @@ class ImageService:
                     picture.data, crop_subject=picture.crop, region=picture.region, every_subject=False
                 ).first
             except LookalikeError as error:
-                raise LookalikeError(
-                    error.code, f"The {which} picture: {error.message}", error.status
-                ) from None
+                raise error.about(f"The {which} picture") from None
             vectors.append(seen.vector)
         return to_score(float(np.dot(vectors[0], vectors[1])))
 
@@ -361,9 +363,8 @@ def _predicts(instance: Instance, given: int | None) -> bool:
     return instance.rules.has_categories and given is None
 
 
-def _no_such_picture(product_id: str, pic_name: str) -> LookalikeError:
-    return LookalikeError(
-        "PicNotExist",
+def _no_such_picture(product_id: str, pic_name: str) -> ImageNotFound:
+    return ImageNotFound(
         f"The search picture does not exist: no image with ProductId {product_id!r} and PicName {pic_name!r}",
     )
 
@@ -374,8 +375,8 @@ def _as_the_type_reads(instance: Instance, picture: Picture) -> Picture:
     if rules.min_side > MIN_SIDE:
         width, height = picture_size(picture.data)
         if min(width, height) < rules.min_side:
-            raise LookalikeError(
-                "UnsupportedPicPixels",
+            raise BadPicture(
+                "pixels",
                 f"The picture is {width}x{height} px; a {instance.type} instance needs each side to be "
                 f"between {rules.min_side} and {MAX_SIDE} px.",
             )
@@ -389,7 +390,5 @@ def _category(instance: Instance, given: int | None) -> int:
         return OTHER
     if given is not None and given not in CATEGORIES:
         known = ", ".join(str(c) for c in CATEGORIES)
-        raise LookalikeError(
-            "InvalidCategory", f"The specified category is invalid: {given} is not one of {known}"
-        )
+        raise BadValue("category_id", f"The specified category is invalid: {given} is not one of {known}")
     return OTHER if given is None else given

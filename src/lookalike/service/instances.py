@@ -23,7 +23,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from lookalike.datadir import write_whole
-from lookalike.errors import LookalikeError
+from lookalike.domain.errors import InstanceNotFound
 from lookalike.service.models import (
     DEFAULT_CAPACITY,
     INSTANCE_TYPES,
@@ -49,8 +49,8 @@ def check_name(name: str) -> str:
     return name
 
 
-def not_found(name: str) -> LookalikeError:
-    return LookalikeError("InvalidInstance", f"The specified instance name is invalid: no instance {name!r}")
+def not_found(name: str) -> InstanceNotFound:
+    return InstanceNotFound(f"The specified instance is not found: {name!r}")
 
 
 class Instances:
@@ -157,7 +157,7 @@ class Instances:
         with self._writing():
             try:
                 instance = self.get(name)
-            except LookalikeError:
+            except InstanceNotFound:
                 if self.tombstone(name).exists():
                     return None
                 raise

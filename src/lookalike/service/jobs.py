@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Literal
 
 from lookalike.datadir import Registration, written_whole
+from lookalike.domain.errors import BadInstanceName, BadJob, DownloadFailed, JobRunning, LookalikeError
 from lookalike.domain.image import Attributes, Box, Image
-from lookalike.errors import LookalikeError
 from lookalike.service.buckets import META_FILE, Bucket, Buckets, folder_of
 from lookalike.service.images import ImageService
 from lookalike.service.instances import NAME_PATTERN
@@ -94,9 +94,7 @@ class Jobs:
     def dump(self, instance: str) -> Job:
         """Start an export of every image's metadata."""
         self._check_instance(instance)
-        job = self._create(
-            "dump", instance, "Console.TaskAlreadyExist", "A task that is in progress already exists"
-        )
+        job = self._create("dump", instance, "A task that is in progress already exists")
         return self._launch(job)
 
     def increase(
@@ -106,14 +104,10 @@ class Jobs:
         self._check_instance(instance)
         key = folder_of(path) + META_FILE
         if not self.buckets.get(bucket).exists(key):
-            raise LookalikeError(
-                "Console.BadRequest",
-                f"The request has invalid parameters: bucket {bucket!r} has no /{key}",
-            )
+            raise BadJob(f"The request has invalid parameters: bucket {bucket!r} has no /{key}")
         job = self._create(
             "increment",
             instance,
-            "Console.IncrementStatusError",
             "Current Increment status not supported this operate",
             bucket=bucket,
             path=path,
@@ -223,11 +217,10 @@ class Jobs:
         except (_Stopped, NotOwner):
             raise
         except LookalikeError as error:
-            self.table.update(job.id, status="FAIL", code=error.code, message=error.message)
+            self.table.update(job.id, status="FAIL", code=error.kind, message=error.message)
         except Exception as error:
             log.exception("%s job %d failed", job.kind, job.id)
-            message = f"The job failed: {error}"
-            self.table.update(job.id, status="FAIL", code="Console.InternalError", message=message)
+            self.table.update(job.id, status="FAIL", code="Internal", message=f"The job failed: {error}")
 
     def _launch(self, job: Job) -> Job:
         thread = threading.Thread(target=self.run, args=(job.id,), name=f"job-{job.id}", daemon=True)
@@ -259,9 +252,8 @@ class Jobs:
                 with written_whole(meta) as copy:
                     bucket.download(folder + META_FILE, copy)
             except FileNotFoundError:
-                raise LookalikeError(
-                    "Console.BadRequest",
-                    f"The meta file is gone: bucket {bucket.name!r} has no /{folder}{META_FILE}",
+                raise BadJob(
+                    f"The meta file is gone: bucket {bucket.name!r} has no /{folder}{META_FILE}"
                 ) from None
             with meta.open("rb") as f:
                 job = self.table.update(job.id, lines=sum(1 for _ in f))
@@ -294,7 +286,7 @@ class Jobs:
             self.images.add(add)
             return "added"
         except LookalikeError as error:
-            return LineError(number, error.code, error.message)
+            return LineError(number, error.kind, error.message)
 
     def running(self, instance: str) -> list[Job]:
         """The instance's jobs that have not ended (some may wait to be taken over)."""
@@ -308,24 +300,19 @@ class Jobs:
     # -- helpers -------------------------------------------------------------------------------------------
 
     def _check_instance(self, name: str) -> None:
+        """BadInstanceName for a name no instance can have, InstanceNotFound for one there is none of."""
         if not NAME_PATTERN.fullmatch(name):
-            raise LookalikeError(
-                "InvalidInstance",
-                f"The specified instance name is invalid: {name!r} is not 1 to 20 letters, digits, - or _",
+            raise BadInstanceName(
+                f"The specified instance name is invalid: {name!r} is not 1 to 20 letters, digits, - or _"
             )
-        try:
-            self.images.instances.get(name)
-        except LookalikeError:
-            raise LookalikeError(
-                "Console.InstanceNotFound", f"The specified ImageSearch instance is not found: {name!r}"
-            ) from None
+        self.images.instances.get(name)
 
-    def _create(self, kind: Kind, instance: str, busy_code: str, busy_message: str, **columns: str) -> Job:
+    def _create(self, kind: Kind, instance: str, busy_message: str, **columns: str) -> Job:
         try:
             job = self.table.create(kind, instance, **columns)
         except AlreadyRunning as running:
             message = f"{busy_message}: job {running.job.id} of instance {instance!r} runs"
-            raise LookalikeError(busy_code, message, 409) from None
+            raise JobRunning(kind, message) from None
         self._dir(job.id).mkdir(parents=True, exist_ok=True)
         return job
 
@@ -349,9 +336,5 @@ def _read_picture(bucket: Bucket, folder: str, pic_name: str) -> bytes:
         except FileNotFoundError:
             continue
         except OSError as error:
-            raise LookalikeError(
-                "PictureError", f"[download] Img Download Failed: {pic_name!r}: {error}"
-            ) from None
-    raise LookalikeError(
-        "PictureError", f"[download] Img Download Failed: bucket {bucket.name!r} has no {pic_name!r}"
-    )
+            raise DownloadFailed(f"[download] Img Download Failed: {pic_name!r}: {error}") from None
+    raise DownloadFailed(f"[download] Img Download Failed: bucket {bucket.name!r} has no {pic_name!r}")

@@ -18,8 +18,8 @@ from typing import TextIO
 
 import numpy as np
 
+from lookalike.domain.errors import InstanceNotFound
 from lookalike.domain.image import Image
-from lookalike.errors import LookalikeError
 from lookalike.service.instances import Instances
 from lookalike.service.models import Instance
 from lookalike.store.base import Store
@@ -67,7 +67,7 @@ def import_instance(
     exported = Instance(**header["instance"])
     try:
         instance = instances.get(name or exported.name)
-    except LookalikeError:  # none of that name yet
+    except InstanceNotFound:  # none of that name yet
         instance = instances.create(name or exported.name, exported.type, exported.capacity)
     imported = 0
     records = _records(source)

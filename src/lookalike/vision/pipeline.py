@@ -23,8 +23,8 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image
 
+from lookalike.domain.errors import BadValue, Unsupported
 from lookalike.domain.image import Box
-from lookalike.errors import LookalikeError
 from lookalike.metrics import stage
 from lookalike.vision import local
 from lookalike.vision.categories import category_scores
@@ -176,8 +176,8 @@ class Vision:
         if region is not None:
             used = region.clip(picture.width, picture.height)
             if used is None:
-                raise LookalikeError(
-                    "InvalidRegion",
+                raise BadValue(
+                    "region",
                     f"The specific region is illegal: {region.x1},{region.x2},{region.y1},{region.y2} "
                     f"lies outside the {picture.width}x{picture.height} picture",
                 )
@@ -220,12 +220,10 @@ class Vision:
         return [View(box, looks.vectors[i], _scores(looks, i)) for i, box in enumerate(boxes)]
 
     def embed_text(self, text: str) -> np.ndarray:
-        """The text's vector in the image space; UnsupportedOperationType without a text tower."""
+        """The text's vector in the image space; Unsupported without a text tower."""
         if self.text is None:
-            raise LookalikeError(
-                "UnsupportedOperationType",
-                f"The specified action is not supported: searching by text needs {TEXT_MODELS}.",
-                status=500,
+            raise Unsupported(
+                f"The specified action is not supported: searching by text needs {TEXT_MODELS}."
             )
         return self.text.embed_text([text])[0]
 
