@@ -12,7 +12,7 @@ from starlette.middleware import Middleware
 
 from lookalike.access_keys import AccessKeys, link_key
 from lookalike.api.errors import LastResort, http_error
-from lookalike.api.jobs import call_back, dump_line, parse_meta_line
+from lookalike.api.jobs import CallBacks
 from lookalike.api.links import Links
 from lookalike.api.replay import SharedNonceCache
 from lookalike.api.routes import Api
@@ -72,7 +72,7 @@ def build_components(settings: Settings, url: str | None = None) -> Components:
         blobs = ImageBlobs(data / "blobs", wal=wal)
         service = ImageService(instances, store, vision, limiter, locks, blobs)
         buckets = Buckets.configure(settings.buckets)
-        jobs = Jobs(data / "jobs", process, service, buckets, parse_meta_line, dump_line, call_back, wal=wal)
+        jobs = Jobs(data / "jobs", process, service, buckets, wal=wal)
         undo.pop_all()
     return Components(instances, service, jobs, process)
 
@@ -96,13 +96,17 @@ def build_app(settings: Settings, keys: AccessKeys) -> Starlette:
     uploads = FileUploadStore(settings.data_dir / "uploads")
     nonces = SharedNonceCache(settings.data_dir / "nonces.sqlite3", wal=one_machine(components.service.store))
 
+    callbacks = CallBacks(components.jobs)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         components.jobs.watch()
+        callbacks.start()
         try:
             yield
         finally:
             components.close()
+            callbacks.stop()  # after the jobs: those that ended meanwhile are called back too
             nonces.close()
 
     admin = Admin(components.service, components.jobs, settings.data_dir)

@@ -19,6 +19,7 @@ from typing import Any
 from lookalike.access_keys import load_access_keys
 from lookalike.api.codes import code_of
 from lookalike.api.errors import ApiError
+from lookalike.api.jobs import call_back
 from lookalike.client import Client
 from lookalike.config import Settings
 from lookalike.datadir import Process, live_processes
@@ -57,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
                 job = jobs.run(job.id, lambda job: show_progress(progress, _counts(job)))
             finally:
                 progress.close()
+            if job.status != "PROCESSING":  # it ended here (not taken over by a server)
+                call_back(job)
         except KeyboardInterrupt:
             job = jobs.table.update(job.id, status="FAIL", code="Interrupted", message=INTERRUPTED)
         errors = [(e.line, code_of(e.code).code, e.message) for e in jobs.line_errors(job.id)]

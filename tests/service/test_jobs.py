@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from lookalike.api.jobs import dump_line, parse_meta_line
 from lookalike.app import Components, build_components
 from lookalike.config import Settings
 from lookalike.datadir import Registration
@@ -136,7 +135,7 @@ def test_a_job_is_taken_over_only_once_its_process_is_gone(components, tmp_path,
     data = tmp_path / "data"
     other = Registration(data)  # as the job table sees it, another process
     service, buckets = components.service, components.jobs.buckets
-    theirs = Jobs(data / "jobs", other, service, buckets, parse_meta_line, dump_line, wal=True)  # one machine
+    theirs = Jobs(data / "jobs", other, service, buckets, wal=True)  # one machine
     job = theirs.increase("shop", "shop", "/", background=False)
     components.jobs.resume()
     assert components.jobs.get(job.id).owner == other.id
@@ -187,16 +186,16 @@ def test_an_export_waits_for_a_running_import_then_lists_every_image(components,
     ]  # fmt: skip
 
 
-def test_an_import_whose_meta_file_went_away_fails_and_says_why(components, bucket):
-    finished: list[Job] = []
-    components.jobs.on_finish = finished.append
+def test_an_import_whose_meta_file_went_away_fails_says_why_and_is_called_back(components, bucket):
     (bucket / "increment.meta").write_text(meta({"OperationType": "DELETE", "ProductId": "x"}))
-    job = components.jobs.increase("shop", "shop", "/", background=False)
+    callback = "http://127.0.0.1:9/done"
+    job = components.jobs.increase("shop", "shop", "/", callback, background=False)
     (bucket / "increment.meta").unlink()
     job = components.jobs.run(job.id)
     assert (job.status, job.code) == ("FAIL", "BadJob")
     assert "has no /increment.meta" in job.message
-    assert finished == [job]
+    assert components.jobs.called_back.get_nowait() == job  # for api/jobs.py's CallBacks to call
+    assert components.jobs.called_back.empty()
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,9 @@ import json
 from lookalike.api.errors import ApiError
 from lookalike.api.handlers import Backends, Handler, instance_for
 from lookalike.api.params import Params
-from lookalike.api.responses import Body, image_fields, region
+from lookalike.api.responses import Body, image_fields
 from lookalike.domain.image import ImageKey
+from lookalike.formats import region_text
 
 MAX_PAGE = 100
 
@@ -31,7 +32,7 @@ def list_images(params: Params, on: Backends) -> Body:
         raise ApiError("InvalidParameter", f"The specified parameter Cursor is not valid: {error}") from None
     return {
         "Success": True,
-        "Images": [{**image_fields(image), "Region": region(image.region)} for image in images],
+        "Images": [{**image_fields(image), "Region": region_text(image.region)} for image in images],
         "NextCursor": next_cursor or "",
         "TotalCount": on.images.count(instance, filter),
     }

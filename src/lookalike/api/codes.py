@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from lookalike.api.errors import ApiError
-from lookalike.api.names import wire_name
 from lookalike.domain.errors import LookalikeError, RateLimited
 from lookalike.domain.image import ATTRIBUTES
+from lookalike.formats import wire_name
 
 Family = Literal["rpc", "console", "compare", "admin", "roa", "caret"]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import urllib.request
 from collections.abc import Callable
 from urllib.parse import urlsplit
@@ -24,10 +25,8 @@ from lookalike.api.handlers import Backends
 from lookalike.api.links import Links
 from lookalike.api.params import Params
 from lookalike.api.responses import Body
-from lookalike.domain.errors import BadMetaLine
-from lookalike.domain.image import Image
 from lookalike.service.job_table import Job
-from lookalike.service.jobs import Jobs, MetaLine
+from lookalike.service.jobs import Jobs
 
 log = logging.getLogger("lookalike.jobs")
 
@@ -193,44 +192,6 @@ def job_file(jobs: Jobs, links: Links, path: str, expires: str, signature: str) 
     raise ApiError("NoSuchKey", f"The specified key does not exist: {path}", 404)
 
 
-def parse_meta_line(text: str) -> MetaLine:
-    """One line of increment.meta: a JSON object with the names and limits of AddImage's parameters."""
-    try:
-        item = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise BadMetaLine(f"The meta field is invalid: the line is not JSON: {error}") from None
-    if not isinstance(item, dict):
-        raise BadMetaLine("The meta field is invalid: the line is not a JSON object")
-    for name, value in item.items():
-        if isinstance(value, bool) or not isinstance(value, str | int):
-            raise BadMetaLine(
-                f"The meta field is invalid: {name} must be a string or an integer, "
-                f"not {json.dumps(value)[:50]}",
-            )
-    params = Params({name: str(value) for name, value in item.items()})
-    operation = params.get("OperationType") or ""
-    if operation.upper() == "DELETE":
-        pic_name = params.pic_name() if params.optional_text("PicName") else None
-        return MetaLine("DELETE", params.product_id(), pic_name)
-    if operation.upper() != "ADD":
-        what = f"OperationType must be ADD or DELETE, not {operation!r}"
-        raise BadMetaLine(f"The meta field is invalid: {what}")
-    return MetaLine(
-        "ADD",
-        params.product_id(),
-        params.pic_name(),
-        params.category_id(),
-        params.region(),
-        params.attributes(),
-    )
-
-
-def dump_line(record: Image) -> str:
-    """One image of an export: every stored field but the vector, named as in increment.meta."""
-    fields = {**responses.image_fields(record), "Region": responses.region(record.region)}
-    return json.dumps(fields, ensure_ascii=False)
-
-
 def call_back(job: Job) -> None:
     """POST the finished import to its CallbackAddress; a failure is logged and changes nothing."""
     if job.kind != "increment" or not job.callback:
@@ -244,3 +205,23 @@ def call_back(job: Job) -> None:
             pass
     except (OSError, ValueError) as error:
         log.warning("callback of job %d to %s failed: %s", job.id, job.callback, error)
+
+
+class CallBacks:
+    """Calls back each import that ended with a CallbackAddress, on a thread of its own, as the jobs say."""
+
+    def __init__(self, jobs: Jobs):
+        self.jobs = jobs
+        self._thread = threading.Thread(target=self._run, name="jobs-call-back", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 2 * CALLBACK_TIMEOUT_SECONDS) -> None:
+        """Once the jobs have stopped: the calls due are made, then the thread ends."""
+        self.jobs.called_back.put(None)
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while (job := self.jobs.called_back.get()) is not None:
+            call_back(job)

@@ -18,7 +18,8 @@ from collections.abc import Callable, Mapping
 from lookalike.api.errors import ApiError
 from lookalike.api.handlers import instance_for
 from lookalike.api.params import Params, RequestContext, decode_base64
-from lookalike.api.responses import Body, region, success
+from lookalike.api.responses import Body, success
+from lookalike.formats import region_text
 from lookalike.service.images import ImageService
 from lookalike.service.models import AddImage, Picture
 
@@ -119,7 +120,7 @@ def search_item(params: Params, fields: Mapping[str, bytes], service: ImageServi
         },
         PicInfo={
             "Category": str(result.pic_info.category_id),
-            "Region": region(result.pic_info.region),
+            "Region": region_text(result.pic_info.region),
             "AllCategory": {"Category": [{"Id": str(cid), "Name": name} for cid, name in categories.items()]},
         },
         Auctions={

@@ -12,21 +12,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from lookalike import formats
 from lookalike.access_keys import AccessKey
 from lookalike.api.codes import Denied
 from lookalike.api.errors import ApiError
-from lookalike.api.names import wire_name
 from lookalike.config import Settings
-from lookalike.domain.errors import BadValue, MissingValue
+from lookalike.domain.errors import MissingValue
 from lookalike.domain.filters import Filter
 from lookalike.domain.image import (
     ATTRIBUTES,
     INT32_MAX,
     INT32_MIN,
-    MAX_ID_LENGTH,
     Attributes,
     Box,
-    attribute_problem,
 )
 from lookalike.service.filters import parse_filter
 from lookalike.service.models import Picture, SearchOptions
@@ -127,27 +125,13 @@ class Params:
         return name
 
     def product_id(self) -> str:
-        return self.key_part("product_id")
+        return formats.key_part(self.values, "product_id")
 
     def pic_name(self) -> str:
-        return self.key_part("pic_name")
-
-    def key_part(self, name: str) -> str:
-        """ProductId or PicName: given, and not too long."""
-        param, value = wire_name(name), self.values.get(wire_name(name), "")
-        if not value:
-            raise MissingValue(name, f"The parameter {param} is not specified")
-        if len(value) > MAX_ID_LENGTH:
-            raise BadValue(
-                name, f"The specified parameter {param} is not valid: longer than {MAX_ID_LENGTH} characters"
-            )
-        return value
+        return formats.key_part(self.values, "pic_name")
 
     def category_id(self) -> int | None:
-        try:
-            return self.optional_integer("CategoryId", "InvalidCategory")
-        except ApiError as error:
-            raise BadValue("category_id", error.message) from None
+        return formats.category_id(self.values)
 
     def picture(self, name: str = "PicContent") -> Picture:
         return Picture(data=self.picture_bytes(name), crop=self.boolean("Crop", True), region=self.region())
@@ -180,21 +164,7 @@ class Params:
         return data
 
     def region(self) -> Box | None:
-        raw = self.values.get("Region", "").strip()
-        if raw == "":
-            return None
-        parts = raw.split(",")
-        try:
-            x1, x2, y1, y2 = (int(p.strip()) for p in parts)
-        except ValueError:
-            raise BadValue(
-                "region", f"The specific region is illegal: {raw!r} is not four integers x1,x2,y1,y2"
-            ) from None
-        if not (0 <= x1 < x2 and 0 <= y1 < y2):
-            raise BadValue(
-                "region", f"The specific region is illegal: {raw!r} needs 0 <= x1 < x2 and 0 <= y1 < y2"
-            )
-        return Box(x1, x2, y1, y2)
+        return formats.region(self.values)
 
     def filter(self) -> Filter | None:
         return parse_filter(self.values.get("Filter"))
@@ -208,29 +178,13 @@ class Params:
         return tree
 
     def attributes(self) -> Attributes:
-        return Attributes(**{name: self.attribute(name) for name in ATTRIBUTES})
-
-    def attribute(self, name: str) -> Any:
-        """The attribute `name` (an `Attributes` field) under its wire name, checked; 0 or "" if absent."""
-        param = wire_name(name)
-        raw = self.values.get(param, "")
-        value: int | str = raw
-        if ATTRIBUTES[name] is int:
-            try:
-                value = int(raw.strip()) if raw else 0
-            except ValueError:
-                raise BadValue(
-                    name, f"The specified parameter {param} is not valid: {raw!r} is not an integer"
-                ) from None
-        if problem := attribute_problem(name, value):
-            raise BadValue(name, f"The specified parameter {param} is not valid: {problem}")
-        return value
+        return formats.attributes(self.values)
 
     def attribute_changes(self) -> dict[str, Any]:
         """The attributes the request gives, checked like AddImage's; the absent ones are not changed."""
-        given = {name: self.values.get(wire_name(name)) for name in ATTRIBUTES}
+        given = {name: self.values.get(formats.wire_name(name)) for name in ATTRIBUTES}
         return {
-            name: self.attribute(name)
+            name: formats.attribute(self.values, name)
             for name, raw in given.items()
             # The SDKs send "" for an empty string, and nothing for an unset value.
             if raw is not None and (raw != "" or ATTRIBUTES[name] is str)

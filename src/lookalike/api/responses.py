@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
-from lookalike.api.names import IMAGE_FIELDS
-from lookalike.domain.image import Box, Hit, Image
+from lookalike.domain.image import Hit, Image
+from lookalike.formats import IMAGE_FIELDS, region_text
 from lookalike.service.models import PicInfo, SearchResult
 
 # A JSON object of an answer, as the SDK models parse it.
@@ -22,15 +22,11 @@ def success(message_field: Literal["Message", "Msg"] | None = "Message", /, **fi
     return body | fields
 
 
-def region(box: Box) -> str:
-    return f"{box.x1},{box.x2},{box.y1},{box.y2}"
-
-
 def pic_info(info: PicInfo) -> Body:
     return {
         "CategoryId": info.category_id,
-        "Region": region(info.region),
-        "MultiRegion": [{"Region": region(box)} for box in info.multi_region],
+        "Region": region_text(info.region),
+        "MultiRegion": [{"Region": region_text(box)} for box in info.multi_region],
         "AllCategories": [{"Id": cid, "Name": name} for cid, name in info.categories.items()],
     }
 

@@ -19,16 +19,15 @@ progress, so a line is counted once even if a process lost its job while applyin
 from __future__ import annotations
 
 import logging
+import queue
 import shutil
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 from lookalike.datadir import Registration, written_whole
 from lookalike.domain.errors import BadInstanceName, BadJob, DownloadFailed, JobRunning, LookalikeError
-from lookalike.domain.image import Attributes, Box, Image
+from lookalike.formats import export_line, parse_meta_line
 from lookalike.service.buckets import META_FILE, Bucket, Buckets, folder_of
 from lookalike.service.images import ImageService
 from lookalike.service.instances import NAME_PATTERN
@@ -43,18 +42,6 @@ IMPORT_POLL_SECONDS = 0.2  # how often a waiting export looks whether the import
 WATCH_SECONDS = 1.0  # how often a server looks for jobs whose process is gone
 
 
-@dataclass(frozen=True)
-class MetaLine:
-    """One line of increment.meta, validated."""
-
-    operation: Literal["ADD", "DELETE"]
-    product_id: str
-    pic_name: str | None  # None: DELETE every image of the product
-    category_id: int | None = None
-    region: Box | None = None
-    attributes: Attributes = field(default_factory=Attributes)
-
-
 class _Stopped(Exception):
     """The job was asked to stop; it stays PROCESSING and resumes later."""
 
@@ -66,22 +53,17 @@ class Jobs:
         process: Registration,
         images: ImageService,
         buckets: Buckets,
-        parse_line: Callable[[str], MetaLine],
-        format_record: Callable[[Image], str],
-        on_finish: Callable[[Job], None] = lambda job: None,
         *,
         wal: bool = False,
     ):
-        """`parse_line` and `format_record` speak the file formats (their names are the wire's);
-        `on_finish` hears of every job that ended, e.g. to call its CallbackAddress. The jobs this makes
-        or takes over belong to `process`; `wal`: see `lookalike.datadir.open_database`."""
+        """The jobs this makes or takes over belong to `process`; `wal`: see `datadir.open_database`."""
         self.root = root
         self.process = process
         self.images = images
         self.buckets = buckets
-        self.parse_line = parse_line
-        self.format_record = format_record
-        self.on_finish = on_finish
+        # Imports that ended with a CallbackAddress, for whoever calls them back (api/jobs.py), in order;
+        # a None says that no more will come.
+        self.called_back: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         root.mkdir(parents=True, exist_ok=True)
         self.table = JobTable(root / "jobs.sqlite3", process.id, wal=wal)
         self._stopping = threading.Event()
@@ -202,10 +184,8 @@ class Jobs:
             log.warning("%s job %d was taken over by another process", job.kind, job.id)
             return self._current(job_id)
         job = self._current(job_id)
-        try:
-            self.on_finish(job)
-        except Exception:
-            log.exception("after %s job %d", job.kind, job.id)
+        if job.kind == "increment" and job.callback:
+            self.called_back.put(job)
         return job
 
     def _run_to_end(self, job: Job, progress: Callable[[Job], None]) -> None:
@@ -239,7 +219,7 @@ class Jobs:
             for record in self.images.records(job.instance):
                 if self._stopping.is_set():
                     raise _Stopped
-                out.write((self.format_record(record) + "\n").encode())
+                out.write((export_line(record) + "\n").encode())
                 count += 1
         self.table.update(job.id, status="SUCCESS", lines=count)
 
@@ -274,7 +254,7 @@ class Jobs:
         if not text.strip():
             return "blank"
         try:
-            line = self.parse_line(text)
+            line = parse_meta_line(text)
             if line.operation == "DELETE":
                 self.images.delete(instance, line.product_id, line.pic_name)
                 return "deleted"
