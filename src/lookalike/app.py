@@ -26,6 +26,7 @@ from lookalike.service.limits import SharedRateLimiter
 from lookalike.service.uploads import FileUploadStore
 from lookalike.store import open_store
 from lookalike.store.base import Store
+from lookalike.vision.detector import Detector
 from lookalike.vision.embedder import Embedder
 from lookalike.vision.pipeline import Vision
 from lookalike.vision.text import OnnxTextTower
@@ -51,7 +52,8 @@ def build_components(settings: Settings, url: str | None = None) -> Components:
     answers). Opening the embedded store claims the data directory (a second process is refused)."""
     threads = settings.model_threads
     text = None if settings.text_model is None else OnnxTextTower(settings.text_model, threads=threads)
-    vision = Vision(Embedder(settings.image_model, threads=threads), text)  # a wrong model stops here
+    embedder = Embedder(settings.image_model, threads=threads)  # a wrong model stops here
+    vision = Vision(embedder, text, Detector(threads=threads))
     data = settings.data_dir
     instances = Instances(data / "instances")
     with contextlib.ExitStack() as undo:  # what was opened is closed again if a later part fails
