@@ -39,7 +39,7 @@ from bench.quality.fetch import fetch
 from bench.quality.measure import measure
 from bench.quality.misses import write_misses
 from bench.quality.objects import SPLITS
-from bench.quality.report import markdown, summary
+from bench.quality.report import markdown, summary, where_misses_are
 from bench.quality.runners import add_catalog, service
 
 OUT = Path(__file__).resolve().parent / "out" / "quality"
@@ -65,7 +65,9 @@ def main() -> int:
         flush=True,
     )
     with service(args.in_process) as running:
-        add_catalog(running, {**data.catalog, **data.distractors}, data.labels)
+        before = running.cpu_seconds()
+        add_catalog(running, pictures := {**data.catalog, **data.distractors}, data.labels)
+        cpu_per_add = (running.cpu_seconds() - before) / len(pictures)
         rows, cpu = measure(running, data)
         alone = categories.model_alone(running, data)
     table = summary(rows)
@@ -75,6 +77,8 @@ def main() -> int:
         "",
         markdown(table),
         "",
+        *where_misses_are(rows),
+        "",
         *categories.table("The category of the model alone, on the labelled pictures:", alone),
         "",
         *categories.table(
@@ -82,7 +86,7 @@ def main() -> int:
             categories.of_queries(rows, data.labels),
         ),
         "",
-        "CPU of the serving process per search (ms): "
+        f"CPU of the serving process per add: {cpu_per_add * 1000:.1f} ms; per search (ms): "
         + "; ".join(f"{kind} {seconds * 1000:.1f}" for kind, seconds in cpu.items()),
         "",
         f"{time.perf_counter() - started:.0f} s in all; load average {load} on {os.cpu_count()} cores",
@@ -92,7 +96,8 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     misses = 0 if args.no_misses else write_misses(data, rows, out / "misses")
     (out / "report.md").write_text(text + "\n")
-    (out / "summary.json").write_text(json.dumps({"cpu_seconds_per_search": cpu, **table}, indent=1))
+    cpu_seconds = {"cpu_seconds_per_add": cpu_per_add, "cpu_seconds_per_search": cpu}
+    (out / "summary.json").write_text(json.dumps({**cpu_seconds, **table}, indent=1))
     (out / "rows.json").write_text(json.dumps(rows))
     print(text)
     print(f"\n{misses} pictures of misses in {out / 'misses'}; the tables in {out / 'report.md'}")

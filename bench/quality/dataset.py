@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from PIL import Image
+
 from bench.quality.objects import (
     StockObject,
     catalog_picture,
@@ -19,8 +21,6 @@ from bench.quality.objects import (
 )
 from bench.quality.queries import Query, duplicate_query, scene_query
 from bench.quality.scenes import scenes
-from PIL import Image
-
 from lookalike.vision.subjects import Box
 
 SKIMAGE_PHOTOS = ("astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png")

@@ -22,9 +22,9 @@ import random
 from dataclasses import dataclass
 
 import numpy as np
-from bench.quality.objects import StockObject, jpeg
 from PIL import Image, ImageEnhance, ImageFilter
 
+from bench.quality.objects import StockObject, jpeg
 from lookalike.vision.subjects import Box
 
 MIN_SHARE, MAX_SHARE = 0.02, 0.40  # of the frame's area, for the object's box

@@ -73,6 +73,26 @@ def summary(rows: list[dict]) -> dict[str, dict]:
     return out
 
 
+def where_misses_are(rows: list[dict]) -> list[str]:
+    """The misses of first place (Crop and Region absent), every seed: how many the true box as Region
+    would have found, and of those how many the service looked for elsewhere (Region IoU < 0.3): where to
+    look, or what a region looks like."""
+    with_box = {(r["seed"], r["index"]): r["rank"] == 0 for r in rows if r["mode"] == "true box"}
+    lines = [
+        "| queries | misses of first place | found with the true box | of those, IoU < 0.3 "
+        "| missed with it too |",
+        "|---|---|---|---|---|",
+    ]
+    for kind in ("scene", "viewpoint"):
+        missed = [r for r in rows if r["kind"] == kind and r["mode"] == "default" and r["rank"] != 0]
+        if not missed:
+            continue
+        boxed = [r for r in missed if with_box[(r["seed"], r["index"])]]
+        elsewhere = sum(r["iou"] < 0.3 for r in boxed)
+        lines.append(f"| {kind} | {len(missed)} | {len(boxed)} | {elsewhere} | {len(missed) - len(boxed)} |")
+    return lines
+
+
 def _cell(value: float, figure: str) -> str:
     if value != value:  # NaN: the mode was not run
         return "-"

@@ -16,8 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.quality.objects import fit, of_split
 from PIL import Image
+
+from bench.quality.objects import fit, of_split
 
 SCENE_SIDE = 800  # longer side of a query scene
 

@@ -10,7 +10,7 @@ import math
 import numpy as np
 from bench.quality.objects import StockObject, catalog_picture, of_split, render_category
 from bench.quality.queries import MAX_SHARE, MIN_SHARE, duplicate_query, scene_query, size_bin
-from bench.quality.report import figures, summary
+from bench.quality.report import figures, summary, where_misses_are
 from PIL import Image
 
 from lookalike.vision.categories import OTHER
@@ -60,9 +60,9 @@ def test_a_near_duplicate_keeps_the_object_inside_its_box():
     assert query.box.x2 <= image.width and query.box.y2 <= image.height
 
 
-def row(seed: int, mode: str, rank: int | None, source: str = "grey", iou: float = 0.5) -> dict:
-    return {"seed": seed, "kind": "scene", "source": source, "size": "<5 %", "target": "tools/red",
-            "mode": mode, "rank": rank, "iou": iou}  # fmt: skip
+def row(seed: int, mode: str, rank: int | None, iou: float = 0.5, index: int = 0) -> dict:
+    return {"seed": seed, "index": index, "kind": "scene", "source": "grey", "size": "<5 %",
+            "target": "tools/red", "mode": mode, "rank": rank, "iou": iou}  # fmt: skip
 
 
 def test_figures_count_first_places_and_the_first_five():
@@ -84,3 +84,12 @@ def test_rendered_models_are_labelled_by_their_names():
     assert render_category("Sneakers") == 4
     assert render_category("Dresser with drawers") == 9  # not a dress
     assert render_category("Hammer") == OTHER
+
+
+def test_a_miss_is_told_apart_by_what_the_true_box_would_have_found():
+    rows = [
+        row(1, "default", 2, iou=0.1, index=0), row(1, "true box", 0, index=0),  # where to look
+        row(1, "default", None, iou=0.8, index=1), row(1, "true box", 4, index=1),  # how it looks
+        row(1, "default", 0, index=2), row(1, "true box", 0, index=2),  # no miss
+    ]  # fmt: skip
+    assert where_misses_are(rows)[-1] == "| scene | 2 | 1 | 1 | 1 |"

@@ -24,6 +24,7 @@ import numpy as np
 from PIL import Image
 
 from lookalike.errors import LookalikeError
+from lookalike.metrics import stage
 from lookalike.vision.categories import category_scores
 from lookalike.vision.decode import Reduced, decode_reduced
 from lookalike.vision.detector import Detector, alongside
@@ -94,7 +95,8 @@ class Sight:
         self.vision = vision
         self.picture = picture
         self.located = located
-        (self.first,) = vision.describe(picture, located.subjects[:1])
+        with stage("describe"):
+            (self.first,) = vision.describe(picture, located.subjects[:1])
         self._further: Further | None = None
 
     @property
@@ -148,8 +150,12 @@ class Vision:
         """The picture decoded once, where to look in it, and its first subject described. An explicit
         region wins; else the subjects when `crop_subject`; else the whole picture. Without
         `every_subject`, only the first subject is looked for (all an add stores: a fifth less CPU)."""
-        picture = decode_reduced(data)
-        located = self.locate(picture, crop_subject=crop_subject, region=region, every_subject=every_subject)
+        with stage("decode"):
+            picture = decode_reduced(data)
+        with stage("locate"):
+            located = self.locate(
+                picture, crop_subject=crop_subject, region=region, every_subject=every_subject
+            )
         return Sight(self, picture, located)
 
     def locate(
@@ -197,9 +203,11 @@ class Vision:
             return located
         image = picture.image
         sx, sy = picture.width / image.width, picture.height / image.height
+        with stage("detect"):
+            detected = self.detector.detect(image)
         objects = [
             replace(found, box=scale_box(found.box, sx, sy, picture.width, picture.height))
-            for found in self.detector.detect(image)
+            for found in detected
         ]
         return replace(located, subjects=tuple(alongside(located.subjects, objects, 1 + MAX_OTHERS)))
 
