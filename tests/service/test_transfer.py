@@ -100,7 +100,7 @@ def test_bad_input_is_refused_with_a_message(tmp_path: Path, capsys):
 
 
 def test_the_export_says_what_made_its_vectors_and_another_models_data_refuses_them(tmp_path: Path, capsys):
-    lite0 = Fingerprint("a" * 64, DIM, {"vector": "features-mean/1"})
+    lite0 = Fingerprint("a" * 64, DIM, {"vector": "features"})
     check_or_record(tmp_path / "a", lite0)
     fill(tmp_path / "a", None, "shop", 5)
     export = tmp_path / "shop.jsonl"
@@ -108,7 +108,7 @@ def test_the_export_says_what_made_its_vectors_and_another_models_data_refuses_t
     assert json.loads(export.read_text().splitlines()[0])["model"] == asdict(lite0)
 
     # A data directory whose vectors another pooling made refuses them, before anything is stored ...
-    check_or_record(tmp_path / "b", Fingerprint("a" * 64, DIM, {"vector": "gem/2"}))
+    check_or_record(tmp_path / "b", Fingerprint("a" * 64, DIM, {"vector": "rmac-gem3"}))
     assert main(["instance", "import", str(export), "--data", str(tmp_path / "b")]) == 2
     assert "vectors made two ways cannot be compared" in capsys.readouterr().err
     assert not (tmp_path / "b" / "instances").exists()

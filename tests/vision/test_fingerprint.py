@@ -47,13 +47,13 @@ def test_a_descriptor_the_vision_adds_is_part_of_the_record(tmp_path):
 def test_a_record_made_before_vectors_had_versions_is_of_the_first_version(tmp_path):
     packaged = image_model_sha256(None)
     (tmp_path / RECORD_FILE).write_text(json.dumps({"image_model_sha256": packaged, "vector_size": 1280}))
-    build_components(Settings(data_dir=tmp_path)).close()  # features-mean/1 made them: accepted
+    build_components(Settings(data_dir=tmp_path)).close()  # features made them: accepted
 
 
 def test_vectors_made_another_way_from_the_same_model_are_refused_saying_so(tmp_path):
-    made_before = Fingerprint(image_model_sha256(None), 1280, {"vector": "features-mean/0"})
+    made_before = Fingerprint(image_model_sha256(None), 1280, {"vector": "rmac-gem3"})
     check_or_record(tmp_path, made_before)
     with pytest.raises(ValueError, match="Run the version of Lookalike that made them") as refused:
         build_components(Settings(data_dir=tmp_path))
-    assert "vector features-mean/0" in str(refused.value) and f"vector {VECTOR}" in str(refused.value)
+    assert "vector rmac-gem3" in str(refused.value) and f"vector {VECTOR}" in str(refused.value)
     assert "add the pictures again" in str(refused.value)

@@ -22,7 +22,7 @@ from lookalike.vision.embedder import MODEL_ASSET, VECTOR
 
 RECORD_FILE = "model.json"
 # What every data directory was made with before its record named the descriptor.
-FIRST_VERSIONS = {"vector": "features-mean/1"}
+FIRST_VERSIONS = {"vector": "features"}
 
 
 @dataclass(frozen=True)
