@@ -14,6 +14,7 @@ from lookalike.api.replay import SharedNonceCache
 from lookalike.api.routes import Api
 from lookalike.config import AccessKeys, Settings, link_key
 from lookalike.datadir import NamedLocks, Registration
+from lookalike.memory import return_big_blocks
 from lookalike.service.buckets import Buckets
 from lookalike.service.images import ImageService
 from lookalike.service.instances import Instances
@@ -22,6 +23,7 @@ from lookalike.service.limits import SharedRateLimiter
 from lookalike.service.uploads import FileUploadStore
 from lookalike.store import open_store
 from lookalike.store.base import Store
+from lookalike.vision.budget import DecodeBudget
 from lookalike.vision.embedder import Embedder
 from lookalike.vision.pipeline import Vision
 from lookalike.vision.text import OnnxTextTower
@@ -45,9 +47,11 @@ class Components:
 def build_components(settings: Settings, url: str | None = None) -> Components:
     """Everything but HTTP, registered on the data directory as a process (a server if `url` says where it
     answers). Opening the embedded store claims the data directory (a second process is refused)."""
+    return_big_blocks()  # this process decodes pictures: their memory goes back to the system when freed
     threads = settings.model_threads
     text = None if settings.text_model is None else OnnxTextTower(settings.text_model, threads=threads)
-    vision = Vision(Embedder(settings.image_model, threads=threads), text)  # a wrong model stops here
+    budget = DecodeBudget(settings.decode_memory_bytes)
+    vision = Vision(Embedder(settings.image_model, threads=threads), text, budget)  # a wrong model stops here
     data = settings.data_dir
     instances = Instances(data / "instances")
     with contextlib.ExitStack() as undo:  # what was opened is closed again if a later part fails

@@ -73,6 +73,13 @@ def parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help=f"how long those links work (default: {Settings.link_ttl_seconds})",
     )
+    serve_cmd.add_argument(
+        "--decode-memory",
+        type=int,
+        default=Settings.decode_memory_bytes // 2**20,
+        metavar="MB",
+        help="memory the pictures being decoded may take together; more wait (default: %(default)s)",
+    )
     serve_cmd.set_defaults(run=serve)
 
     import_cmd = commands.add_parser(
@@ -189,6 +196,7 @@ def serve(args: argparse.Namespace) -> int:
             buckets=dict(parse_bucket_option(option) for option in args.bucket),
             public_url=args.public_url.rstrip("/") if args.public_url else None,
             link_ttl_seconds=args.link_ttl,
+            decode_memory_bytes=args.decode_memory * 2**20,
         )
     except ValueError as error:
         print(f"lookalike: {error}", file=sys.stderr)

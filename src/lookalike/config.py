@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lookalike.vision.budget import DEFAULT_BYTES as DECODE_BUDGET_BYTES
+
 DEFAULT_DATA_DIR = Path("lookalike-data")
 KEYS_FILE = "access_keys.json"
 LINK_KEY_FILE = "link.key"
@@ -36,6 +38,7 @@ class Settings:
     buckets: dict[str, str] = field(default_factory=dict)  # bucket name -> folder or s3:// URI
     public_url: str | None = None  # base of MetaUrl/ErrorUrl; None: the Host a request came to
     link_ttl_seconds: int = 2 * 60 * 60  # how long a MetaUrl/ErrorUrl works: 2 hours, as in the cloud
+    decode_memory_bytes: int = DECODE_BUDGET_BYTES  # what the pictures being decoded may take together
 
 
 def data_dir_from_env() -> Path:

@@ -62,9 +62,9 @@ def form(params: dict[str, str]) -> bytes:
     return urlencode(sorted(params.items())).encode()
 
 
-def post(endpoint: str, headers: dict, body: bytes, query: str = "") -> tuple[int, dict]:
+def post(endpoint: str, headers: dict, body: bytes, query: str = "", timeout: float = 30) -> tuple[int, dict]:
     host, port = endpoint.split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    connection = http.client.HTTPConnection(host, int(port), timeout=timeout)
     try:
         connection.request("POST", "/" + (f"?{query}" if query else ""), body=body, headers=headers)
         response = connection.getresponse()

@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from lookalike.errors import LookalikeError
+from lookalike.vision.budget import DecodeBudget
 from lookalike.vision.categories import CATEGORIES
 from lookalike.vision.pipeline import WIDEN, Vision, square
 from lookalike.vision.subjects import Box
@@ -133,3 +134,15 @@ def test_square_keeps_the_aspect_ratio_and_fills_with_the_border_colour():
     pixels = np.asarray(squared)
     assert (pixels[:80] == (10, 20, 30)).all() and (pixels[-80:] == (10, 20, 30)).all()  # the letterbox
     assert tuple(pixels[112, 112]) == (250, 0, 0)  # the middle of the content, not stretched away
+
+
+def test_a_picture_waits_for_room_in_the_decode_budget_or_is_denied(embedder):
+    budget = DecodeBudget(64 * 2**20, wait_seconds=0)
+    vision = Vision(embedder, budget=budget)
+    data, _ = on_white(("chelsea", (250, 160), 400))
+    with budget.hold(budget.limit_bytes):  # other decodes hold it all
+        with pytest.raises(LookalikeError) as denied:
+            vision.analyze(data)
+        assert denied.value.code == "DeniedRequest"
+    assert vision.analyze(data).vector.shape == (embedder.dim,)
+    assert budget.used == 0
