@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.perf_fixture import INSTANCE, copies, ensure_fixture, records
-from lookalike.store.qdrant_edge import QdrantEdgeStore, _copy_shard
+from lookalike.store.qdrant_edge import QdrantEdgeStore, layout
 
 
 def main() -> int:
@@ -34,7 +34,7 @@ def main() -> int:
     bases, _ = ensure_fixture(args.data, args.images)
     copy = args.data.parent / f"{args.data.name}-index-bench"
     shutil.rmtree(copy, ignore_errors=True)
-    _copy_shard(args.data / "store", copy)
+    layout.copy_shard(args.data / "store", copy)
     store = QdrantEdgeStore(copy, index_after=None)
     try:
         start = args.images

@@ -28,7 +28,6 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -43,7 +42,7 @@ from lookalike.service.categorize import predict_category
 from lookalike.vision.categories import CATEGORIES
 from lookalike.vision.decode import decode_reduced
 from lookalike.vision.embedder import Embedder
-from lookalike.vision.pipeline import Vision
+from lookalike.vision.pipeline import Sight, Vision
 from lookalike.vision.subjects import Box
 
 MODES = ("default", "crop=false", "true box")
@@ -109,12 +108,11 @@ def stage_times(data: Dataset, vision: Vision) -> dict[str, dict[str, float]]:
     for query in data.queries:
         stages = times[query.kind]
         image = timed(stages["decode"], decode_reduced, query.data)
-        subjects, picture = timed(stages["locate"], vision.locate, image)
-        (first,) = timed(stages["describe"], vision.describe, image, subjects, subjects[:1])
-        if len(subjects) > 1 or picture is not None:
-            timed(stages["look further"], vision.look_further, query.data, replace(first, picture=picture))
-        everything = [Box(0, image.width, 0, image.height)]
-        timed(stages["whole picture"], vision.describe, image, everything, everything)
+        located = timed(stages["locate"], vision.locate, image)
+        sight = timed(stages["describe"], Sight, vision, image, located)
+        if sight.may_see_more:
+            timed(stages["look further"], sight.further)
+        timed(stages["whole picture"], vision.describe, image, [Box(0, image.width, 0, image.height)])
     return {kind: {k: statistics.median(v) for k, v in s.items()} for kind, s in times.items()}
 
 
@@ -123,7 +121,7 @@ def model_categories(data: Dataset, vision: Vision) -> list[tuple[int, int]]:
     pictures = {**data.catalog, **{k: v for k, v in data.distractors.items() if k.startswith("imagenet/")}}
     pairs = []
     for name, picture in pictures.items():
-        seen = vision.analyze(picture)
+        seen = vision.see(picture).first
         pairs.append((category_of(name), predict_category(seen.category_scores, [])))
     return pairs
 

@@ -53,7 +53,7 @@ def describe_bases(count: int = BASES) -> Bases:
     vision = Vision(Embedder())
     vectors, categories, regions = [], [], []
     for photo in photos:
-        analysis = vision.analyze(photo)
+        analysis = vision.see(photo).first
         vectors.append(analysis.vector)
         scores = analysis.category_scores
         categories.append(max(scores, key=scores.get) if scores else OTHER)

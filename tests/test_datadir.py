@@ -1,5 +1,5 @@
-"""The data directory as several processes share it: who runs on it, and locks that exclude every thread
-of every process."""
+"""The data directory as several processes share it: who runs on it, locks that exclude every thread of
+every process, databases every thread of a process shares, and files that appear whole."""
 
 from __future__ import annotations
 
@@ -9,7 +9,16 @@ import time
 
 import pytest
 
-from lookalike.datadir import PROCESSES_DIR, NamedLocks, Registration, live_processes, open_database
+from lookalike.datadir import (
+    PROCESSES_DIR,
+    Database,
+    NamedLocks,
+    Registration,
+    live_processes,
+    open_database,
+    write_whole,
+    written_whole,
+)
 from tests.processes import in_processes
 
 
@@ -97,3 +106,46 @@ def test_processes_opening_a_new_database_at_once_all_get_it(tmp_path, wal):
     barrier = multiprocessing.get_context("spawn").Barrier(processes)
     opened = in_processes(open_new_databases_in_step, [(tmp_path, wal, barrier, count)] * processes)
     assert opened == [count] * processes
+
+
+def test_a_file_written_whole_appears_only_when_complete(tmp_path):
+    target = tmp_path / "new" / "state.json"
+    with written_whole(target) as file:
+        file.write(b"half")
+        assert not target.exists()
+        file.write(b" and the rest")
+    assert target.read_bytes() == b"half and the rest"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["state.json"]  # no temporary file left
+
+
+def test_a_file_whose_writing_failed_leaves_the_old_one_and_no_leftovers(tmp_path):
+    target = tmp_path / "state.json"
+    write_whole(target, b"old")
+    with pytest.raises(RuntimeError), written_whole(target) as file:
+        file.write(b"new, but cut short")
+        raise RuntimeError("disk gone")
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["state.json"]
+
+
+def test_an_exclusive_file_is_written_once_and_with_its_mode(tmp_path):
+    target = tmp_path / "key"
+    write_whole(target, b"first", mode=0o600, exclusive=True)
+    with pytest.raises(FileExistsError):
+        write_whole(target, b"second", exclusive=True)
+    assert target.read_bytes() == b"first"
+    assert target.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["key"]
+
+
+def test_a_database_transaction_commits_whole_or_not_at_all(tmp_path):
+    db = Database(tmp_path / "t.sqlite3", wal=False, schema="CREATE TABLE IF NOT EXISTS t (a)")
+    with db.transaction() as connection:
+        connection.execute("INSERT INTO t VALUES (1)")
+        connection.execute("INSERT INTO t VALUES (2)")
+    with pytest.raises(ValueError), db.transaction() as connection:
+        connection.execute("INSERT INTO t VALUES (3)")
+        raise ValueError("changed my mind")
+    with db.connection() as connection:
+        assert [a for (a,) in connection.execute("SELECT a FROM t ORDER BY a")] == [1, 2]
+    db.close()

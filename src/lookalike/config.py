@@ -5,6 +5,7 @@ Every setting has a default that works on one laptop; the command line and envir
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lookalike.datadir import write_whole
 from lookalike.vision.budget import DEFAULT_BYTES as DECODE_BUDGET_BYTES
 
 DEFAULT_DATA_DIR = Path("lookalike-data")
@@ -131,10 +133,7 @@ def create_access_key(data_dir: Path, instances: Sequence[str] | None = None) ->
             | ({} if k.instances is None else {"instances": sorted(k.instances)})
             for k in keys
         ]
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(entries, indent=2) + "\n")
-        tmp.chmod(0o600)
-        tmp.replace(path)
+        write_whole(path, json.dumps(entries, indent=2).encode() + b"\n", mode=0o600)
     return key
 
 
@@ -161,14 +160,6 @@ def link_key(data_dir: Path) -> bytes:
     """The key that signs download links, made on first use and kept, so links outlive a restart and work
     on every server of the data directory."""
     path = data_dir / LINK_KEY_FILE
-    data_dir.mkdir(parents=True, exist_ok=True)
-    tmp = data_dir / f".{LINK_KEY_FILE}.{os.getpid()}.tmp"
-    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
-        f.write(secrets.token_hex(32).encode())
-    try:
-        path.hardlink_to(tmp)  # appears whole; of two servers starting at once, the first one's key wins
-    except FileExistsError:
-        pass
-    finally:
-        tmp.unlink()
+    with contextlib.suppress(FileExistsError):  # of two servers starting at once, the first one's key wins
+        write_whole(path, secrets.token_hex(32).encode(), mode=0o600, exclusive=True)
     return path.read_bytes()

@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 PROCESSES_DIR = "processes"
 BUSY_TIMEOUT_SECONDS = 30  # how long a statement waits for another process's transaction
@@ -58,6 +59,66 @@ def open_database(path: Path, wal: bool, schema: str = "") -> sqlite3.Connection
     return db
 
 
+class Database:
+    """A database of the data directory (`open_database`) whose one connection serves every thread of this
+    process, one statement or transaction at a time."""
+
+    def __init__(self, path: Path, wal: bool, schema: str = ""):
+        self._db = open_database(path, wal, schema)
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[sqlite3.Connection]:
+        """The connection, to this thread alone; each statement commits on its own."""
+        with self._lock:
+            yield self._db
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """The connection, to this thread alone, in one transaction that commits unless the block raises."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")  # the write lock first: no upgrade from a read to fail
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+@contextlib.contextmanager
+def written_whole(
+    path: Path, *, mode: int = 0o644, exclusive: bool = False, sync: bool = False
+) -> Iterator[BinaryIO]:
+    """A file to write that appears at `path` whole when the block ends, or not at all if it raises: it is
+    written beside it under a temporary name (`.NAME.PID.THREAD.tmp`), then renamed over `path`; or, if
+    `exclusive`, linked to it, which fails with FileExistsError when `path` exists. `sync`: on disk first."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode), "wb") as file:
+            yield file
+            if sync:
+                file.flush()
+                os.fsync(file.fileno())
+        if exclusive:
+            path.hardlink_to(tmp)
+        else:
+            tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_whole(path: Path, data: bytes, *, mode: int = 0o644, exclusive: bool = False) -> None:
+    """`data` at `path`, all of it or none (see `written_whole`)."""
+    with written_whole(path, mode=mode, exclusive=exclusive) as file:
+        file.write(data)
+
+
 @dataclass(frozen=True)
 class Process:
     """A process registered on the data directory."""
@@ -78,12 +139,17 @@ class Registration:
         self.root = data_dir / PROCESSES_DIR
         self.root.mkdir(parents=True, exist_ok=True)
         self.process = Process(secrets.token_hex(8), url, socket.gethostname(), os.getpid())
-        # Locked before it takes its name, so that nobody sees it unlocked and takes it for a dead one's.
-        tmp = self.root / f".{self.process.id}.tmp"
-        self._fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
-        fcntl.flock(self._fd, fcntl.LOCK_EX)
-        os.write(self._fd, json.dumps(asdict(self.process)).encode())
-        tmp.replace(self._path(self.process.id))
+        self._fd = -1
+        try:
+            with written_whole(self._path(self.process.id)) as file:
+                # Locked before it takes its name, so that nobody sees it unlocked and takes it for a dead
+                # one's; the lock lasts while this duplicate of the descriptor stays open.
+                self._fd = os.dup(file.fileno())
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+                file.write(json.dumps(asdict(self.process)).encode())
+        except BaseException:
+            self.close()
+            raise
 
     @property
     def id(self) -> str:

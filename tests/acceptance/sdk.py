@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import io
 
 from alibabacloud_imagesearch20201214 import models
 from alibabacloud_imagesearch20201214.client import Client
 from alibabacloud_tea_openapi import models as open_api_models
+from darabonba.runtime import RuntimeOptions
 
 from tests.acceptance.server import ACCESS_KEY_ID, ACCESS_KEY_SECRET
 
@@ -37,6 +39,18 @@ def add(client: Client, instance: str, product_id: str, pic_name: str, picture: 
         instance_name=instance, product_id=product_id, pic_name=pic_name, pic_content=b64(picture), **fields
     )
     return client.add_image(request).body
+
+
+def add_streamed(client: Client, instance: str, product_id: str, pic_name: str, picture: bytes, **fields):
+    """AddImage with a file stream (`add_image_advance`): uploaded to the client's open platform endpoint."""
+    request = models.AddImageAdvanceRequest(
+        instance_name=instance,
+        product_id=product_id,
+        pic_name=pic_name,
+        pic_content_object=io.BytesIO(picture),
+        **fields,
+    )
+    return client.add_image_advance(request, RuntimeOptions()).body
 
 
 def search_pic(client: Client, instance: str, picture: bytes, **options):

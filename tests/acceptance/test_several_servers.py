@@ -4,7 +4,6 @@ take turns, so that neither the capacity nor an update is lost between them."""
 
 from __future__ import annotations
 
-import io
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -13,7 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from alibabacloud_imagesearch20201214 import models
 from alibabacloud_tea_openapi.exceptions import ClientException
-from darabonba.runtime import RuntimeOptions
 
 from lookalike.client import Client
 from tests.acceptance.conftest import create_instance
@@ -28,7 +26,7 @@ from tests.acceptance.jobs import (
     write_folder,
 )
 from tests.acceptance.raw import acs3_headers, form, post
-from tests.acceptance.sdk import add, found, make_client, search_name, search_pic
+from tests.acceptance.sdk import add, add_streamed, found, make_client, search_name, search_pic
 from tests.acceptance.server import ACCESS_KEY_ID, ACCESS_KEY_SECRET, ServerProcess
 from tests.acceptance.test_actions import check, update
 from tests.acceptance.test_import_command import KEYS, lookalike
@@ -119,13 +117,7 @@ def test_a_picture_uploaded_to_one_server_is_found_by_the_other(one, two, photos
     instance = create_instance(one.data_dir)
     client = make_client(two.endpoint)
     client._open_platform_endpoint = one.endpoint
-    request = models.AddImageAdvanceRequest(
-        instance_name=instance,
-        product_id="p1",
-        pic_name="a.jpg",
-        pic_content_object=io.BytesIO(photos["coffee"]),
-    )
-    assert client.add_image_advance(request, RuntimeOptions()).body.success
+    assert add_streamed(client, instance, "p1", "a.jpg", photos["coffee"]).success
     assert found(search_pic(make_client(one.endpoint), instance, photos["coffee"])) == [("p1", "a.jpg")]
 
 

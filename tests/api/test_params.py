@@ -159,11 +159,11 @@ def test_an_instance_outside_the_callers_access_key_is_refused_with_the_actions_
         assert (info.value.code, info.value.status) == (denied_code, 403)
 
 
-def test_a_picture_url_names_an_upload_and_nothing_else(tmp_path):
-    uploads = FileUploadStore(tmp_path)
+def test_a_picture_url_names_an_upload_of_the_callers_key_and_nothing_else(tmp_path):
+    uploads, caller = FileUploadStore(tmp_path), AccessKey("LTAIuploader", "secret")
     key = uploads.new_key()
-    uploads.put(key, b"picture bytes")
-    context = RequestContext(uploads=uploads)
+    uploads.put(key, caller.access_key_id, b"picture bytes")
+    context = RequestContext(caller, uploads=uploads)
     url = f"http://http://127.0.0.1:8080/uploads.oss/{key}"
     assert Params({"PicContent": url}, context).picture_bytes() == b"picture bytes"
     for other in (
@@ -173,3 +173,5 @@ def test_a_picture_url_names_an_upload_and_nothing_else(tmp_path):
     ):
         assert code_of(lambda u=other: Params({"PicContent": u}, context).picture_bytes()) == "InvalidPicUrl"
     assert code_of(lambda: Params({"PicContent": url}).picture_bytes()) == "InvalidPicUrl"  # no store
+    another = RequestContext(AccessKey("LTAIother", "secret"), uploads=uploads)
+    assert code_of(lambda: Params({"PicContent": url}, another).picture_bytes()) == "InvalidPicUrl"

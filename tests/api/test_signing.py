@@ -228,8 +228,7 @@ def signed_changes(capture: Capture) -> list[Change]:
     if capture.scheme == ACS3:
         changes += header_changes(request, acs3_signed_headers(capture))
         changes += byte_changes(request)  # through x-acs-content-sha256
-    elif capture.scheme == RPC:
-        changes = [c for c in changes if not c[0].startswith("path")]  # RPC signs "/" whatever the path
+    elif capture.scheme == RPC:  # the path too: its string to sign names "/", so it is valid there only
         if request.body:
             changes += form_changes(request)
             # The content type decides whether the body parameters are signed at all.
@@ -249,10 +248,9 @@ def unsigned_changes(capture: Capture) -> list[Change]:
         # Only the SignedHeaders list: the SDK leaves out what http.client/aiohttp add after signing.
         return list(header_changes(request, names - acs3_signed_headers(capture)))
     if capture.scheme == RPC:
-        # No header at all (not even x-acs-action or Host), and not the path.
+        # No header at all (not even x-acs-action or Host).
         signed = {"content-type"} if request.body else set()
-        paths = [c for c in line_changes(request) if c[0].startswith("path")]
-        return [*header_changes(request, names - signed), *paths]
+        return list(header_changes(request, names - signed))
     # ROA: only Accept, Content-MD5, Content-Type, Date and x-acs-*; not Host or User-Agent.
     changes = list(header_changes(request, names - roa_signed_headers(capture)))
     if capture.header("content-md5") is None:
@@ -295,6 +293,25 @@ def test_a_repeated_signed_header_fails():
     assert not verifies(
         dataclasses.replace(request, headers={**request.headers, "X-Acs-Action": "DeleteImage"})
     )
+
+
+@pytest.mark.parametrize("path", ["/v2/image/delete", "/item/delete", "//", "/?"])
+@pytest.mark.parametrize("name", ["rpcv2/0017", "v3/0003", "common/0025"])
+def test_an_rpc_signature_is_valid_for_requests_to_slash_only(name: str, path: str):
+    """RPC signs "/" in place of the path: sent to another route it must not act there."""
+    error = rejection(dataclasses.replace(BY_NAME[name].request, path=path))
+    assert error.code == "SignatureDoesNotMatch"
+    assert "to / only" in error.message
+
+
+def test_acs3_with_a_body_must_sign_its_content_type():
+    """The content type decides whether the body is read as parameters: unsigned, it could be changed."""
+    request = BY_NAME["acs3/0002"].request
+    assert request.body and verifies(request)
+    error = rejection(acs3_signed(request, unsigned={"content-type"}))
+    assert error.code == "IncompleteSignature"
+    assert "content-type" in error.message
+    assert verifies(acs3_signed(BY_NAME["acs3/0012"].request, unsigned={"content-type"}))  # no body
 
 
 def test_rpc_a_smuggled_duplicate_parameter_fails():
@@ -394,18 +411,25 @@ def test_invalid_utf8_is_rejected():
 # --- fresh requests signed by the official SDK's signer -------------------------------------------------
 
 
-def acs3_signed(**headers: str) -> SignedRequest:
-    """Detail (acs3/0012) re-signed by alibabacloud_tea_openapi with the given headers changed."""
-    request = BY_NAME["acs3/0012"].request
-    unsigned = {"authorization", "accept-encoding", "content-length"}
-    signed = {k.lower(): v for k, v in request.headers.items() if k.lower() not in unsigned}
-    signed |= {k.replace("_", "-"): v for k, v in headers.items()}
+def acs3_signed(
+    request: SignedRequest = BY_NAME["acs3/0012"].request,
+    unsigned: frozenset[str] = frozenset(),
+    **headers: str,
+) -> SignedRequest:
+    """A request (Detail, acs3/0012, by default) re-signed by alibabacloud_tea_openapi with the given headers
+    changed; the headers named `unsigned` are sent but left out of the signature."""
+    sent = {"authorization", "accept-encoding", "content-length"}
+    kept = {k.lower(): v for k, v in request.headers.items() if k.lower() not in sent}
+    kept |= {k.replace("_", "-"): v for k, v in headers.items()}
+    signed = {k: v for k, v in kept.items() if k not in unsigned}
     query = dict(parse_qsl(request.raw_query))
     official = SimpleNamespace(method="POST", pathname="/", query=query, headers=signed)
     authorization = OfficialSigner.get_authorization(
         official, ACS3, signed["x-acs-content-sha256"], KEY, SECRET
     )
-    return SignedRequest("POST", "/", urlencode(query), {**signed, "Authorization": authorization}, b"")
+    return SignedRequest(
+        "POST", "/", urlencode(query), {**kept, "Authorization": authorization}, request.body
+    )
 
 
 def rpc_signed(**params: str | None) -> SignedRequest:
@@ -448,6 +472,23 @@ def test_requests_signed_by_the_official_signer_verify():
     ids=[ACS3, RPC, ROA],
 )
 def test_an_unreadable_time_is_invalid_timestamp_format(request_: SignedRequest):
+    error = rejection(request_)
+    assert (error.code, error.status) == ("InvalidTimeStamp.Format", 400)
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        acs3_signed(x_acs_date="0001-01-01T00:00:00+01:00"),
+        acs3_signed(x_acs_date="9999-12-31T23:59:59-01:00"),
+        rpc_signed(Timestamp="0001-01-01T00:00:00+01:00"),
+        rpc_signed(Timestamp="9999-12-31T23:59:59-01:00"),
+        roa_signed(date="Fri, 31 Dec 9999 23:59:59 -0100"),  # two-digit years are 19xx or 20xx there
+    ],
+    ids=["acs3-first", "acs3-last", "rpc-first", "rpc-last", "roa-last"],
+)
+def test_a_time_at_the_edge_of_the_calendar_is_invalid_timestamp_format(request_: SignedRequest):
+    """In UTC these times fall outside the years 1 to 9999."""
     error = rejection(request_)
     assert (error.code, error.status) == ("InvalidTimeStamp.Format", 400)
 

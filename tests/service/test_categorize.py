@@ -9,7 +9,7 @@ from lookalike.service.categorize import UNSURE, best_subject, predict_category
 from lookalike.store.base import Hit, ImageRecord
 from lookalike.store.qdrant_edge import QdrantEdgeStore
 from lookalike.vision.categories import CATEGORIES, OTHER
-from lookalike.vision.pipeline import Analysis, Further, View
+from lookalike.vision.pipeline import Further, View
 from lookalike.vision.subjects import Box
 
 DIM = 8
@@ -62,15 +62,11 @@ def store(tmp_path):
     store.close()
 
 
-def analysis(vector: np.ndarray, region: Box, subjects: tuple[Box, ...]) -> Analysis:
-    return Analysis(vector, region, subjects)
-
-
 FIRST, SECOND = Box(0, 10, 0, 10), Box(20, 30, 0, 10)
 
 
 def test_a_first_subject_that_finds_something_close_is_kept_without_looking_further(store):
-    first = analysis(unit(1, 0.1, 0), FIRST, (FIRST, SECOND))
+    first = View(FIRST, unit(1, 0.1, 0))
     assert float(first.vector @ unit(1, 0, 0)) >= UNSURE
 
     def further():
@@ -81,17 +77,17 @@ def test_a_first_subject_that_finds_something_close_is_kept_without_looking_furt
 
 
 def test_when_the_first_finds_nothing_close_the_closest_subject_wins(store):
-    first = analysis(unit(1, 1, 3), FIRST, (FIRST, SECOND))  # background: far from both products
-    second = analysis(unit(0.1, 1, 0), SECOND, (SECOND, FIRST))
+    first = View(FIRST, unit(1, 1, 3))  # background: far from both products
+    second = View(SECOND, unit(0.1, 1, 0))
     chosen, hits, _ = best_subject(store, "shop", first, lambda: Further([second], []))
     assert chosen is second and hits[0].record.product_id == "bag"
     # ... and a first subject stays when the others are no closer.
-    worse = analysis(unit(0, 0, 1), SECOND, (SECOND, FIRST))
+    worse = View(SECOND, unit(0, 0, 1))
     assert best_subject(store, "shop", first, lambda: Further([worse], [])).subject is first
 
 
 def test_when_the_first_finds_nothing_close_the_views_of_its_surroundings_are_searched_too(store):
-    lonely = analysis(unit(1, 1, 3), FIRST, (FIRST,))
+    lonely = View(FIRST, unit(1, 1, 3))
     around = [View(Box(0, 20, 0, 20), unit(1, 0.2, 0)), View(Box(0, 100, 0, 100), unit(1, 1, 1))]
     chosen, _, views = best_subject(store, "shop", lonely, lambda: Further([], around))
     assert chosen is lonely and views == around
@@ -99,6 +95,6 @@ def test_when_the_first_finds_nothing_close_the_views_of_its_surroundings_are_se
 
 def test_an_empty_instance_never_looks_further(store):
     store.ensure_collection("empty", DIM)
-    first = analysis(unit(1, 1, 3), FIRST, (FIRST, SECOND))
+    first = View(FIRST, unit(1, 1, 3))
     chosen = best_subject(store, "empty", first, lambda: pytest.fail("nothing to compare with"))
     assert chosen == (first, [], [])

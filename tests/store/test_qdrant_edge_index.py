@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import json
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import qdrant_edge as qe
 
-from lookalike.store import qdrant_edge
 from lookalike.store.base import FILTER_FIELDS, ImageKey, ImageRecord, matches
-from lookalike.store.qdrant_edge import QdrantEdgeStore, _point_id
+from lookalike.store.qdrant_edge import QdrantEdgeStore, layout
 
 from .conftest import DIM, make_records, random_filter, unit
 
@@ -44,7 +45,7 @@ def sealed_segments(root: Path, collection: str) -> int:
 
 def upsert_directly(shard: qe.EdgeShard, records: list[ImageRecord]) -> None:
     """Write as earlier versions of the store did."""
-    points = [qe.Point(_point_id(r.key), r.vector.tolist(), r.payload()) for r in records]
+    points = [qe.Point(layout.point_id(r.key), r.vector.tolist(), r.payload()) for r in records]
     shard.update(qe.UpdateOperation.upsert_points(points))
 
 
@@ -98,7 +99,7 @@ def test_writes_made_while_indexes_build_are_all_kept(tmp_path: Path):
 def test_an_indexed_collection_honours_filters_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Above FULL_SCAN_POINTS the search walks the HNSW graph over quantised vectors: the ranking becomes
     approximate, but every hit still matches the filter, and a stored vector still finds itself first."""
-    monkeypatch.setattr(qdrant_edge, "FULL_SCAN_POINTS", 300)  # the graph from 300 points on, not 12,000
+    monkeypatch.setattr(layout, "FULL_SCAN_POINTS", 300)  # the graph from 300 points on, not 12,000
     store = QdrantEdgeStore(tmp_path, index_after=None)
     try:
         store.ensure_collection("c", DIM)
@@ -147,7 +148,7 @@ def test_a_directory_written_before_indexing_opens_and_gets_indexed(tmp_path: Pa
 def test_payload_indexes_an_earlier_version_kept_in_ram_move_to_disk(tmp_path: Path):
     """Earlier versions built payload indexes that Qdrant loads into RAM at every start (9 s and 550 MB a
     million records): opening such a collection starts a build that re-creates them on disk."""
-    old = qe.EdgeShard.create(str(tmp_path / "c"), qdrant_edge._edge_config(DIM))
+    old = qe.EdgeShard.create(str(tmp_path / "c"), layout.edge_config(DIM))
     for name, kind in FILTER_FIELDS.items():  # as earlier versions created them: the type alone
         schema = qe.PayloadSchemaType.Integer if kind is int else qe.PayloadSchemaType.Keyword
         old.update(qe.UpdateOperation.create_field_index(name, schema))
@@ -205,5 +206,41 @@ def test_closing_the_store_stops_a_build_under_way(tmp_path: Path):
     store = QdrantEdgeStore(tmp_path)
     try:
         assert store.count("c") == 150
+    finally:
+        store.close()
+
+
+def test_a_failed_build_is_logged_and_loses_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    monkeypatch.setattr(layout, "copy_shard", lambda source, target: target.mkdir())  # nothing to optimize
+    store = QdrantEdgeStore(tmp_path, index_after=100)
+    try:
+        store.ensure_collection("c", DIM)
+        records = make_records(150)
+        store.upsert("c", records)  # starts a build, whose child finds no shard
+        builder = store._col("c").builder
+        assert builder is not None
+        builder.join()
+        assert "indexing collection c failed" in caplog.text
+        assert "the optimizing process exited with 1" in caplog.text
+        assert_holds(store, "c", {r.key: r for r in records})
+    finally:
+        store.close()
+
+
+def test_the_optimizing_process_is_a_module_entry_point(tmp_path: Path):
+    store = QdrantEdgeStore(tmp_path, index_after=None)
+    store.ensure_collection("c", DIM)
+    records = make_records(400, seed=7)
+    store.upsert("c", records)
+    store.close()
+    run = [sys.executable, "-m", "lookalike.store.qdrant_edge.optimize"]
+    assert subprocess.run(run, capture_output=True).returncode == 2  # no directory: usage
+    subprocess.run([*run, str(tmp_path / "c")], check=True)
+    assert sealed_segments(tmp_path, "c") >= 1
+    store = QdrantEdgeStore(tmp_path, index_after=None)
+    try:
+        assert_holds(store, "c", {r.key: r for r in records})
     finally:
         store.close()

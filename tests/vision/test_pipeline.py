@@ -7,8 +7,10 @@ import pytest
 from PIL import Image
 
 from lookalike.errors import LookalikeError
+from lookalike.vision import pipeline
 from lookalike.vision.budget import DecodeBudget
 from lookalike.vision.categories import CATEGORIES
+from lookalike.vision.decode import decode_reduced
 from lookalike.vision.pipeline import WIDEN, Vision, square
 from lookalike.vision.subjects import Box
 from tests.conftest import jpeg, photo_image, place, plain
@@ -29,101 +31,104 @@ def on_white(*things: tuple[str, tuple[int, int], int], size=(900, 700)) -> tupl
 
 def test_a_product_on_a_plain_background_is_cropped_to_it(vision):
     data, (truth,) = on_white(("chelsea", (250, 160), 400))
-    seen = vision.analyze(data)
-    assert seen.region.iou(truth) >= 0.85  # a margin of 1 % of the picture's side stays around it
-    assert seen.subjects == (seen.region,)
+    seen = vision.see(data)
+    assert seen.first.region.iou(truth) >= 0.85  # a margin of 1 % of the picture's side stays around it
+    assert seen.subjects == (seen.first.region,)
 
 
 def test_a_product_on_cluttered_ground_is_cropped_to_it(vision):
     picture, truth = place(photo_image("grass").resize((800, 600)), photo_image("coffee"), (200, 150), 400)
-    seen = vision.analyze(jpeg(picture))
-    assert seen.region.iou(truth) >= 0.75
-    assert seen.subjects[0] == seen.region
+    seen = vision.see(jpeg(picture))
+    assert seen.first.region.iou(truth) >= 0.75
+    assert seen.subjects[0] == seen.first.region
 
 
 def test_a_product_on_cluttered_ground_is_also_seen_in_its_surroundings(vision):
     picture, _ = place(photo_image("grass").resize((800, 600)), photo_image("coffee"), (200, 150), 400)
     data = jpeg(picture)
-    seen = vision.analyze(data)
-    assert seen.picture is not None and seen.picture.region == Box(0, 800, 0, 600)
-    stretched = vision.analyze(data, crop_subject=False)  # what Crop=false describes: the same pass
-    assert float(seen.picture.vector @ stretched.vector) == pytest.approx(1.0, abs=1e-5)
-    others, (around, everything) = vision.look_further(data, seen)
+    seen = vision.see(data)
+    whole = seen.located.whole
+    assert whole is not None and whole.region == Box(0, 800, 0, 600) and seen.may_see_more
+    stretched = vision.see(data, crop_subject=False).first  # what Crop=false describes: the same pass
+    assert float(whole.vector @ stretched.vector) == pytest.approx(1.0, abs=1e-5)
+    others, (around, everything) = seen.further()
     assert len(others) == len(seen.subjects) - 1
-    assert around.region == seen.region.widened(WIDEN, 800, 600) and around.region != seen.region
+    first = seen.first
+    assert around.region == first.region.widened(WIDEN, 800, 600) and around.region != first.region
     assert abs(float(np.linalg.norm(around.vector)) - 1.0) < 1e-5
-    assert 0.5 < float(around.vector @ seen.vector) < 0.99  # the subject, with something around it
-    assert everything == seen.picture
+    assert 0.5 < float(around.vector @ first.vector) < 0.99  # the subject, with something around it
+    assert everything == whole
 
 
 def test_a_given_region_or_the_whole_picture_has_no_further_views(vision):
     picture, _ = place(photo_image("grass").resize((800, 600)), photo_image("coffee"), (200, 150), 400)
     data = jpeg(picture)
     for options in ({"region": Box(10, 300, 20, 200)}, {"crop_subject": False}):
-        seen = vision.analyze(data, **options)
-        assert seen.picture is None and vision.look_further(data, seen) == ([], [])
+        seen = vision.see(data, **options)
+        assert seen.located.whole is None and not seen.may_see_more and seen.further() == ([], [])
 
 
 def test_regions_of_a_big_photo_are_in_its_own_pixels(vision):
     """A phone-sized JPEG is decoded at a quarter of its size, but every region is in the original's."""
     data, (truth,) = on_white(("chelsea", (1000, 640), 1600), size=(3600, 2800))
-    seen = vision.analyze(data)
+    seen = vision.see(data).first
     assert seen.region.iou(truth) >= 0.85
     given = Box(1000, 2600, 640, 1700)
-    assert vision.analyze(data, region=given).region == given
-    assert vision.analyze(data, crop_subject=False).region == Box(0, 3600, 0, 2800)
+    assert vision.see(data, region=given).first.region == given
+    assert vision.see(data, crop_subject=False).first.region == Box(0, 3600, 0, 2800)
     small, _ = on_white(("chelsea", (250, 160), 400))
-    assert float(vision.analyze(small).vector @ seen.vector) > 0.9  # the same product, described alike
+    assert float(vision.see(small).first.vector @ seen.vector) > 0.9  # the same product, described alike
 
 
 def test_a_given_region_wins_over_crop(vision):
     data, _ = on_white(("chelsea", (250, 160), 400))
     region = Box(10, 300, 20, 200)
     for crop_subject in (True, False):
-        seen = vision.analyze(data, crop_subject=crop_subject, region=region)
-        assert (seen.region, seen.subjects) == (region, (region,))
-    clipped = vision.analyze(data, region=Box(800, 5000, 600, 5000))
-    assert clipped.region == Box(800, 900, 600, 700)
+        seen = vision.see(data, crop_subject=crop_subject, region=region)
+        assert (seen.first.region, seen.subjects) == (region, (region,))
+    clipped = vision.see(data, region=Box(800, 5000, 600, 5000))
+    assert clipped.first.region == Box(800, 900, 600, 700)
 
 
 def test_a_region_outside_the_picture_is_refused(vision):
     data, _ = on_white(("chelsea", (250, 160), 400))
     with pytest.raises(LookalikeError) as refused:
-        vision.analyze(data, region=Box(950, 990, 10, 20))
+        vision.see(data, region=Box(950, 990, 10, 20))
     assert refused.value.code == "InvalidRegion" and "900x700" in refused.value.message
 
 
 def test_crop_false_describes_the_whole_picture(vision):
     data, _ = on_white(("chelsea", (250, 160), 400))
-    seen = vision.analyze(data, crop_subject=False)
-    assert seen.region == Box(0, 900, 0, 700)
+    seen = vision.see(data, crop_subject=False)
+    assert seen.first.region == Box(0, 900, 0, 700)
 
 
 def test_two_products_apart_are_each_a_subject_and_described_on_request(vision):
     data, boxes = on_white(("chelsea", (40, 60), 330), ("rocket", (480, 330), 360))
-    seen = vision.analyze(data)
+    seen = vision.see(data)
     union = Box(
         min(b.x1 for b in boxes), max(b.x2 for b in boxes), min(b.y1 for b in boxes), max(b.y2 for b in boxes)
     )
-    assert seen.region.iou(union) >= 0.85  # together they may be one product, like a pair of shoes
-    assert len(seen.subjects) == 3
-    others, views = vision.look_further(data, seen)
-    assert len(others) == 2 and views == []  # a plain background has no surroundings worth a view
+    assert seen.first.region.iou(union) >= 0.85  # together they may be one product, like a pair of shoes
+    assert len(seen.subjects) == 3 and seen.may_see_more
+    others, around = seen.further()
+    assert len(others) == 2 and around == []  # a plain background has no surroundings worth a view
     for truth in boxes:
         assert max(other.region.iou(truth) for other in others) >= 0.85
+    assert [other.region for other in others] == list(seen.subjects[1:])
     for other in others:
-        assert other.subjects[0] == other.region and set(other.subjects) == set(seen.subjects)
         assert abs(float(np.linalg.norm(other.vector)) - 1.0) < 1e-5
     # Each part alone is described as itself: the two differ more than either differs from the pair.
-    assert float(others[0].vector @ others[1].vector) < float(seen.vector @ others[0].vector)
-    first = vision.analyze(data, every_subject=False)  # what an add stores: the first subject, alike
-    assert first.subjects == (seen.region,) and np.array_equal(first.vector, seen.vector)
+    assert float(others[0].vector @ others[1].vector) < float(seen.first.vector @ others[0].vector)
+    first = vision.see(data, every_subject=False)  # what an add stores: the first subject, alike
+    assert first.subjects == (seen.first.region,) and np.array_equal(first.first.vector, seen.first.vector)
 
 
 def test_every_description_carries_category_scores(vision):
-    seen = vision.analyze(jpeg(photo_image("coffee")))
-    assert set(seen.category_scores) == set(CATEGORIES)
-    assert sum(seen.category_scores.values()) == pytest.approx(1.0)
+    seen = vision.see(jpeg(photo_image("coffee")))
+    for view in (seen.first, *seen.further().others, *seen.further().around):
+        assert set(view.category_scores) == set(CATEGORIES)
+        assert sum(view.category_scores.values()) == pytest.approx(1.0)
 
 
 def test_square_keeps_the_aspect_ratio_and_fills_with_the_border_colour():
@@ -136,13 +141,27 @@ def test_square_keeps_the_aspect_ratio_and_fills_with_the_border_colour():
     assert tuple(pixels[112, 112]) == (250, 0, 0)  # the middle of the content, not stretched away
 
 
+def test_a_sight_decodes_its_picture_once_however_much_is_asked_of_it(vision, monkeypatch):
+    picture, _ = place(photo_image("grass").resize((800, 600)), photo_image("coffee"), (200, 150), 400)
+    decoded = []
+
+    def counted(data: bytes, **options):
+        decoded.append(data)
+        return decode_reduced(data, **options)
+
+    monkeypatch.setattr(pipeline, "decode_reduced", counted)
+    seen = vision.see(jpeg(picture))
+    others, around = seen.further()
+    assert len(decoded) == 1 and around and len(others) == len(seen.subjects) - 1
+
+
 def test_a_picture_waits_for_room_in_the_decode_budget_or_is_denied(embedder):
     budget = DecodeBudget(64 * 2**20, wait_seconds=0)
     vision = Vision(embedder, budget=budget)
     data, _ = on_white(("chelsea", (250, 160), 400))
     with budget.hold(budget.limit_bytes):  # other decodes hold it all
         with pytest.raises(LookalikeError) as denied:
-            vision.analyze(data)
+            vision.see(data)
         assert denied.value.code == "DeniedRequest"
-    assert vision.analyze(data).vector.shape == (embedder.dim,)
+    assert vision.see(data).first.vector.shape == (embedder.dim,)
     assert budget.used == 0

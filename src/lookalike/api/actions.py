@@ -54,7 +54,7 @@ def add_image(params: Params, service: ImageService) -> dict:
         attributes=params.attributes(),
     )
     info = service.add(request)
-    return {"Success": True, "Code": 0, "Message": "success", "PicInfo": responses.pic_info(info)}
+    return responses.success(PicInfo=responses.pic_info(info))
 
 
 def search_image_by_pic(params: Params, service: ImageService) -> dict:
@@ -76,23 +76,22 @@ def delete_image(params: Params, service: ImageService) -> dict:
     else:
         product_id = params.product_id()
         deleted = service.delete(instance, product_id, params.optional_text("PicName"))
-    return {"Success": True, "Code": 0, "Message": "success", "Data": {"PicNames": deleted}}
+    return responses.success(Data={"PicNames": deleted})
 
 
 def update_image(params: Params, service: ImageService) -> dict:
     instance = instance_for(params, service, "add")
     product_id, pic_name = params.product_id(), params.pic_name()
     service.update(instance, product_id, pic_name, params.attribute_changes())
-    return {"Success": True, "Code": 0, "Message": "success"}
+    return responses.success()
 
 
 def check_image_exists(params: Params, service: ImageService) -> dict:
     instance = instance_for(params, service, "search")
     record = service.get(instance, params.product_id(), params.pic_name())
-    body: dict = {"Success": True, "Code": 0, "Msg": "success", "Exists": record is not None}
-    if record is not None:
-        body["Auctions"] = responses.record_fields(record)  # one object here, not a list
-    return body
+    if record is None:
+        return responses.success("Msg", Exists=False)
+    return responses.success("Msg", Exists=True, Auctions=responses.record_fields(record))  # not a list
 
 
 def compare_similar_by_image(params: Params, service: ImageService) -> dict:
@@ -102,19 +101,14 @@ def compare_similar_by_image(params: Params, service: ImageService) -> dict:
         for name in ("PrimaryPicContent", "SecondaryPicContent")
     )
     score = service.compare(instance, primary, secondary)
-    return {"Success": True, "Code": 0, "Msg": "success", "Score": score}
+    return responses.success("Msg", Score=score)
 
 
 def search_image_by_filter(params: Params, service: ImageService) -> dict:
     instance = instance_for(params, service, "search")
     filter, (num, start) = params.filter(required=True), params.page()
     records = service.search_by_filter(instance, filter, start, num)
-    return {
-        "Success": True,
-        "Code": 0,
-        "Msg": "success",
-        "Auctions": list(map(responses.record_fields, records)),
-    }
+    return responses.success("Msg", Auctions=list(map(responses.record_fields, records)))
 
 
 def search_image_by_text(params: Params, service: ImageService) -> dict:
@@ -128,9 +122,9 @@ def detail(params: Params, service: ImageService) -> dict:
         params, service, None, missing_code="Console.BadRequest", not_found_code="Console.InstanceNotFound"
     )
     instance, count = service.detail(name)
-    return {
-        "Success": True,
-        "Instance": {
+    return responses.success(
+        None,
+        Instance={
             "Name": instance.name,
             "Region": params.context.region_id,
             "Capacity": -(-instance.capacity // 10_000),  # in 10,000s of images, as the service counts
@@ -140,7 +134,7 @@ def detail(params: Params, service: ImageService) -> dict:
             "UtcCreate": str(instance.created_ms),
             "UtcExpireTime": NEVER_EXPIRES_MS,
         },
-    }
+    )
 
 
 ACTIONS_2020: dict[str, Handler] = {

@@ -5,7 +5,7 @@ The same catalog and rules as 2020-12-14; the answers carry only the fields of t
 
 from __future__ import annotations
 
-from lookalike.api import actions
+from lookalike.api import actions, responses
 from lookalike.api.actions import Handler, instance_for
 from lookalike.api.params import Params
 from lookalike.errors import LookalikeError
@@ -22,12 +22,7 @@ SEARCH_TYPES: dict[str, Handler] = {
 
 def add_image(params: Params, service: ImageService) -> dict:
     info = actions.add_image(params, service)["PicInfo"]
-    return {
-        "Success": True,
-        "Code": 0,
-        "Message": "success",
-        "PicInfo": {"CategoryId": info["CategoryId"], "Region": info["Region"]},
-    }
+    return responses.success(PicInfo={"CategoryId": info["CategoryId"], "Region": info["Region"]})
 
 
 def search_image(params: Params, service: ImageService) -> dict:
@@ -45,7 +40,7 @@ def search_image(params: Params, service: ImageService) -> dict:
 def delete_image(params: Params, service: ImageService) -> dict:
     instance = instance_for(params, service, "delete")
     service.delete(instance, params.product_id(), params.optional_text("PicName"))
-    return {"Success": True, "Code": 0, "Message": "success"}
+    return responses.success()
 
 
 # By the last part of the path.

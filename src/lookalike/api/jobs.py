@@ -47,7 +47,7 @@ class JobCall:
 
 def dump_meta(params: Params, call: JobCall) -> dict:
     job = call.jobs.dump(_instance(params))
-    return {"Success": True, "Data": {"Id": str(job.id), "DumpMetaStatus": job.status}}
+    return responses.success(None, Data={"Id": str(job.id), "DumpMetaStatus": job.status})
 
 
 def dump_meta_list(params: Params, call: JobCall) -> dict:
@@ -61,7 +61,7 @@ def increase_instance(params: Params, call: JobCall) -> dict:
     instance = _instance(params)
     bucket, path = params.required("BucketName", BAD_REQUEST), params.required("Path", BAD_REQUEST)
     job = call.jobs.increase(instance, bucket, path, _callback(params))
-    return {"Success": True, "Data": {"Id": str(job.id), "IncrementStatus": job.status}}
+    return responses.success(None, Data={"Id": str(job.id), "IncrementStatus": job.status})
 
 
 def increase_list(params: Params, call: JobCall) -> dict:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 
 from lookalike.api.actions import instance_for
 from lookalike.api.params import Params, RequestContext, decode_base64
-from lookalike.api.responses import region
+from lookalike.api.responses import region, success
 from lookalike.errors import LookalikeError
 from lookalike.service.images import ImageService
 from lookalike.service.models import AddImage, Picture
@@ -93,7 +93,7 @@ def add_item(params: Params, fields: Mapping[str, bytes], service: ImageService)
             for name, data in _pictures(fields, with_content=True)
         ]
     )
-    return {"Success": True, "Code": 0, "Message": "success"}
+    return success()
 
 
 def search_item(params: Params, fields: Mapping[str, bytes], service: ImageService) -> dict:
@@ -109,23 +109,20 @@ def search_item(params: Params, fields: Mapping[str, bytes], service: ImageServi
         instance, Picture(data, params.boolean("Crop", True), params.region()), options
     )
     categories = result.pic_info.categories
-    return {
-        "Success": True,
-        "Code": 0,
-        "Message": "success",
+    return success(
         # Here DocsReturn is the number returned and DocsFound the number that matched, as the
         # legacy documentation describes them.
-        "Head": {
+        Head={
             "DocsReturn": len(result.hits),
             "DocsFound": result.docs_matched,
             "SearchTime": result.search_ms,
         },
-        "PicInfo": {
+        PicInfo={
             "Category": str(result.pic_info.category_id),
             "Region": region(result.pic_info.region),
             "AllCategory": {"Category": [{"Id": str(cid), "Name": name} for cid, name in categories.items()]},
         },
-        "Auctions": {
+        Auctions={
             "Auction": [
                 {
                     "ProductId": hit.record.product_id,
@@ -137,7 +134,7 @@ def search_item(params: Params, fields: Mapping[str, bytes], service: ImageServi
                 for hit in result.hits
             ]
         },
-    }
+    )
 
 
 def delete_item(params: Params, fields: Mapping[str, bytes], service: ImageService) -> dict:
@@ -146,7 +143,7 @@ def delete_item(params: Params, fields: Mapping[str, bytes], service: ImageServi
     names = [name for name, _ in _pictures(fields, required=False)]
     for pic_name in names or [None]:  # no pic_list: every picture of the item
         service.delete(instance, product_id, pic_name)
-    return {"Success": True, "Code": 0, "Message": "success"}
+    return success()
 
 
 # By the last part of the path.

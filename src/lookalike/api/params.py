@@ -155,15 +155,15 @@ class Params:
         return decode_base64(text, name, invalid_code)
 
     def uploaded(self, url: str) -> bytes:
-        # Only pictures uploaded here: a URL is never fetched from the network.
-        match, uploads = UPLOAD_URL.match(url), self.context.uploads
-        data = uploads.get(match.group(1)) if match and uploads else None
+        # Only pictures uploaded here, by the caller's own key: a URL is never fetched from the network.
+        match, uploads, caller = UPLOAD_URL.match(url), self.context.uploads, self.context.caller
+        data = uploads.get(match.group(1), caller.access_key_id) if match and uploads and caller else None
         if data is None:
             kept = f" in the last {round(uploads.ttl_seconds / 60)} minutes" if uploads else ""
             raise LookalikeError(
                 "InvalidPicUrl",
                 f"The search picture does not exist at the specific url: {url[:200]} (a URL can only name a "
-                f"picture uploaded to this server by an SDK's *_advance method{kept})",
+                f"picture uploaded to this server by an SDK's *_advance method{kept}, with the same key)",
             )
         return data
 

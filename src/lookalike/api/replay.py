@@ -8,13 +8,12 @@ check, on this side of the wire, not to the domain: so it is here, with its tabl
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from lookalike.datadir import open_database
+from lookalike.datadir import Database
 
 PRUNE_SECONDS = 60  # how often a process forgets the nonces that expired
 SCHEMA = """
@@ -35,18 +34,17 @@ class SharedNonceCache:
     def __init__(self, path: Path, *, wal: bool = False, clock: Callable[[], float] = time.time):
         """`wal`: see `lookalike.datadir.open_database`."""
         self._clock = clock
-        self._db = open_database(path, wal, schema=SCHEMA)
-        self._lock = threading.Lock()  # one connection: one statement at a time
+        self._db = Database(path, wal, schema=SCHEMA)
         self._next_prune = 0.0
 
     def first_use(self, access_key_id: str, nonce: str, expires_at: float) -> bool:
         now = self._clock()
-        with self._lock:
+        with self._db.connection() as db:
             if now >= self._next_prune:
-                self._db.execute("DELETE FROM nonces WHERE expires_at <= ?", (now,))
+                db.execute("DELETE FROM nonces WHERE expires_at <= ?", (now,))
                 self._next_prune = now + PRUNE_SECONDS
             # A new nonce is inserted; a known one counts as new only if it has expired.
-            recorded = self._db.execute(
+            recorded = db.execute(
                 "INSERT INTO nonces VALUES (?, ?, ?) ON CONFLICT DO UPDATE"
                 " SET expires_at = excluded.expires_at WHERE expires_at <= ?",
                 (access_key_id, nonce, expires_at, now),
@@ -54,9 +52,8 @@ class SharedNonceCache:
             return recorded.rowcount == 1
 
     def __len__(self) -> int:
-        with self._lock:
-            return self._db.execute("SELECT count(*) FROM nonces").fetchone()[0]
+        with self._db.connection() as db:
+            return int(db.execute("SELECT count(*) FROM nonces").fetchone()[0])
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._db.close()

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 from lookalike.service.models import PicInfo, SearchResult
 from lookalike.store.base import Hit, ImageRecord
 from lookalike.vision.subjects import Box
+
+
+def success(message_field: Literal["Message", "Msg"] | None = "Message", /, **fields: object) -> dict:
+    """A successful answer: Success; Code 0 and "success" in the field the action's SDK model reads
+    (`Message` or `Msg`; the console actions have neither); then the action's own fields."""
+    body: dict[str, object] = {"Success": True}
+    if message_field is not None:
+        body |= {"Code": 0, message_field: "success"}
+    return body | fields
 
 
 def region(box: Box) -> str:
@@ -50,20 +60,18 @@ def auction(hit: Hit) -> dict:
 
 
 def search(result: SearchResult) -> dict:
-    return {
-        "Success": True,
-        "Code": 0,
-        "Msg": "success",
+    return success(
+        "Msg",
         # The service's names look swapped, but this is what its documentation and examples show:
         # DocsFound is the number returned, DocsReturn the number that matched.
-        "Head": {
+        Head={
             "DocsFound": len(result.hits),
             "DocsReturn": result.docs_matched,
             "SearchTime": result.search_ms,
         },
-        "PicInfo": pic_info(result.pic_info),
-        "Auctions": [auction(hit) for hit in result.hits],
-    }
+        PicInfo=pic_info(result.pic_info),
+        Auctions=[auction(hit) for hit in result.hits],
+    )
 
 
 def text_search(result: SearchResult) -> dict:

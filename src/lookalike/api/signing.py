@@ -114,8 +114,10 @@ def _verify_acs3(
     if not (access_key_id and signed and signature):
         raise _incomplete("Authorization needs Credential, SignedHeaders and Signature")
     names = signed.split(";")
-    # Alibaba's V3 rules: every x-acs-* header is signed (nonce, security token, version ...).
-    unsigned = (_ACS3_MUST_SIGN | {h for h in headers if h.startswith("x-acs-")}) - set(names)
+    # Alibaba's V3 rules: every x-acs-* header is signed (nonce, security token, version ...). The content
+    # type decides whether the body is read as parameters (`rpc_params`), so a body needs it signed too.
+    must_sign = _ACS3_MUST_SIGN | {h for h in headers if h.startswith("x-acs-")}
+    unsigned = (must_sign | ({"content-type"} if request.body else set())) - set(names)
     if unsigned:
         raise _incomplete("these headers must be signed: " + ", ".join(sorted(unsigned)))
     secret = _secret(secret_for, access_key_id)
@@ -176,9 +178,15 @@ def _verify_rpc(
     if not access_key_id:
         raise _incomplete("the AccessKeyId parameter is missing")
     secret = _secret(secret_for, access_key_id)
+    if request.path != "/":  # its string to sign names "/" whatever the path: a signature for "/" only
+        raise LookalikeError(
+            "SignatureDoesNotMatch",
+            "Specified signature is not matched with our calculation: an RPC signature (Signature in the "
+            f"query) signs requests to / only, not to {request.path[:200]}",
+        )
 
     canonical = "&".join(f"{_pct(k)}={_pct(v)}" for k, v in sorted(signed))
-    string_to_sign = f"{request.method}&{_pct('/')}&{_pct(canonical)}"  # the path is not signed
+    string_to_sign = f"{request.method}&{_pct('/')}&{_pct(canonical)}"
     if not _same(_hmac_sha1_b64(f"{secret}&", string_to_sign), signatures[0]):
         raise _mismatch(string_to_sign)
     timestamp = fields.get("Timestamp")
@@ -278,26 +286,26 @@ def _secret(secret_for: Callable[[str], str | None], access_key_id: str) -> str:
 def _iso_time(value: str, name: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value)
-    except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is None:
-        raise LookalikeError(
-            "InvalidTimeStamp.Format",
-            f"Specified {name} is not a UTC time like 2026-11-21T12:46:18Z: {value!r}.",
-        )
-    return parsed.astimezone(UTC)
+        if parsed.tzinfo is not None:
+            return parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # overflow: a time at the calendar's edge, moved out of it by UTC
+        pass
+    raise LookalikeError(
+        "InvalidTimeStamp.Format",
+        f"Specified {name} is not a UTC time like 2026-11-21T12:46:18Z: {value[:100]!r}.",
+    )
 
 
 def _http_date(value: str) -> datetime:
     try:
         parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        # "-0000" parses to a naive time; RFC 5322 still means UTC by it.
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (TypeError, ValueError, OverflowError):
         raise LookalikeError(
             "InvalidTimeStamp.Format",
-            f"Specified Date header is not an HTTP date like Sat, 21 Nov 2026 12:46:43 GMT: {value!r}.",
+            f"Specified Date header is not an HTTP date like Sat, 21 Nov 2026 12:46:43 GMT: {value[:100]!r}.",
         ) from None
-    # "-0000" parses to a naive time; RFC 5322 still means UTC by it.
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def _iso(moment: datetime) -> str:

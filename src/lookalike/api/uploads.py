@@ -7,8 +7,11 @@
    `{Bucket}.{Endpoint}` is the host itself and the upload comes to `https://<host>/`. The policy names the
    ObjectKey and an expiry, signed with the caller's AccessKeySecret, as OSS does.
 2. That multipart POST carries no AK signature: the signed policy is its authorisation. The file is kept
-   under the ObjectKey in the upload store.
-3. The action's PicContent is `http://{Bucket}.{Endpoint}/{ObjectKey}`; `Params` resolves it from the store.
+   under the ObjectKey in the upload store, once (a policy is good for one upload), for the key that signed.
+3. The action's PicContent is `http://{Bucket}.{Endpoint}/{ObjectKey}`; `Params` resolves it from the store
+   for that same key only.
+
+A key holder can sign any policy with their own secret, so a policy is read as untrusted input.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from xml.sax.saxutils import escape
 
 from lookalike.config import AccessKey, AccessKeys
 from lookalike.errors import LookalikeError
-from lookalike.service.uploads import UploadStore
+from lookalike.service.uploads import KEY_PATTERN, UploadStore
 from lookalike.vision.decode import MAX_PIC_BYTES
 
 UPLOAD_VERSION = "2019-12-19"
@@ -35,7 +38,9 @@ POLICY_SECONDS = 15 * 60  # the upload follows its authorisation at once
 def authorize(host: str, https: bool, key: AccessKey, uploads: UploadStore, now: float) -> dict:
     """AuthorizeFileUpload's answer (the keys the SDKs read), for a request that reached us at `host`."""
     object_key = uploads.new_key()
-    expiration = datetime.fromtimestamp(now + POLICY_SECONDS, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # Within the store's time to keep an upload: while the policy lives, its key stays used once it is.
+    seconds = min(POLICY_SECONDS, uploads.ttl_seconds)
+    expiration = datetime.fromtimestamp(now + seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     policy = {"expiration": expiration, "conditions": [{"key": object_key}]}
     encoded = base64.b64encode(json.dumps(policy, separators=(",", ":")).encode()).decode()
     bucket, endpoint = upload_address(host, https)
@@ -73,13 +78,18 @@ def receive(
             "The request signature we calculated does not match the signature you provided",
             403,
         )
-    policy = json.loads(base64.b64decode(encoded))  # ours: its signature matched
-    if datetime.fromisoformat(policy["expiration"]).timestamp() < now:
+    expires_at, object_key = _read_policy(encoded)
+    if expires_at < now:
         raise LookalikeError("AccessDenied", "Invalid according to Policy: Policy expired", 403)
-    object_key = policy["conditions"][0]["key"]
     if fields.get("key") != object_key:
         raise LookalikeError(
-            "AccessDenied", f"Invalid according to Policy: the key must be {object_key}", 403
+            "AccessDenied", f"Invalid according to Policy: the key must be {object_key[:100]}", 403
+        )
+    if not KEY_PATTERN.fullmatch(object_key):
+        raise LookalikeError(
+            "InvalidObjectName",
+            f"The specified object name is not valid: {object_key[:100]!r} is not a key AuthorizeFileUpload "
+            "gives",
         )
     if not data:
         raise LookalikeError("InvalidArgument", "The upload has no file field, or an empty one", 400)
@@ -89,11 +99,34 @@ def receive(
             f"Your proposed upload exceeds the maximum allowed size: {MAX_PIC_BYTES} bytes",
             400,
         )
-    uploads.put(object_key, data)
+    if not uploads.put(object_key, key.access_key_id, data):
+        raise LookalikeError(
+            "FileAlreadyExists",
+            f"The object you specified already exists and can not be overwritten: {object_key} (a policy "
+            "is good for one upload: call AuthorizeFileUpload again)",
+            409,
+        )
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n<PostResponse>'
         f"<Bucket>{BUCKET_PATH.strip('/')}</Bucket><Key>{escape(object_key)}</Key>"
         f'<ETag>"{hashlib.md5(data).hexdigest().upper()}"</ETag></PostResponse>'
+    )
+
+
+def _read_policy(encoded: str) -> tuple[float, str]:
+    """When a policy expires (unix seconds), and the object key it allows."""
+    try:
+        policy = json.loads(base64.b64decode(encoded, validate=True))
+        expires_at = datetime.fromisoformat(policy["expiration"]).timestamp()
+        object_key = policy["conditions"][0]["key"]
+        if isinstance(object_key, str):
+            return expires_at, object_key
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError):  # UnicodeError is a ValueError
+        pass
+    raise LookalikeError(
+        "InvalidPolicyDocument",
+        "The content of the form does not meet the conditions specified in the policy document: a policy "
+        'is base64 JSON with an ISO 8601 "expiration" and "conditions": [{"key": ...}]',
     )
 
 

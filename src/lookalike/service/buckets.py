@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path, PurePosixPath
-from typing import Protocol
+from typing import BinaryIO, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from lookalike.errors import LookalikeError
@@ -24,8 +24,8 @@ class Bucket(Protocol):
         """The object's bytes, at most `limit` of them; FileNotFoundError if there is no such object."""
         ...
 
-    def download(self, key: str, target: Path) -> None:
-        """Copy the whole object to a local file; FileNotFoundError if there is no such object."""
+    def download(self, key: str, target: BinaryIO) -> None:
+        """Copy the whole object into `target`; FileNotFoundError if there is no such object."""
         ...
 
     def exists(self, key: str) -> bool: ...
@@ -48,8 +48,9 @@ class LocalBucket:
         with self._file(key).open("rb") as f:
             return f.read(limit)
 
-    def download(self, key: str, target: Path) -> None:
-        shutil.copyfile(self._file(key), target)
+    def download(self, key: str, target: BinaryIO) -> None:
+        with self._file(key).open("rb") as source:
+            shutil.copyfileobj(source, target)
 
     def exists(self, key: str) -> bool:
         try:
@@ -88,9 +89,12 @@ class S3Bucket:
         finally:
             body.close()
 
-    def download(self, key: str, target: Path) -> None:
-        with target.open("wb") as out:
-            shutil.copyfileobj(self._get(key)["Body"], out)
+    def download(self, key: str, target: BinaryIO) -> None:
+        body = self._get(key)["Body"]
+        try:
+            shutil.copyfileobj(body, target)
+        finally:
+            body.close()
 
     def exists(self, key: str) -> bool:
         try:

@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 from lookalike.store.base import Hit, Store
 from lookalike.vision.categories import OTHER
-from lookalike.vision.pipeline import Analysis, Further, View
+from lookalike.vision.pipeline import Further, View
 
 PROBE = 10  # stored images each subject is compared with
 UNSURE = 0.6  # cosine: a first subject whose nearest stored image is further off may be the wrong one
@@ -31,27 +31,27 @@ MODEL_WEIGHT = 0.5  # the model's scores count as much as one stored image at co
 CONFIDENT = 0.5  # a category needs this share of the belief, else Other
 
 
-def probe(store: Store, collection: str, analysis: Analysis) -> list[Hit]:
-    return store.search(collection, analysis.vector, limit=PROBE)
+def probe(store: Store, collection: str, view: View) -> list[Hit]:
+    return store.search(collection, view.vector, limit=PROBE)
 
 
 class Choice(NamedTuple):
-    subject: Analysis
+    subject: View
     neighbours: list[Hit]  # the subject's probe
     views: list[View]  # more of the picture for the search to rank beside the subject
 
 
-def best_subject(store: Store, collection: str, analysis: Analysis, further: Callable[[], Further]) -> Choice:
+def best_subject(store: Store, collection: str, first: View, further: Callable[[], Further]) -> Choice:
     """The subject the shopper means, with its probe: the first, unless it finds nothing close and
     another subject (described by `further` only then) finds something closer; and, in that case, the
     views of the picture that `further` brings."""
-    hits = probe(store, collection, analysis)
+    hits = probe(store, collection, first)
     if not hits or hits[0].score >= UNSURE:
-        return Choice(analysis, hits, [])
+        return Choice(first, hits, [])
     more = further()
-    probes = [(analysis, hits), *((other, probe(store, collection, other)) for other in more.others)]
+    probes = [(first, hits), *((other, probe(store, collection, other)) for other in more.others)]
     chosen, neighbours = max(probes, key=lambda found: found[1][0].score if found[1] else -1.0)
-    return Choice(chosen, neighbours, more.views)
+    return Choice(chosen, neighbours, more.around)
 
 
 def predict_category(model_scores: dict[int, float], neighbours: Sequence[Hit]) -> int:

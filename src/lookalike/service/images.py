@@ -27,7 +27,7 @@ from lookalike.service.models import (
 from lookalike.service.search import MAX_RESULTS, fused_page, to_score
 from lookalike.store.base import Compare, Filter, ImageKey, ImageRecord, In, Store, all_of
 from lookalike.vision.categories import CATEGORIES, OTHER
-from lookalike.vision.pipeline import Analysis, View, Vision
+from lookalike.vision.pipeline import View, Vision
 from lookalike.vision.subjects import Box
 
 ATTRIBUTE_FIELDS = frozenset(f.name for f in fields(Attributes))
@@ -94,12 +94,12 @@ class ImageService:
 
     def _prepare(self, instance: Instance, request: AddImage) -> tuple[ImageRecord, PicInfo]:
         category = _category(instance, request.category_id)
-        seen = self.vision.analyze(
+        seen = self.vision.see(
             request.picture.data,
             crop_subject=request.picture.crop,
             region=request.picture.region,
             every_subject=False,  # an add stores the first subject; MultiRegion is a search's
-        )
+        ).first
         if _predicts(instance, request.category_id):
             category = predict_category(seen.category_scores, probe(self.store, instance.collection, seen))
         record = ImageRecord(
@@ -110,7 +110,7 @@ class ImageService:
             vector=seen.vector,
             **asdict(request.attributes),
         )
-        return record, self._pic_info(instance, seen, category)
+        return record, self._pic_info(instance, seen.region, (seen.region,), category)
 
     def update(
         self, instance_name: str, product_id: str, pic_name: str, changes: Mapping[str, object]
@@ -163,21 +163,18 @@ class ImageService:
         started = time.perf_counter()
         instance = self.instance(instance_name)
         category = _category(instance, options.category_id)
-        seen = self.vision.analyze(picture.data, crop_subject=picture.crop, region=picture.region)
+        sight = self.vision.see(picture.data, crop_subject=picture.crop, region=picture.region)
         predicts = _predicts(instance, options.category_id)
-        views: list[View] = []
+        chosen, views = sight.first, []
         # A choice to make: the category, the subject, or whether a cluttered photo needs more views.
-        if predicts or len(seen.subjects) > 1 or seen.picture is not None:
-            first = seen
-            seen, neighbours, views = best_subject(
-                self.store,
-                instance.collection,
-                first,
-                lambda: self.vision.look_further(picture.data, first),
-            )
+        if predicts or sight.may_see_more:
+            chosen, neighbours, views = best_subject(self.store, instance.collection, chosen, sight.further)
             if predicts:
-                category = predict_category(seen.category_scores, neighbours)
-        return self._search(instance, seen, category, options, started, predicted=predicts, views=views)
+                category = predict_category(chosen.category_scores, neighbours)
+        subjects = (chosen.region, *(other for other in sight.subjects if other != chosen.region))
+        return self._search(
+            instance, chosen, subjects, category, options, started, predicted=predicts, views=views
+        )
 
     def search_by_name(
         self, instance_name: str, product_id: str, pic_name: str, options: SearchOptions
@@ -192,8 +189,7 @@ class ImageService:
         given = _category(instance, options.category_id) if options.category_id is not None else None
         category = given if given is not None else stored.category_id
         region = Box(*stored.region)
-        seen = Analysis(vector=stored.vector, region=region, subjects=(region,))
-        return self._search(instance, seen, category, options, started)
+        return self._search(instance, View(region, stored.vector), (region,), category, options, started)
 
     def search_by_text(self, instance_name: str, text: str, options: SearchOptions) -> SearchResult:
         """Search with the text's embedding, for a model with a text tower; every category is searched."""
@@ -201,8 +197,7 @@ class ImageService:
         instance = self.instance(instance_name)
         vector = self.vision.embed_text(text)
         # A text query has no picture: only the categories of the answer mean something.
-        seen = Analysis(vector=vector, region=Box(0, 0, 0, 0), subjects=())
-        return self._search(instance, seen, OTHER, options, started)
+        return self._search(instance, View(Box(0, 0, 0, 0), vector), (), OTHER, options, started)
 
     def search_by_filter(self, instance_name: str, filter: Filter, start: int, num: int) -> list[ImageRecord]:
         """The images the filter matches, in the store's stable order, without ranking."""
@@ -223,9 +218,9 @@ class ImageService:
         vectors = []
         for which, picture in (("primary", primary), ("secondary", secondary)):
             try:
-                seen = self.vision.analyze(
+                seen = self.vision.see(
                     picture.data, crop_subject=picture.crop, region=picture.region, every_subject=False
-                )
+                ).first
             except LookalikeError as error:
                 raise LookalikeError(
                     error.code, f"The {which} picture: {error.message}", error.status
@@ -241,15 +236,16 @@ class ImageService:
     def _search(
         self,
         instance: Instance,
-        seen: Analysis,
+        chosen: View,
+        subjects: tuple[Box, ...],
         category: int,
         options: SearchOptions,
         started: float,
         predicted: bool = False,
         views: Sequence[View] = (),
     ) -> SearchResult:
-        """Search with the analysis's vector and any further views, each result at its best score;
-        PicInfo.Region is the region that found the first result."""
+        """Search with the chosen view and any further views, each result at its best score; PicInfo.Region
+        is the region that found the first result, and MultiRegion the subjects, the chosen one first."""
         # A product search looks within the category; Other is the catch-all and restricts nothing. A
         # predicted category also keeps the images filed under Other: a guess must not hide them.
         if category == OTHER:
@@ -259,7 +255,7 @@ class ImageService:
         else:
             in_category = Compare("category_id", "=", category)
         filter = all_of(options.filter, in_category)
-        looks = [View(seen.region, seen.vector), *views]
+        looks = [chosen, *views]
         hits, found_by = fused_page(
             self.store, instance.collection, [look.vector for look in looks], options, filter
         )
@@ -267,14 +263,12 @@ class ImageService:
         elapsed_ms = round((time.perf_counter() - started) * 1000)
         # The region that found the first result stands first in MultiRegion too, in its subject's place.
         region = looks[found_by].region
-        seen = replace(seen, region=region, subjects=(region, *seen.subjects[1:]))
-        return SearchResult(hits, self._pic_info(instance, seen, category), matched, elapsed_ms)
+        pic_info = self._pic_info(instance, region, (region, *subjects[1:]), category)
+        return SearchResult(hits, pic_info, matched, elapsed_ms)
 
-    def _pic_info(self, instance: Instance, seen: Analysis, category: int) -> PicInfo:
+    def _pic_info(self, instance: Instance, region: Box, subjects: tuple[Box, ...], category: int) -> PicInfo:
         categories = CATEGORIES if instance.type == "product" else {OTHER: CATEGORIES[OTHER]}
-        return PicInfo(
-            region=seen.region, category_id=category, categories=categories, multi_region=seen.subjects
-        )
+        return PicInfo(region=region, category_id=category, categories=categories, multi_region=subjects)
 
 
 def _predicts(instance: Instance, given: int | None) -> bool:

@@ -7,13 +7,13 @@ time a request names it, so a new instance needs no restart.
 from __future__ import annotations
 
 import json
-import os
 import re
 import threading
 import time
 from dataclasses import asdict
 from pathlib import Path
 
+from lookalike.datadir import write_whole
 from lookalike.errors import LookalikeError
 from lookalike.service.models import DEFAULT_QPS, Instance, InstanceType, RequestKind
 
@@ -61,16 +61,11 @@ class Instances:
             created_ms=int(time.time() * 1000),
             **{f"{kind}_qps": limit for kind, limit in limits.items()},
         )
-        self.root.mkdir(parents=True, exist_ok=True)
-        tmp = self.root / f".{name}.{os.getpid()}.{threading.get_ident()}.tmp"
-        tmp.write_text(json.dumps(asdict(instance), indent=2) + "\n")
-        try:
-            # A hard link appears whole, and fails if the name exists: two creators cannot both win.
-            self._path(name).hardlink_to(tmp)
+        text = json.dumps(asdict(instance), indent=2) + "\n"
+        try:  # exclusive: of two creators, one wins
+            write_whole(self._path(name), text.encode(), exclusive=True)
         except FileExistsError:
             raise ValueError(f"instance {name!r} already exists") from None
-        finally:
-            tmp.unlink(missing_ok=True)
         return instance
 
     def get(self, name: str) -> Instance:

@@ -8,15 +8,13 @@ Every process on the data directory shares it. Each job has an owner, the regist
 from __future__ import annotations
 
 import sqlite3
-import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Literal
 
-from lookalike.datadir import open_database
+from lookalike.datadir import Database
 
 Kind = Literal["dump", "increment"]
 Status = Literal["PROCESSING", "SUCCESS", "FAIL"]
@@ -102,111 +100,104 @@ class JobTable:
     def __init__(self, path: Path, owner: str, *, wal: bool = False):
         """The table at `path`, as seen by the process registered as `owner`; `wal`: see `open_database`."""
         self.owner = owner
-        self._db = open_database(path, wal, schema=SCHEMA)
-        self._lock = threading.Lock()  # one connection: one statement or transaction at a time
-        with self._transaction():  # a table older than owners gets the column, once
-            if "owner" not in {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}:
-                self._db.execute("ALTER TABLE jobs ADD COLUMN owner TEXT NOT NULL DEFAULT ''")
+        self._db = Database(path, wal, schema=SCHEMA)
+        with self._db.transaction() as db:  # a table older than owners gets the column, once
+            if "owner" not in {row[1] for row in db.execute("PRAGMA table_info(jobs)")}:
+                db.execute("ALTER TABLE jobs ADD COLUMN owner TEXT NOT NULL DEFAULT ''")
 
     def create(self, kind: Kind, instance: str, **columns: str) -> Job:
         """A new PROCESSING job of this process; AlreadyRunning if the instance has one of this kind."""
         now = _now_ms()
-        with self._transaction():
-            if running := self._select(
-                "instance = ? AND kind = ? AND status = 'PROCESSING'", (instance, kind)
-            ):
+        with self._db.transaction() as db:
+            running = _select(db, "instance = ? AND kind = ? AND status = 'PROCESSING'", (instance, kind))
+            if running:
                 raise AlreadyRunning(running[0])
             names = ["kind", "instance", "status", "created_ms", "modified_ms", "owner", *columns]
             values = [kind, instance, "PROCESSING", now, now, self.owner, *columns.values()]
             placeholders = ", ".join("?" * len(names))
-            cursor = self._db.execute(
-                f"INSERT INTO jobs ({', '.join(names)}) VALUES ({placeholders})", values
-            )
-            return self._job(cursor.lastrowid)
+            cursor = db.execute(f"INSERT INTO jobs ({', '.join(names)}) VALUES ({placeholders})", values)
+            return _job(db, cursor.lastrowid)
 
     def record(self, job_id: int, number: int, outcome: Outcome) -> Job:
         """One meta line's outcome, committed together with the progress past it; NotOwner if the job
         is another process's now."""
         failed = isinstance(outcome, LineError)
-        with self._transaction():
-            self._owned(
-                self._db.execute(
+        with self._db.transaction() as db:
+            _owned(
+                db.execute(
                     "UPDATE jobs SET done = ?, added = added + ?, deleted = deleted + ?,"
                     " failed = failed + ?, modified_ms = ? WHERE id = ? AND owner = ?",
                     (number, outcome == "added", outcome == "deleted", failed, _now_ms(), job_id, self.owner),
                 )
             )
-            if failed:
-                self._db.execute(
+            if isinstance(outcome, LineError):
+                db.execute(
                     "INSERT OR REPLACE INTO line_errors VALUES (?, ?, ?, ?)",
                     (job_id, outcome.line, outcome.code, outcome.message),
                 )
-            return self._job(job_id)
+            return _job(db, job_id)
 
     def update(self, job_id: int, **columns: object) -> Job:
         """Change a job of this process; NotOwner if it is another process's now."""
         assert set(columns) <= {f.name for f in fields(Job)} - {"owner"}, columns
         columns["modified_ms"] = _now_ms()
         assignments = ", ".join(f"{name} = ?" for name in columns)
-        with self._lock:
-            self._owned(
-                self._db.execute(
+        with self._db.connection() as db:
+            _owned(
+                db.execute(
                     f"UPDATE jobs SET {assignments} WHERE id = ? AND owner = ?",
                     [*columns.values(), job_id, self.owner],
                 )
             )
-            return self._job(job_id)
+            return _job(db, job_id)
 
     def claim(self, job_id: int, from_owner: str) -> Job | None:
         """Make an unfinished job of `from_owner` this process's; None if it is not (or no longer) that."""
-        with self._lock:
-            taken = self._db.execute(
+        with self._db.connection() as db:
+            taken = db.execute(
                 "UPDATE jobs SET owner = ? WHERE id = ? AND owner = ? AND status = 'PROCESSING'",
                 (self.owner, job_id, from_owner),
             )
-            return self._job(job_id) if taken.rowcount else None
+            return _job(db, job_id) if taken.rowcount else None
 
     def get(self, job_id: int) -> Job | None:
-        with self._lock:
-            return self._job(job_id)
+        with self._db.connection() as db:
+            return _find(db, job_id)
 
     def select(self, **equal: object) -> list[Job]:
         """The jobs whose columns have the given values, newest first."""
         assert set(equal) <= {f.name for f in fields(Job)}, equal
         where = " AND ".join(f"{name} = ?" for name in equal) or "1"
-        with self._lock:
-            return self._select(f"{where} ORDER BY id DESC", list(equal.values()))
+        with self._db.connection() as db:
+            return _select(db, f"{where} ORDER BY id DESC", list(equal.values()))
 
     def line_errors(self, job_id: int) -> list[LineError]:
-        with self._lock:
-            rows = self._db.execute(
+        with self._db.connection() as db:
+            rows = db.execute(
                 "SELECT line, code, message FROM line_errors WHERE job = ? ORDER BY line", (job_id,)
             ).fetchall()
         return [LineError(*row) for row in rows]
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._db.close()
 
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")  # the write lock first: no upgrade from a read to fail
-            try:
-                yield
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
 
-    @staticmethod
-    def _owned(cursor: sqlite3.Cursor) -> None:
-        if cursor.rowcount == 0:
-            raise NotOwner
+def _owned(cursor: sqlite3.Cursor) -> None:
+    if cursor.rowcount == 0:
+        raise NotOwner
 
-    def _select(self, where: str, args: Sequence[object] = ()) -> list[Job]:
-        return [Job(*row) for row in self._db.execute(f"SELECT {COLUMNS} FROM jobs WHERE {where}", args)]
 
-    def _job(self, job_id: int) -> Job | None:
-        found = self._select("id = ?", (job_id,))
-        return found[0] if found else None
+def _select(db: sqlite3.Connection, where: str, args: Sequence[object] = ()) -> list[Job]:
+    return [Job(*row) for row in db.execute(f"SELECT {COLUMNS} FROM jobs WHERE {where}", args)]
+
+
+def _find(db: sqlite3.Connection, job_id: int | None) -> Job | None:
+    found = _select(db, "id = ?", (job_id,))
+    return found[0] if found else None
+
+
+def _job(db: sqlite3.Connection, job_id: int | None) -> Job:
+    """A job known to exist (just written under the same lock)."""
+    job = _find(db, job_id)
+    assert job is not None, job_id
+    return job

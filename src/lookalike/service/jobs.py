@@ -19,14 +19,13 @@ progress, so a line is counted once even if a process lost its job while applyin
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from lookalike.datadir import Registration
+from lookalike.datadir import Registration, written_whole
 from lookalike.errors import LookalikeError
 from lookalike.service.buckets import META_FILE, Bucket, Buckets, folder_of
 from lookalike.service.images import ImageService
@@ -242,18 +241,13 @@ class Jobs:
         while self.table.select(instance=job.instance, kind="increment", status="PROCESSING"):
             if self._stopping.wait(IMPORT_POLL_SECONDS):
                 raise _Stopped
-        target = self._dir(job.id) / DUMP_FILE
-        partial = target.with_suffix(".part")
         count = 0
-        with partial.open("w", encoding="utf-8") as out:
+        with written_whole(self._dir(job.id) / DUMP_FILE, sync=True) as out:
             for record in self.images.records(job.instance):
                 if self._stopping.is_set():
                     raise _Stopped
-                out.write(self.format_record(record) + "\n")
+                out.write((self.format_record(record) + "\n").encode())
                 count += 1
-            out.flush()
-            os.fsync(out.fileno())
-        partial.replace(target)
         self.table.update(job.id, status="SUCCESS", lines=count)
 
     def _increment(self, job: Job, progress: Callable[[Job], None]) -> None:
@@ -261,18 +255,16 @@ class Jobs:
         meta = self._dir(job.id) / META_FILE
         if not meta.exists():
             # A copy of its own: a resumed job reads the very lines it began with.
-            partial = meta.with_suffix(".part")
             try:
-                bucket.download(folder + META_FILE, partial)
+                with written_whole(meta) as copy:
+                    bucket.download(folder + META_FILE, copy)
             except FileNotFoundError:
                 raise LookalikeError(
                     "Console.BadRequest",
                     f"The meta file is gone: bucket {bucket.name!r} has no /{folder}{META_FILE}",
                 ) from None
-            with partial.open("rb") as f:
-                lines = sum(1 for _ in f)
-            partial.replace(meta)
-            job = self.table.update(job.id, lines=lines)
+            with meta.open("rb") as f:
+                job = self.table.update(job.id, lines=sum(1 for _ in f))
         with meta.open(encoding="utf-8", errors="replace", newline=None) as f:
             for number, text in enumerate(f, start=1):
                 if number <= job.done:

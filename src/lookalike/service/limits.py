@@ -6,13 +6,12 @@ of one catalog on Milvus) counts against the same limit.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from lookalike.datadir import open_database
+from lookalike.datadir import Database
 
 MICROS = 1_000_000
 SCHEMA = "CREATE TABLE IF NOT EXISTS buckets (name TEXT PRIMARY KEY, paid_until INTEGER NOT NULL)"
@@ -37,13 +36,12 @@ class SharedRateLimiter:
     def __init__(self, path: Path, *, wal: bool = False, clock: Callable[[], float] = time.time):
         """`wal`: see `lookalike.datadir.open_database`."""
         self._clock = clock  # the wall clock: processes (and machines) share it
-        self._db = open_database(path, wal, schema=SCHEMA)
-        self._lock = threading.Lock()  # one connection: one statement at a time
+        self._db = Database(path, wal, schema=SCHEMA)
 
     def admit(self, bucket: str, per_second: int) -> float | None:
         now, cost = round(self._clock() * MICROS), MICROS // per_second
-        with self._lock:
-            admitted = self._db.execute(
+        with self._db.connection() as db:
+            admitted = db.execute(
                 "INSERT INTO buckets VALUES (:name, :now + :cost) ON CONFLICT (name) DO UPDATE"
                 " SET paid_until = max(paid_until, :now) + :cost"
                 " WHERE max(paid_until, :now) + :cost <= :now + :second RETURNING paid_until",
@@ -51,11 +49,8 @@ class SharedRateLimiter:
             ).fetchall()
             if admitted:
                 return None
-            (paid_until,) = self._db.execute(
-                "SELECT paid_until FROM buckets WHERE name = ?", (bucket,)
-            ).fetchone()
+            (paid_until,) = db.execute("SELECT paid_until FROM buckets WHERE name = ?", (bucket,)).fetchone()
         return (max(paid_until, now) + cost - now - MICROS) / MICROS
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._db.close()

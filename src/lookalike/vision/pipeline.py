@@ -1,15 +1,22 @@
-"""Bytes in, vector out: validate the picture, find its subjects, describe the likeliest.
+"""Bytes in, a handle out: the decoded picture, where to look in it, and its first subject described.
 
-Where to look, in the service's order: a given Region; else, with Crop, the subjects (a plain background
-is trimmed by its colour; a cluttered photo goes through the model once whole, and its activations plus
-colour find the subjects); else the whole picture. A second model pass describes the first subject; the
-service may ask for more (`look_further`) when that one finds nothing close: the other subjects, and views of
-the first in its surroundings.
+`Vision.see` decodes the picture once and returns a `Sight`, which the service asks for more when it needs
+it, without the bytes being decoded again. Two seams make it up:
+
+- `Vision.locate`, where to look: a given Region; else, with Crop, the subjects (a plain background is
+  trimmed by its colour; a cluttered photo goes through the model once whole, and its activations plus
+  colour find the subjects); else the whole picture.
+- `Vision.describe`, what a region looks like: one model pass over any boxes, their vectors and category
+  scores.
+
+The sight describes the first subject at once; `Sight.further` describes the rest when the service finds
+nothing close with the first: the other subjects, and views of the first in its surroundings.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
@@ -24,7 +31,7 @@ from lookalike.vision.salience import MAX_SUBJECTS, salient_subjects
 from lookalike.vision.subjects import Box, crop, downscaled, plain_subjects, scale_box
 from lookalike.vision.text import TextTower
 
-MAX_OTHERS = 3  # further subjects `look_further` describes, in one model pass
+MAX_OTHERS = 3  # further subjects `Sight.further` describes, in one model pass
 WIDEN = 0.2  # of a subject's width and height, added on each side for its view in its surroundings
 # What SearchImageByText needs, for the message that refuses it.
 TEXT_MODELS = (
@@ -35,24 +42,24 @@ TEXT_MODELS = (
 
 @dataclass(frozen=True)
 class View:
-    """A part of the picture and its vector (L2-normalised)."""
+    """A part of the picture and what it looks like."""
 
-    region: Box
-    vector: np.ndarray
+    region: Box  # in the original's pixels
+    vector: np.ndarray  # L2-normalised
+    category_scores: dict[int, float] = field(default_factory=dict)  # the model's classes, as categories
 
 
 @dataclass(frozen=True)
-class Analysis:
-    vector: np.ndarray  # L2-normalised
-    region: Box  # the part of the picture the vector describes, in original pixels
-    subjects: tuple[Box, ...]  # every subject found, the described one first
-    category_scores: dict[int, float] = field(default_factory=dict)  # the model's classes, as categories
-    picture: View | None = None  # the whole picture, when finding the subjects took its vector
+class Located:
+    """Where to look in a picture."""
+
+    subjects: tuple[Box, ...]  # in the original's pixels, the likeliest first
+    whole: View | None = None  # the whole picture, when a model pass over it was how they were found
 
 
 class Further(NamedTuple):
-    others: list[Analysis]  # the other subjects, each described as if it were the first
-    views: list[View]  # the first subject in its surroundings: widened, and the whole picture
+    others: list[View]  # the other subjects, each described as if it were the first
+    around: list[View]  # the first subject in its surroundings: widened, and the whole picture
 
 
 def square(image: Image.Image, side: int = INPUT_SIZE) -> Image.Image:
@@ -78,6 +85,39 @@ def _whole(picture: Reduced) -> Box:
     return Box(0, picture.width, 0, picture.height)
 
 
+class Sight:
+    """One decoded picture, where to look in it, and its first subject described; more views on request,
+    from the same decoded pixels."""
+
+    def __init__(self, vision: Vision, picture: Reduced, located: Located):
+        self.vision = vision
+        self.picture = picture
+        self.located = located
+        (self.first,) = vision.describe(picture, located.subjects[:1])
+
+    @property
+    def subjects(self) -> tuple[Box, ...]:
+        return self.located.subjects
+
+    @property
+    def may_see_more(self) -> bool:
+        """Whether `further` has anything to offer: other subjects, or surroundings of the first."""
+        return len(self.subjects) > 1 or self.located.whole is not None
+
+    def further(self) -> Further:
+        """More of the picture, in one model pass: its other subjects; and, in a cluttered photo, its first
+        subject widened by WIDEN and the whole picture. Searching these views beside the chosen subject
+        recovers the product when the subject's box is off: cut through the product or shifted onto its
+        background (on the quality harness, R@5 of scene queries 0.953 -> 0.978)."""
+        others = list(self.subjects[1 : 1 + MAX_OTHERS])
+        whole = self.located.whole
+        if whole is None:
+            return Further(self.vision.describe(self.picture, others) if others else [], [])
+        widened = self.subjects[0].widened(WIDEN, self.picture.width, self.picture.height)
+        *described, around = self.vision.describe(self.picture, [*others, widened])
+        return Further(described, [around, whole])
+
+
 class Vision:
     def __init__(self, embedder: Embedder, text: TextTower | None = None, budget: DecodeBudget | None = None):
         if text is not None and text.dim != embedder.dim:
@@ -93,31 +133,15 @@ class Vision:
     def dim(self) -> int:
         return self.embedder.dim
 
-    def analyze(
+    def see(
         self, data: bytes, *, crop_subject: bool = True, region: Box | None = None, every_subject: bool = True
-    ) -> Analysis:
-        """An explicit region wins; else the subjects when `crop_subject`; else the whole picture. Without
+    ) -> Sight:
+        """The picture decoded once, where to look in it, and its first subject described. An explicit
+        region wins; else the subjects when `crop_subject`; else the whole picture. Without
         `every_subject`, only the first subject is looked for (all an add stores: a fifth less CPU)."""
         picture = decode_reduced(data, budget=self.budget)
-        subjects, view = self.locate(
-            picture, crop_subject=crop_subject, region=region, every_subject=every_subject
-        )
-        return replace(self.describe(picture, subjects, [subjects[0]])[0], picture=view)
-
-    def look_further(self, data: bytes, analysis: Analysis) -> Further:
-        """More of the first analysis's picture, in one model pass: its other subjects; and, in a cluttered
-        photo, its first subject widened by WIDEN and the whole picture. Searching these views beside the
-        chosen subject recovers the product when the subject's box is off: cut through the product or
-        shifted onto its background (on the quality harness, R@5 of scene queries 0.953 -> 0.978)."""
-        others = list(analysis.subjects[1 : 1 + MAX_OTHERS])
-        if not others and analysis.picture is None:
-            return Further([], [])
-        picture = decode_reduced(data, budget=self.budget)
-        if analysis.picture is None:
-            return Further(self.describe(picture, list(analysis.subjects), others), [])
-        widened = analysis.subjects[0].widened(WIDEN, picture.width, picture.height)
-        *described, around = self.describe(picture, list(analysis.subjects), [*others, widened])
-        return Further(described, [View(around.region, around.vector), analysis.picture])
+        located = self.locate(picture, crop_subject=crop_subject, region=region, every_subject=every_subject)
+        return Sight(self, picture, located)
 
     def locate(
         self,
@@ -126,7 +150,7 @@ class Vision:
         crop_subject: bool = True,
         region: Box | None = None,
         every_subject: bool = True,
-    ) -> tuple[list[Box], View | None]:
+    ) -> Located:
         """Where to look, in the original's pixels: the subjects, the likeliest first; and the whole
         picture, when a model pass over it was how they were found."""
         everything = _whole(picture)
@@ -138,28 +162,29 @@ class Vision:
                     f"The specific region is illegal: {region.x1},{region.x2},{region.y1},{region.y2} "
                     f"lies outside the {picture.width}x{picture.height} picture",
                 )
-            return [used], None
+            return Located((used,))
         if not crop_subject:
-            return [everything], None
+            return Located((everything,))
         image = picture.image
         small = downscaled(image)
         # On a plain background the box around every part is the product (a pair of shoes); its parts
         # follow (two products side by side).
         found = plain_subjects(image, small)
-        view = None
+        whole = None
         if found is None:
             looks = self.embedder.look([image])
             most = MAX_SUBJECTS if every_subject else 1
             found = salient_subjects(image, looks.feature_maps[0], small, most=most)
-            view = View(everything, looks.vectors[0])
+            whole = View(everything, looks.vectors[0], category_scores(looks.logits[0]))
         elif not every_subject:
             found = found[:1]
         sx, sy = picture.width / image.width, picture.height / image.height
-        return [scale_box(box, sx, sy, picture.width, picture.height) for box in found], view
+        return Located(tuple(scale_box(box, sx, sy, picture.width, picture.height) for box in found), whole)
 
-    def describe(self, picture: Reduced, subjects: list[Box], chosen: list[Box]) -> list[Analysis]:
-        """One model pass over the chosen subjects (boxes in the original's pixels): vectors and category
-        scores, each analysis listing its own region first among the subjects."""
+    def describe(self, picture: Reduced, boxes: Sequence[Box]) -> list[View]:
+        """What each box (in the original's pixels) looks like, in one model pass: vectors and category
+        scores. The whole picture is stretched to the model's square, as in its training; a part keeps its
+        aspect ratio (`square`)."""
         image = picture.image
         sx, sy = image.width / picture.width, image.height / picture.height
         looks = self.embedder.look(
@@ -167,18 +192,10 @@ class Vision:
                 image
                 if box == _whole(picture)
                 else square(crop(image, scale_box(box, sx, sy, image.width, image.height)))
-                for box in chosen
+                for box in boxes
             ]
         )
-        return [
-            Analysis(
-                looks.vectors[i],
-                box,
-                (box, *(other for other in subjects if other != box)),
-                category_scores(looks.logits[i]),
-            )
-            for i, box in enumerate(chosen)
-        ]
+        return [View(box, looks.vectors[i], category_scores(looks.logits[i])) for i, box in enumerate(boxes)]
 
     def embed_text(self, text: str) -> np.ndarray:
         """The text's vector in the image space; UnsupportedOperationType without a text tower."""
