@@ -149,3 +149,31 @@ def record(call: Callable[[str], object]) -> Sent:
         thread.join()
     (request,) = sent
     return request
+
+
+def authorize_upload(endpoint: str, key_id: str, secret: str) -> dict:
+    """AuthorizeFileUpload's answer: the policy of one upload."""
+    headers = acs3_headers(endpoint, "AuthorizeFileUpload", b"", key_id, secret, version="2019-12-19")
+    status, answer = post(endpoint, headers, b"")
+    assert status == 200, answer
+    return answer
+
+
+def upload_form(policy: dict, picture: bytes) -> tuple[dict, bytes]:
+    """The headers and multipart body the SDKs post to the upload address with AuthorizeFileUpload's
+    answer: the policy's fields, then the file."""
+    boundary = uuid.uuid4().hex
+    fields = {
+        "OSSAccessKeyId": policy["AccessKeyId"],
+        "policy": policy["EncodedPolicy"],
+        "Signature": policy["Signature"],
+        "key": policy["ObjectKey"],
+        "success_action_status": "201",
+    }
+    body = b"".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields.items()
+    )
+    body += f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="p"\r\n\r\n'.encode()
+    body += picture + f"\r\n--{boundary}--\r\n".encode()
+    return {"content-type": f"multipart/form-data; boundary={boundary}"}, body
