@@ -24,7 +24,7 @@ import numpy as np
 
 from bench.photos import photo_set
 from lookalike.service.instances import Instances
-from lookalike.service.models import DEFAULT_QPS
+from lookalike.service.models import NO_LIMITS
 from lookalike.store.base import ImageRecord
 from lookalike.store.qdrant_edge import QdrantEdgeStore
 from lookalike.vision.categories import OTHER
@@ -120,7 +120,7 @@ def ensure_fixture(data: Path, count: int, log=print) -> tuple[Bases, dict]:
             return bases, info
         raise SystemExit(f"{data} holds {info['count']} images, not {count}: remove it, or another --data")
     instances = Instances(data / "instances")
-    instance = instances.create(INSTANCE, qps=dict.fromkeys(DEFAULT_QPS, 0))
+    instance = instances.create(INSTANCE, qps=NO_LIMITS)
     store = QdrantEdgeStore(data / "store", index_after=None)  # indexed once, below, timed
     try:
         store.ensure_collection(instance.collection, bases.vectors.shape[1])

@@ -7,6 +7,7 @@ from importlib import resources
 
 import pytest
 
+from lookalike import __version__
 from lookalike.cli import main
 from lookalike.config import load_access_keys
 from lookalike.vision.embedder import MODEL_ASSET
@@ -101,3 +102,39 @@ def test_serve_refuses_a_text_model_that_is_not_a_text_tower(tmp_path, capsys, m
     assert main(["serve", "--text-model", image_model, "--data", str(tmp_path), "--port", "1"]) == 2
     assert "is not a text tower" in capsys.readouterr().err
     assert not (tmp_path / "store").exists()  # refused before anything was opened
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"lookalike {__version__}"
+
+
+def test_an_instance_shown_updated_and_deleted_without_a_server(tmp_path, capsys):
+    data = ("--data", str(tmp_path))
+    limits = ("--cloud-limits", "--add-qps", "2")
+    assert main(["instance", "create", "shop", "--type", "fabric", *limits, *data]) == 0
+    assert "search 10/s, add 2/s, delete 20/s" in capsys.readouterr().out
+    assert main(["instance", "show", "shop", *data]) == 0
+    shown = capsys.readouterr().out
+    assert "type:      fabric (ServiceType 2)" in shown and "images:    0" in shown
+    assert main(["instance", "update", "shop", "--search-qps", "0", "--capacity", "9", *data]) == 0
+    assert "capacity 9; search unlimited/s, add 2/s, delete 20/s" in capsys.readouterr().out
+    assert main(["instance", "update", "shop", *data]) == 2
+    assert "nothing to change" in capsys.readouterr().err
+    assert main(["instance", "delete", "shop", *data]) == 0
+    assert "deleted instance 'shop' and its 0 images" in capsys.readouterr().out
+    assert main(["instance", "list", *data]) == 0
+    assert capsys.readouterr().out == ""
+    assert main(["instance", "delete", "shop", *data]) == 2
+    assert "no instance 'shop'" in capsys.readouterr().err
+
+
+def test_a_revoked_key_is_gone_from_the_keys_file(tmp_path, capsys):
+    keys, _ = load_access_keys(tmp_path, environ={})
+    (key_id,) = keys.secrets
+    assert main(["keys", "revoke", key_id, "--data", str(tmp_path)]) == 0
+    assert keys.get(key_id) is None
+    assert main(["keys", "revoke", key_id, "--data", str(tmp_path)]) == 2
+    assert f"no access key {key_id}" in capsys.readouterr().err

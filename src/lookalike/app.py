@@ -15,6 +15,7 @@ from lookalike.api.routes import Api
 from lookalike.config import AccessKeys, Settings, link_key
 from lookalike.datadir import NamedLocks, Registration
 from lookalike.memory import return_big_blocks
+from lookalike.service.admin import Admin
 from lookalike.service.buckets import Buckets
 from lookalike.service.images import ImageService
 from lookalike.service.instances import Instances
@@ -96,5 +97,6 @@ def build_app(settings: Settings, keys: AccessKeys) -> Starlette:
             components.close()
             nonces.close()
 
-    api = Api(components.service, keys, settings, uploads, components.jobs, links, nonces)
+    admin = Admin(components.service, components.jobs, settings.data_dir)
+    api = Api(components.service, keys, settings, uploads, components.jobs, links, nonces, admin)
     return Starlette(routes=api.routes(), lifespan=lifespan)

@@ -10,19 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
-from lookalike.config import (
-    KEYS_FILE,
-    Settings,
-    create_access_key,
-    data_dir_from_env,
-    load_access_keys,
-    read_keys_file,
-    store_uri_from_env,
-)
+from lookalike import __version__, admin_command
+from lookalike.config import Settings, data_dir_from_env, load_access_keys, store_uri_from_env
 from lookalike.errors import LookalikeError
 from lookalike.service.buckets import parse_bucket_option
-from lookalike.service.instances import Instances
-from lookalike.service.models import DEFAULT_QPS
+from lookalike.service.instances import DEFAULT_CAPACITY, Instances
+from lookalike.service.models import CLOUD_QPS, INSTANCE_TYPES, REQUEST_KINDS
 from lookalike.store.base import Store
 
 # How long a stopping server lets requests in flight finish before it closes its data and exits: under the
@@ -42,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="lookalike", description=__doc__)
+    root.add_argument("--version", action="version", version=f"lookalike {__version__}")
     commands = root.add_subparsers(required=True, metavar="COMMAND")
 
     serve_cmd = commands.add_parser("serve", help="start the server")
@@ -98,25 +92,37 @@ def parser() -> argparse.ArgumentParser:
     add_store_option(import_cmd)
     import_cmd.set_defaults(run=run_import)
 
-    instance_cmd = commands.add_parser("instance", help="create and list instances")
+    instance_cmd = commands.add_parser("instance", help="create, list, show, update and delete instances")
     instance_sub = instance_cmd.add_subparsers(required=True, metavar="ACTION")
     create = instance_sub.add_parser("create", help="create an instance (the server need not be stopped)")
     create.add_argument("name", help="instance name: up to 20 letters, digits, '-' or '_'")
-    create.add_argument("--type", choices=["product", "generic"], default="product", help="default: product")
-    create.add_argument("--capacity", type=int, default=10_000_000, help="most images it may hold")
-    for kind, default in DEFAULT_QPS.items():
-        create.add_argument(
-            f"--{kind}-qps",
-            type=int,
-            default=default,
-            metavar="N",
-            help=f"{kind} requests per second it answers; 0: no limit (default: {default})",
-        )
+    create.add_argument("--type", choices=list(INSTANCE_TYPES), default="product", help="default: product")
+    create.add_argument("--capacity", type=int, default=DEFAULT_CAPACITY, help="most images it may hold")
+    add_limit_options(create, "no limit")
     add_data_option(create)
-    create.set_defaults(run=instance_create)
+    create.set_defaults(run=admin_command.create)
     listing = instance_sub.add_parser("list", help="list instances")
     add_data_option(listing)
-    listing.set_defaults(run=instance_list)
+    listing.set_defaults(run=admin_command.list_)
+    show = instance_sub.add_parser("show", help="an instance's type, images, capacity and limits")
+    show.add_argument("name", help="the instance")
+    add_data_option(show)
+    add_store_option(show)
+    show.set_defaults(run=admin_command.show)
+    update = instance_sub.add_parser("update", help="change an instance's capacity or request limits")
+    update.add_argument("name", help="the instance")
+    update.add_argument("--capacity", type=int, default=None, help="most images it may hold")
+    add_limit_options(update, "unchanged")
+    add_data_option(update)
+    add_store_option(update)
+    update.set_defaults(run=admin_command.update)
+    delete = instance_sub.add_parser(
+        "delete", help="delete an instance and everything it holds: images, vectors, jobs and their files"
+    )
+    delete.add_argument("name", help="the instance")
+    add_data_option(delete)
+    add_store_option(delete)
+    delete.set_defaults(run=admin_command.delete)
     export = instance_sub.add_parser(
         "export", help="write an instance and its images, vectors included, as JSON lines"
     )
@@ -132,7 +138,7 @@ def parser() -> argparse.ArgumentParser:
     add_store_option(load)
     load.set_defaults(run=instance_import)
 
-    keys_cmd = commands.add_parser("keys", help="create and list access keys")
+    keys_cmd = commands.add_parser("keys", help="create, list and revoke access keys")
     keys_sub = keys_cmd.add_subparsers(required=True, metavar="ACTION")
     key_create = keys_sub.add_parser(
         "create", help="create an access key pair (the server need not be stopped)"
@@ -141,10 +147,16 @@ def parser() -> argparse.ArgumentParser:
         "--instances", default=None, metavar="A,B", help="the only instances it may use (default: all)"
     )
     add_data_option(key_create)
-    key_create.set_defaults(run=keys_create)
+    key_create.set_defaults(run=admin_command.keys_create)
     key_list = keys_sub.add_parser("list", help="list access keys, without their secrets")
     add_data_option(key_list)
-    key_list.set_defaults(run=keys_list)
+    key_list.set_defaults(run=admin_command.keys_list)
+    key_revoke = keys_sub.add_parser(
+        "revoke", help="revoke an access key: every server refuses it from its next request on"
+    )
+    key_revoke.add_argument("access_key_id", metavar="ACCESS_KEY_ID", help="the key to revoke")
+    add_data_option(key_revoke)
+    key_revoke.set_defaults(run=admin_command.keys_revoke)
     return root
 
 
@@ -154,6 +166,23 @@ def add_data_option(command: argparse.ArgumentParser) -> None:
         type=Path,
         default=data_dir_from_env(),
         help="data directory (default: $LOOKALIKE_DATA_DIR or ./lookalike-data)",
+    )
+
+
+def add_limit_options(command: argparse.ArgumentParser, unset: str) -> None:
+    for kind in REQUEST_KINDS:
+        command.add_argument(
+            f"--{kind}-qps",
+            type=int,
+            default=None,
+            metavar="N",
+            help=f"{kind} requests per second it answers; 0: no limit (default: {unset})",
+        )
+    limits = ", ".join(f"{kind} {qps}/s" for kind, qps in CLOUD_QPS.items())
+    command.add_argument(
+        "--cloud-limits",
+        action="store_true",
+        help=f"the cloud's limits ({limits}), for a faithful local double; a --KIND-qps wins over it",
     )
 
 
@@ -235,40 +264,6 @@ def run_import(args: argparse.Namespace) -> int:
     from lookalike import import_command
 
     return import_command.run(args)
-
-
-def instance_create(args: argparse.Namespace) -> int:
-    qps = {kind: getattr(args, f"{kind}_qps") for kind in DEFAULT_QPS}
-    instance = Instances(args.data / "instances").create(args.name, args.type, args.capacity, qps)
-    limits = ", ".join(f"{kind} {instance.qps(kind) or 'unlimited'}/s" for kind in DEFAULT_QPS)
-    print(
-        f"created {instance.type} instance {instance.name!r} (capacity {instance.capacity}; {limits}) "
-        f"in {args.data}"
-    )
-    return 0
-
-
-def instance_list(args: argparse.Namespace) -> int:
-    for instance in Instances(args.data / "instances").list():
-        print(f"{instance.name}\t{instance.type}\tcapacity {instance.capacity}")
-    return 0
-
-
-def keys_create(args: argparse.Namespace) -> int:
-    instances = (
-        None if args.instances is None else [n.strip() for n in args.instances.split(",") if n.strip()]
-    )
-    key = create_access_key(args.data, instances)
-    scope = "every instance" if instances is None else "instances " + ", ".join(instances)
-    print(f"AccessKeyId:     {key.access_key_id}\nAccessKeySecret: {key.access_key_secret}\nfor {scope}")
-    return 0
-
-
-def keys_list(args: argparse.Namespace) -> int:
-    path = args.data / KEYS_FILE
-    for key in read_keys_file(path) if path.exists() else []:
-        print(f"{key.access_key_id}\t{'*' if key.instances is None else ','.join(sorted(key.instances))}")
-    return 0
 
 
 def instance_export(args: argparse.Namespace) -> int:

@@ -11,7 +11,7 @@ import json
 import os
 import secrets
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,7 +70,7 @@ class AccessKeys:
     def __init__(self, fixed: Sequence[AccessKey] = (), path: Path | None = None):
         self._fixed = {key.access_key_id: key for key in fixed}
         self._path = path
-        self._stamp: tuple[int, int] | None = None
+        self._stamp: tuple[int, int, int] | None = None
         self._from_file: dict[str, AccessKey] = {}
         self._lock = threading.Lock()
 
@@ -97,9 +97,10 @@ class AccessKeys:
         except FileNotFoundError:
             return {}
         with self._lock:
-            if (stat.st_mtime_ns, stat.st_size) != self._stamp:
+            stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)  # a rewrite is a new file: a new inode
+            if stamp != self._stamp:
                 self._from_file = {key.access_key_id: key for key in read_keys_file(self._path)}
-                self._stamp = (stat.st_mtime_ns, stat.st_size)
+                self._stamp = stamp
             return self._from_file
 
 
@@ -123,18 +124,37 @@ def create_access_key(data_dir: Path, instances: Sequence[str] | None = None) ->
         secrets.token_urlsafe(24),
         None if instances is None else frozenset(instances),
     )
+    _change_keys(data_dir, lambda keys: [*keys, key])
+    return key
+
+
+def revoke_access_key(data_dir: Path, access_key_id: str) -> bool:
+    """Take a key out of the keys file: every server of the data directory refuses it from its next
+    request on. False if the file has no such key (a key from the environment is not in it)."""
+    found = False
+
+    def without(keys: list[AccessKey]) -> list[AccessKey]:
+        nonlocal found
+        kept = [key for key in keys if key.access_key_id != access_key_id]
+        found = len(kept) < len(keys)
+        return kept
+
+    _change_keys(data_dir, without)
+    return found
+
+
+def _change_keys(data_dir: Path, change: Callable[[list[AccessKey]], list[AccessKey]]) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / KEYS_FILE
     with (data_dir / f"{KEYS_FILE}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # two creators at once must not lose a key
-        keys = [*(read_keys_file(path) if path.exists() else []), key]
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two writers at once must not lose a key
+        keys = change(read_keys_file(path) if path.exists() else [])
         entries = [
             {"access_key_id": k.access_key_id, "access_key_secret": k.access_key_secret}
             | ({} if k.instances is None else {"instances": sorted(k.instances)})
             for k in keys
         ]
         write_whole(path, json.dumps(entries, indent=2).encode() + b"\n", mode=0o600)
-    return key
 
 
 def load_access_keys(

@@ -16,8 +16,6 @@ from tests.acceptance.server import ServerProcess
 from tests.conftest import new_milvus_database
 
 _names = itertools.count()
-# Tests and benchmarks send faster than the service's default limits; the tests of the limits set their own.
-UNLIMITED = ("--search-qps", "0", "--add-qps", "0", "--delete-qps", "0")
 
 
 def create_instance(data_dir: Path, *args: str) -> str:
@@ -25,7 +23,7 @@ def create_instance(data_dir: Path, *args: str) -> str:
     in the test process: the server sees the same files, and a new interpreter would cost ~0.4 s a test."""
     name = f"t{next(_names)}"
     with contextlib.redirect_stdout(io.StringIO()):  # its errors go to stderr
-        assert main(["instance", "create", name, "--data", str(data_dir), *UNLIMITED, *args]) == 0
+        assert main(["instance", "create", name, "--data", str(data_dir), *args]) == 0
     return name
 
 

@@ -39,13 +39,12 @@ def test_adds_and_deletes_have_their_own_rates(client, server, photos):
     throttled(lambda: delete(client, limited, product_id="p", pic_name="x") for _ in range(10))
 
 
-def test_defaults_are_the_services(server):
-    client, name = make_client(server.endpoint), f"d{server.port}"
-    subprocess.run(
-        [sys.executable, "-m", "lookalike", "instance", "create", name, "--data", str(server.data_dir)],
-        check=True,
-    )
-    assert client.detail(models.DetailRequest(instance_name=name)).body.instance.qps == 10
+def test_no_limit_by_default_and_the_clouds_on_demand(server):
+    client = make_client(server.endpoint)
+    for name, flags, qps in [(f"d{server.port}", (), 0), (f"c{server.port}", ("--cloud-limits",), 10)]:
+        command = ["instance", "create", name, *flags, "--data", str(server.data_dir)]
+        subprocess.run([sys.executable, "-m", "lookalike", *command], check=True)
+        assert client.detail(models.DetailRequest(instance_name=name)).body.instance.qps == qps
 
 
 def test_an_add_past_the_capacity_is_refused_and_an_overwrite_is_not(client, server, photos):

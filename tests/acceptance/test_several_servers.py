@@ -14,6 +14,7 @@ from alibabacloud_imagesearch20201214 import models
 from alibabacloud_tea_openapi.exceptions import ClientException
 
 from lookalike.client import Client
+from lookalike.errors import LookalikeError
 from tests.acceptance.conftest import create_instance
 from tests.acceptance.jobs import (
     add_line,
@@ -232,3 +233,20 @@ def test_lookalike_import_without_a_server_runs_the_job_on_the_store_given(tmp_p
         assert found(body) == [("p1", "rocket.jpg")]
     finally:
         server.stop()
+
+
+# -- access keys ---------------------------------------------------------------------------------------------
+
+
+def test_a_key_revoked_at_one_server_is_refused_by_the_other_at_its_next_request(one, two):
+    instance = create_instance(one.data_dir)
+    admin = Client(f"http://{one.endpoint}", ACCESS_KEY_ID, ACCESS_KEY_SECRET)
+    made = admin.call("LookalikeCreateAccessKey", Instances=instance)["AccessKey"]
+    users = [Client(f"http://{s.endpoint}", made["AccessKeyId"], made["AccessKeySecret"]) for s in (one, two)]
+    for user in users:
+        assert user.call("Detail", InstanceName=instance)["Success"]
+    admin.call("LookalikeRevokeAccessKey", KeyId=made["AccessKeyId"])
+    for user in users:
+        with pytest.raises(LookalikeError) as info:
+            user.call("Detail", InstanceName=instance)
+        assert info.value.code == "InvalidAccessKeyId.NotFound"

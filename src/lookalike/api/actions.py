@@ -129,7 +129,7 @@ def detail(params: Params, service: ImageService) -> dict:
             "Region": params.context.region_id,
             "Capacity": -(-instance.capacity // 10_000),  # in 10,000s of images, as the service counts
             "Qps": instance.search_qps,
-            "ServiceType": 0 if instance.type == "product" else 1,
+            "ServiceType": instance.rules.service_type,
             "TotalCount": count,
             "UtcCreate": str(instance.created_ms),
             "UtcExpireTime": NEVER_EXPIRES_MS,

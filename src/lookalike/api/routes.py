@@ -24,6 +24,7 @@ from starlette.types import Message
 from lookalike.api import uploads
 from lookalike.api.actions import CONSOLE_ACTIONS, JOB_ACTIONS_2020, handler_for
 from lookalike.api.actions_2019 import ACTIONS_2019
+from lookalike.api.admin import ADMIN_ACTIONS, check_caller
 from lookalike.api.errors import error_response, oss_error_response
 from lookalike.api.jobs import JobCall, job_file
 from lookalike.api.legacy import LEGACY_ACTIONS, decode_body, legacy_params
@@ -33,6 +34,7 @@ from lookalike.api.replay import NonceCache
 from lookalike.api.signing import SignedRequest, Verified, check_clock, rpc_params, verify
 from lookalike.config import AccessKey, AccessKeys, Settings
 from lookalike.errors import LookalikeError
+from lookalike.service.admin import Admin
 from lookalike.service.images import ImageService
 from lookalike.service.jobs import Jobs
 from lookalike.service.uploads import UploadStore
@@ -54,8 +56,10 @@ class Api:
         jobs: Jobs,
         links: Links,
         nonces: NonceCache,
+        admin: Admin,
     ):
         self.service = service
+        self.admin = admin
         self.keys = keys
         self.uploads = upload_store
         self.jobs = jobs
@@ -95,6 +99,10 @@ class Api:
             if (version, action) == (uploads.UPLOAD_VERSION, "AuthorizeFileUpload"):
                 host, https = request.headers.get("host", ""), request.url.scheme == "https"
                 return uploads.authorize(host, https, key, self.uploads, time.time())
+            if action in ADMIN_ACTIONS and version == DEFAULT_VERSION:
+                check_caller(key)
+                admin_params = Params(values, self._context(key))
+                return await run_in_threadpool(ADMIN_ACTIONS[action], admin_params, self.admin)
             handler = handler_for(version, action)
             denied = "Console.NoPermission" if action in CONSOLE_ACTIONS else "NoPermission"
             params = Params(values, self._context(key, denied))

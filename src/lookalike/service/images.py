@@ -27,6 +27,7 @@ from lookalike.service.models import (
 from lookalike.service.search import MAX_RESULTS, fused_page, to_score
 from lookalike.store.base import Compare, Filter, ImageKey, ImageRecord, In, Store, all_of
 from lookalike.vision.categories import CATEGORIES, OTHER
+from lookalike.vision.decode import MAX_SIDE, MIN_SIDE, picture_size
 from lookalike.vision.pipeline import View, Vision
 from lookalike.vision.subjects import Box
 
@@ -44,17 +45,20 @@ class ImageService:
         # Writers of one instance take turns, in every process that serves it, so that the capacity check
         # and the write agree, and an update's read and write see no other write between them.
         self.locks = locks
-        self._opened: set[str] = set()
+        # The instances whose collection this process made sure of: by name and birth, since an instance
+        # deleted (by any process) and made again under its name needs its collection made again.
+        self._opened: set[tuple[str, int]] = set()
 
     def instance(self, name: str) -> Instance:
         """The named instance, its collection ready in the store."""
         instance = self.instances.get(name)
-        if instance.name not in self._opened:
+        opened = (instance.name, instance.created_ms)
+        if opened not in self._opened:
             # One process at a time: another must not load a collection this one is still making.
             with self.locks.hold(instance.name):
-                if instance.name not in self._opened:
+                if opened not in self._opened:
                     self.store.ensure_collection(instance.collection, self.vision.dim)
-                    self._opened.add(instance.name)
+                    self._opened.add(opened)
         return instance
 
     def admit(self, instance_name: str, kind: RequestKind) -> None:
@@ -94,10 +98,11 @@ class ImageService:
 
     def _prepare(self, instance: Instance, request: AddImage) -> tuple[ImageRecord, PicInfo]:
         category = _category(instance, request.category_id)
+        picture = _as_the_type_reads(instance, request.picture)
         seen = self.vision.see(
-            request.picture.data,
-            crop_subject=request.picture.crop,
-            region=request.picture.region,
+            picture.data,
+            crop_subject=picture.crop,
+            region=picture.region,
             every_subject=False,  # an add stores the first subject; MultiRegion is a search's
         ).first
         if _predicts(instance, request.category_id):
@@ -163,6 +168,7 @@ class ImageService:
         started = time.perf_counter()
         instance = self.instance(instance_name)
         category = _category(instance, options.category_id)
+        picture = _as_the_type_reads(instance, picture)
         sight = self.vision.see(picture.data, crop_subject=picture.crop, region=picture.region)
         predicts = _predicts(instance, options.category_id)
         chosen, views = sight.first, []
@@ -214,10 +220,11 @@ class ImageService:
 
     def compare(self, instance_name: str, primary: Picture, secondary: Picture) -> float:
         """Similarity of two pictures in [0, 1], on the same scale as search scores."""
-        self.instance(instance_name)
+        instance = self.instance(instance_name)
         vectors = []
         for which, picture in (("primary", primary), ("secondary", secondary)):
             try:
+                picture = _as_the_type_reads(instance, picture)
                 seen = self.vision.see(
                     picture.data, crop_subject=picture.crop, region=picture.region, every_subject=False
                 ).first
@@ -267,13 +274,13 @@ class ImageService:
         return SearchResult(hits, pic_info, matched, elapsed_ms)
 
     def _pic_info(self, instance: Instance, region: Box, subjects: tuple[Box, ...], category: int) -> PicInfo:
-        categories = CATEGORIES if instance.type == "product" else {OTHER: CATEGORIES[OTHER]}
+        categories = CATEGORIES if instance.rules.has_categories else {OTHER: CATEGORIES[OTHER]}
         return PicInfo(region=region, category_id=category, categories=categories, multi_region=subjects)
 
 
 def _predicts(instance: Instance, given: int | None) -> bool:
     """Whether the category is the service's to predict: a product instance, and the caller gave none."""
-    return instance.type == "product" and given is None
+    return instance.rules.has_categories and given is None
 
 
 def _no_such_picture(product_id: str, pic_name: str) -> LookalikeError:
@@ -283,13 +290,28 @@ def _no_such_picture(product_id: str, pic_name: str) -> LookalikeError:
     )
 
 
+def _as_the_type_reads(instance: Instance, picture: Picture) -> Picture:
+    """The picture as the instance's type looks at it: big enough for it, maybe whole whatever was asked."""
+    rules = instance.rules
+    if rules.min_side > MIN_SIDE:
+        width, height = picture_size(picture.data)
+        if min(width, height) < rules.min_side:
+            raise LookalikeError(
+                "UnsupportedPicPixels",
+                f"The picture is {width}x{height} px; a {instance.type} instance needs each side to be "
+                f"between {rules.min_side} and {MAX_SIDE} px.",
+            )
+    return Picture(picture.data, crop=False) if rules.whole_picture else picture
+
+
 def _category(instance: Instance, given: int | None) -> int:
-    """The category an image or query is filed under: the caller's if given, Other for generic instances."""
+    """The category an image or query is filed under: the caller's if given; Other for every instance type
+    but product, whatever was given."""
+    if not instance.rules.has_categories:
+        return OTHER
     if given is not None and given not in CATEGORIES:
         known = ", ".join(str(c) for c in CATEGORIES)
         raise LookalikeError(
             "InvalidCategory", f"The specified category is invalid: {given} is not one of {known}"
         )
-    if instance.type == "generic" or given is None:
-        return OTHER
-    return given
+    return OTHER if given is None else given

@@ -171,6 +171,16 @@ class JobTable:
         with self._db.connection() as db:
             return _select(db, f"{where} ORDER BY id DESC", list(equal.values()))
 
+    def forget(self, instance: str) -> list[int]:
+        """Remove every job of the instance, and their failed lines; the ids of the jobs removed."""
+        with self._db.transaction() as db:
+            ids = [row[0] for row in db.execute("SELECT id FROM jobs WHERE instance = ?", (instance,))]
+            db.execute(
+                "DELETE FROM line_errors WHERE job IN (SELECT id FROM jobs WHERE instance = ?)", (instance,)
+            )
+            db.execute("DELETE FROM jobs WHERE instance = ?", (instance,))
+        return ids
+
     def line_errors(self, job_id: int) -> list[LineError]:
         with self._db.connection() as db:
             rows = db.execute(

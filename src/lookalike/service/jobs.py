@@ -19,6 +19,7 @@ progress, so a line is counted once even if a process lost its job while applyin
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -295,6 +296,15 @@ class Jobs:
             return "added"
         except LookalikeError as error:
             return LineError(number, error.code, error.message)
+
+    def running(self, instance: str) -> list[Job]:
+        """The instance's jobs that have not ended (some may wait to be taken over)."""
+        return self.table.select(instance=instance, status="PROCESSING")
+
+    def forget(self, instance: str) -> None:
+        """Remove every job of a deleted instance, with its files."""
+        for job_id in self.table.forget(instance):
+            shutil.rmtree(self._dir(job_id), ignore_errors=True)
 
     # -- helpers -------------------------------------------------------------------------------------------
 

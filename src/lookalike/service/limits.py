@@ -7,7 +7,7 @@ of one catalog on Milvus) counts against the same limit.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -20,6 +20,10 @@ SCHEMA = "CREATE TABLE IF NOT EXISTS buckets (name TEXT PRIMARY KEY, paid_until 
 class RateLimiter(Protocol):
     def admit(self, bucket: str, per_second: int) -> float | None:
         """None if one more request fits `per_second` now, else the seconds until one would."""
+        ...
+
+    def forget(self, buckets: Sequence[str]) -> None:
+        """Drop the counts of these buckets (those of a deleted instance)."""
         ...
 
     def close(self) -> None: ...
@@ -51,6 +55,10 @@ class SharedRateLimiter:
                 return None
             (paid_until,) = db.execute("SELECT paid_until FROM buckets WHERE name = ?", (bucket,)).fetchone()
         return (max(paid_until, now) + cost - now - MICROS) / MICROS
+
+    def forget(self, buckets: Sequence[str]) -> None:
+        with self._db.connection() as db:
+            db.executemany("DELETE FROM buckets WHERE name = ?", [(name,) for name in buckets])
 
     def close(self) -> None:
         self._db.close()

@@ -8,11 +8,43 @@ from typing import Literal
 from lookalike.store.base import Filter, Hit
 from lookalike.vision.subjects import Box
 
-InstanceType = Literal["product", "generic"]
+InstanceType = Literal[
+    "product", "generic", "fabric", "trademark", "copyright", "furniture", "hardware", "cloth"
+]
 # What a request does to an instance, for its per-second limits: reads, adds and updates, deletes.
 RequestKind = Literal["search", "add", "delete"]
-# The service's default limits per instance; 0 means no limit.
-DEFAULT_QPS: dict[RequestKind, int] = {"search": 10, "add": 5, "delete": 20}
+REQUEST_KINDS: tuple[RequestKind, ...] = ("search", "add", "delete")
+# The cloud's limits per instance, for a faithful local double; a new instance has none (0) unless asked.
+CLOUD_QPS: dict[RequestKind, int] = {"search": 10, "add": 5, "delete": 20}
+NO_LIMITS: dict[RequestKind, int] = dict.fromkeys(REQUEST_KINDS, 0)
+
+
+@dataclass(frozen=True)
+class TypeRules:
+    """What an instance type does differently, as the service documents it."""
+
+    service_type: int  # Detail's ServiceType
+    min_side: int = 100  # the shortest side, in pixels, a picture may have
+    whole_picture: bool = False  # Crop and Region are ignored: the whole picture is described
+
+    @property
+    def has_categories(self) -> bool:
+        """Only product instances file images under categories; every other type answers Other."""
+        return self.service_type == 0
+
+
+# The cloud documents no ServiceType for cloth; 8 is the first number it does not use (3 and 7 are both
+# trademark).
+INSTANCE_TYPES: dict[InstanceType, TypeRules] = {
+    "product": TypeRules(0),
+    "generic": TypeRules(1),
+    "fabric": TypeRules(2, min_side=448, whole_picture=True),
+    "trademark": TypeRules(3, min_side=200),
+    "copyright": TypeRules(4),
+    "furniture": TypeRules(5),
+    "hardware": TypeRules(6),
+    "cloth": TypeRules(8, whole_picture=True),
+}
 
 
 @dataclass(frozen=True)
@@ -21,13 +53,18 @@ class Instance:
     type: InstanceType = "product"
     capacity: int = 10_000_000
     created_ms: int = 0  # Unix epoch milliseconds
-    search_qps: int = DEFAULT_QPS["search"]
-    add_qps: int = DEFAULT_QPS["add"]
-    delete_qps: int = DEFAULT_QPS["delete"]
+    # A file written before the limits were settings has the cloud's, which it was made with.
+    search_qps: int = CLOUD_QPS["search"]
+    add_qps: int = CLOUD_QPS["add"]
+    delete_qps: int = CLOUD_QPS["delete"]
 
     @property
     def collection(self) -> str:
         return self.name
+
+    @property
+    def rules(self) -> TypeRules:
+        return INSTANCE_TYPES[self.type]
 
     def qps(self, kind: RequestKind) -> int:
         return {"search": self.search_qps, "add": self.add_qps, "delete": self.delete_qps}[kind]

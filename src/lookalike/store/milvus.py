@@ -161,6 +161,8 @@ class MilvusStore:
     def ensure_collection(self, name: str, dim: int) -> None:
         if dim < 1:
             raise ValueError(f"a vector needs at least one dimension, not {dim}")
+        with self._lock:  # asked again: another process may have dropped it since (a deleted instance)
+            self._dims.pop(name, None)
         actual = self._dim(name) or self._create(name, dim)
         if actual != dim:
             raise ValueError(f"collection {name!r} holds {actual}-dimensional vectors, not {dim}")

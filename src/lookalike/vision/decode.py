@@ -105,6 +105,11 @@ def peak_bytes(image: Image.Image, factor: int, original: tuple[int, int]) -> in
     return decoded + result + WORKING_BYTES
 
 
+def picture_size(data: bytes) -> tuple[int, int]:
+    """The picture's width and height, read from its header once it passed the checks of every picture."""
+    return _open(data).size
+
+
 def _open(data: bytes) -> Image.Image:
     if len(data) > MAX_PIC_BYTES:
         raise LookalikeError(
