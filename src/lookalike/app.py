@@ -7,7 +7,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 
+from lookalike.api.errors import LastResort, http_error
 from lookalike.api.jobs import call_back, dump_line, parse_meta_line
 from lookalike.api.links import Links
 from lookalike.api.replay import SharedNonceCache
@@ -17,6 +20,7 @@ from lookalike.datadir import NamedLocks, Registration
 from lookalike.memory import return_big_blocks
 from lookalike.service.admin import Admin
 from lookalike.service.buckets import Buckets
+from lookalike.service.image_blobs import ImageBlobs
 from lookalike.service.images import ImageService
 from lookalike.service.instances import Instances
 from lookalike.service.jobs import Jobs
@@ -41,6 +45,7 @@ class Components:
         self.jobs.close()  # first: running jobs write to the store
         self.service.store.close()
         self.service.limiter.close()
+        self.service.blobs.close()
         self.service.locks.close()
         self.process.close()  # last: its jobs may be taken over once it is gone
 
@@ -62,7 +67,8 @@ def build_components(settings: Settings, url: str | None = None) -> Components:
         undo.callback(process.close)
         wal = one_machine(store)
         limiter, locks = SharedRateLimiter(data / "limits.sqlite3", wal=wal), NamedLocks(data / "locks")
-        service = ImageService(instances, store, vision, limiter, locks)
+        blobs = ImageBlobs(data / "blobs", wal=wal)
+        service = ImageService(instances, store, vision, limiter, locks, blobs)
         buckets = Buckets.configure(settings.buckets)
         jobs = Jobs(data / "jobs", process, service, buckets, parse_meta_line, dump_line, call_back, wal=wal)
         undo.pop_all()
@@ -99,4 +105,9 @@ def build_app(settings: Settings, keys: AccessKeys) -> Starlette:
 
     admin = Admin(components.service, components.jobs, settings.data_dir)
     api = Api(components.service, keys, settings, uploads, components.jobs, links, nonces, admin)
-    return Starlette(routes=api.routes(), lifespan=lifespan)
+    return Starlette(
+        routes=api.routes(),
+        lifespan=lifespan,
+        middleware=[Middleware(LastResort)],
+        exception_handlers={HTTPException: http_error},
+    )

@@ -67,6 +67,24 @@ def parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help=f"how long those links work (default: {Settings.link_ttl_seconds})",
     )
+    for name, default, text in [
+        (
+            "header-timeout",
+            Settings.header_timeout_seconds,
+            "a request's line and headers must arrive within",
+        ),
+        ("body-timeout", Settings.body_timeout_seconds, "its body must arrive within, after the headers"),
+    ]:
+        serve_cmd.add_argument(
+            f"--{name}", type=float, default=default, metavar="SECONDS", help=f"{text} (default: {default:g})"
+        )
+    serve_cmd.add_argument(
+        "--max-connections",
+        type=int,
+        default=Settings.max_connections,
+        metavar="N",
+        help=f"connections open at once; more are answered 503 (default: {Settings.max_connections})",
+    )
     serve_cmd.add_argument(
         "--decode-memory",
         type=int,
@@ -98,7 +116,7 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("name", help="instance name: up to 20 letters, digits, '-' or '_'")
     create.add_argument("--type", choices=list(INSTANCE_TYPES), default="product", help="default: product")
     create.add_argument("--capacity", type=int, default=DEFAULT_CAPACITY, help="most images it may hold")
-    add_limit_options(create, "no limit")
+    add_setting_options(create, "no limit")
     add_data_option(create)
     create.set_defaults(run=admin_command.create)
     listing = instance_sub.add_parser("list", help="list instances")
@@ -112,7 +130,7 @@ def parser() -> argparse.ArgumentParser:
     update = instance_sub.add_parser("update", help="change an instance's capacity or request limits")
     update.add_argument("name", help="the instance")
     update.add_argument("--capacity", type=int, default=None, help="most images it may hold")
-    add_limit_options(update, "unchanged")
+    add_setting_options(update, "unchanged")
     add_data_option(update)
     add_store_option(update)
     update.set_defaults(run=admin_command.update)
@@ -169,7 +187,7 @@ def add_data_option(command: argparse.ArgumentParser) -> None:
     )
 
 
-def add_limit_options(command: argparse.ArgumentParser, unset: str) -> None:
+def add_setting_options(command: argparse.ArgumentParser, unset: str) -> None:
     for kind in REQUEST_KINDS:
         command.add_argument(
             f"--{kind}-qps",
@@ -178,6 +196,12 @@ def add_limit_options(command: argparse.ArgumentParser, unset: str) -> None:
             metavar="N",
             help=f"{kind} requests per second it answers; 0: no limit (default: {unset})",
         )
+    command.add_argument(
+        "--thumbnails",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="keep a small copy of each picture added, for the console (default: on, for a new instance)",
+    )
     limits = ", ".join(f"{kind} {qps}/s" for kind, qps in CLOUD_QPS.items())
     command.add_argument(
         "--cloud-limits",
@@ -209,6 +233,7 @@ def add_store_option(command: argparse.ArgumentParser) -> None:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from lookalike.api.connections import Limits, protocol_with, raise_file_limit
     from lookalike.app import build_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -225,6 +250,9 @@ def serve(args: argparse.Namespace) -> int:
             buckets=dict(parse_bucket_option(option) for option in args.bucket),
             public_url=args.public_url.rstrip("/") if args.public_url else None,
             link_ttl_seconds=args.link_ttl,
+            header_timeout_seconds=args.header_timeout,
+            body_timeout_seconds=args.body_timeout,
+            max_connections=args.max_connections,
             decode_memory_bytes=args.decode_memory * 2**20,
         )
     except ValueError as error:
@@ -247,10 +275,13 @@ def serve(args: argparse.Namespace) -> int:
     except ValueError as error:  # a model that cannot serve, a store or a bucket that cannot be opened
         print(f"lookalike: {error}", file=sys.stderr)
         return 2
+    limits = Limits(settings.header_timeout_seconds, settings.body_timeout_seconds, settings.max_connections)
+    raise_file_limit(limits.max_connections)
     uvicorn.run(
         app,
         host=settings.host,
         port=settings.port,
+        http=protocol_with(limits),
         log_level="info",
         access_log=False,
         ssl_certfile=settings.tls_cert,

@@ -40,6 +40,9 @@ class Settings:
     buckets: dict[str, str] = field(default_factory=dict)  # bucket name -> folder or s3:// URI
     public_url: str | None = None  # base of MetaUrl/ErrorUrl; None: the Host a request came to
     link_ttl_seconds: int = 2 * 60 * 60  # how long a MetaUrl/ErrorUrl works: 2 hours, as in the cloud
+    header_timeout_seconds: float = 10.0  # a request's line and headers arrive within this, or it is dropped
+    body_timeout_seconds: float = 60.0  # its body within this after them: 8 MB at 1.1 Mbit/s
+    max_connections: int = 1000  # open at once; more are answered 503 and closed
     decode_memory_bytes: int = DECODE_BUDGET_BYTES  # what the pictures being decoded may take together
 
 

@@ -286,6 +286,13 @@ def test_every_job_action_names_an_instance_that_exists(jobs_client, name, code)
         {"path": "/a/../../outside"},
         {"callback_address": "ftp://127.0.0.1/x"},
         {"callback_address": "not a url"},
+        {"callback_address": "http://[::1"},
+        {"callback_address": "http://127.0.0.1:99999/"},
+        {"callback_address": "http://h/" + "x" * 5000},
+        {"path": "/" + "a" * 5000},
+        {"path": "/" + "a" * 300},  # under the limit, but no file system holds such a name
+        {"path": "/a\x00b"},
+        {"path": "/a\nb"},
     ],
 )
 def test_an_import_needs_a_bucket_folder_with_increment_meta(

@@ -100,6 +100,9 @@ def test_a_link_works_for_its_path_until_it_expires():
         (path, str(int(expires) + 3600), signature),  # stretched
         (path, expires, "0" * 64),
         (path, "", ""),
+        (path, "²", signature),  # a digit to str.isdigit, not to int
+        (path, "9" * 5000, signature),  # past what int() reads
+        (path, expires, "€" * 64),  # not ASCII: compare_digest would raise on it as a str
     ]:
         with pytest.raises(LookalikeError) as error:
             links.check(*bad)

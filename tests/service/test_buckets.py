@@ -90,8 +90,14 @@ def test_a_path_names_the_folder_of_increment_meta(path, folder):
     assert folder_of(path) == folder
 
 
-@pytest.mark.parametrize("path", ["p/increment.meta", "", "/p/../../etc"])
-def test_a_path_must_start_at_the_root_and_stay_inside(path):
+@pytest.mark.parametrize(
+    "path", ["p/increment.meta", "", "/p/../../etc", "/" + "a" * 1024, "/a\x00b", "/a\tb", "/é" * 342]
+)
+def test_a_path_must_start_at_the_root_stay_inside_and_be_an_object_key(path):
     with pytest.raises(LookalikeError) as error:
         folder_of(path)
     assert error.value.code == "Console.BadRequest"
+
+
+def test_a_name_no_file_system_holds_is_not_in_a_local_bucket(folder):
+    assert not LocalBucket("shop", folder).exists("a" * 300 + "/increment.meta")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from lookalike.api import jobs, responses
+from lookalike.api.errors import no_such_action
 from lookalike.api.params import Params
 from lookalike.errors import LookalikeError
 from lookalike.service.images import ImageService
@@ -166,8 +167,4 @@ def handler_for(version: str, action: str) -> Handler | JobHandler:
     try:
         return ACTIONS_2020[action] if action in ACTIONS_2020 else JOB_ACTIONS_2020[action]
     except KeyError:
-        raise LookalikeError(
-            "InvalidAction.NotFound",
-            f"Specified api is not found, please check your url and method: {action}",
-            404,
-        ) from None
+        raise no_such_action(action) from None

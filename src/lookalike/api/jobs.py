@@ -30,6 +30,7 @@ log = logging.getLogger("lookalike.jobs")
 
 INT64 = (-(2**63), 2**63 - 1)
 CALLBACK_TIMEOUT_SECONDS = 10
+MAX_CALLBACK = 2048
 BAD_REQUEST = "Console.BadRequest"
 
 
@@ -86,12 +87,17 @@ def _job_id(params: Params) -> int | None:
 
 def _callback(params: Params) -> str:
     address = params.optional_text("CallbackAddress") or ""
-    url = urlsplit(address)
-    if address and not (url.scheme in ("http", "https") and url.netloc):
+    try:
+        url = urlsplit(address)
+        url.port  # noqa: B018 -- read to check it: a port out of range raises
+        sound = url.scheme in ("http", "https") and bool(url.netloc) and len(address) <= MAX_CALLBACK
+    except ValueError:  # e.g. "http://[::1": a bracket left open
+        sound = False
+    if address and not sound:
         raise LookalikeError(
             BAD_REQUEST,
-            "The request has invalid parameters: CallbackAddress must be an http(s) URL, "
-            f"not {address[:200]!r}",
+            f"The request has invalid parameters: CallbackAddress must be an http(s) URL of at most "
+            f"{MAX_CALLBACK} characters, not {address[:200]!r}",
         )
     return address
 
@@ -164,9 +170,10 @@ def errors_path(job_id: int) -> str:
     return f"/jobs/{job_id}/errors.jsonl"
 
 
-def job_file(jobs: Jobs, links: Links, path: str, job_id: int, expires: str, signature: str) -> Response:
+def job_file(jobs: Jobs, links: Links, path: str, expires: str, signature: str) -> Response:
     """The export of a dump job, or the failed lines of an import, behind a link that expires."""
     links.check(path, expires, signature)
+    job_id = int(path.split("/")[2])  # a path this server made: /jobs/ID/NAME
     job = jobs.get(job_id)
     if path == meta_path(job_id) and (export := jobs.dump_file(job_id)) is not None:
         return FileResponse(export, media_type="application/x-ndjson")

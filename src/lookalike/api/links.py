@@ -14,6 +14,8 @@ from urllib.parse import urlencode
 
 from lookalike.errors import LookalikeError
 
+MAX_EXPIRES_DIGITS = 12  # unix seconds: 11 digits reach the year 5138
+
 
 class Links:
     def __init__(self, key: bytes, ttl_seconds: int):
@@ -27,10 +29,15 @@ class Links:
 
     def check(self, path: str, expires: str, signature: str) -> None:
         """Refuse a link that was not made here for `path`, or whose time has passed."""
-        if not (expires.isdigit() and hmac.compare_digest(self._sign(path, int(expires)), signature)):
+        # ASCII digits only ("²".isdigit() is true), and no more than a time of ours has; bytes compared,
+        # since compare_digest refuses a str that is not ASCII.
+        readable = expires.isascii() and expires.isdigit() and len(expires) <= MAX_EXPIRES_DIGITS
+        expected = self._sign(path, int(expires)).encode() if readable else b""
+        if not (readable and hmac.compare_digest(expected, signature.encode())):
             raise LookalikeError(
                 "SignatureDoesNotMatch",
-                f"The link's signature does not match: {path} needs the Expires and Signature it was given",
+                f"The link's signature does not match: {path[:200]} needs the Expires and Signature it was "
+                "given",
                 403,
             )
         if time.time() >= int(expires):

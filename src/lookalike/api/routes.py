@@ -6,9 +6,7 @@ Three protocol generations share one pipeline: 2020-12-14 (RPC style, `/`), 2019
 
 from __future__ import annotations
 
-import logging
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl
@@ -25,7 +23,8 @@ from lookalike.api import uploads
 from lookalike.api.actions import CONSOLE_ACTIONS, JOB_ACTIONS_2020, handler_for
 from lookalike.api.actions_2019 import ACTIONS_2019
 from lookalike.api.admin import ADMIN_ACTIONS, check_caller
-from lookalike.api.errors import error_response, oss_error_response
+from lookalike.api.browse import BROWSE_ACTIONS
+from lookalike.api.errors import error_response, new_request_id, oss_error_response
 from lookalike.api.jobs import JobCall, job_file
 from lookalike.api.legacy import LEGACY_ACTIONS, decode_body, legacy_params
 from lookalike.api.links import Links
@@ -38,8 +37,6 @@ from lookalike.service.admin import Admin
 from lookalike.service.images import ImageService
 from lookalike.service.jobs import Jobs
 from lookalike.service.uploads import UploadStore
-
-log = logging.getLogger("lookalike.api")
 
 DEFAULT_VERSION = "2020-12-14"
 # The body of an action: from the request as received, once its signature has been checked.
@@ -77,7 +74,7 @@ class Api:
             Route("/item/{verb}", self.legacy, methods=["POST"]),
             Route(uploads.UPLOAD_PATH, self.upload, methods=["POST"]),
             Route("/healthz", self.health, methods=["GET"]),
-            Route("/jobs/{job_id:int}/{name}", self.job_file, methods=["GET"]),
+            Route("/jobs/{job_id}/{name}", self.job_file, methods=["GET"]),
         ]
 
     async def health(self, request: Request) -> Response:
@@ -103,6 +100,9 @@ class Api:
                 check_caller(key)
                 admin_params = Params(values, self._context(key))
                 return await run_in_threadpool(ADMIN_ACTIONS[action], admin_params, self.admin)
+            if action in BROWSE_ACTIONS and version == DEFAULT_VERSION:
+                browse_params = Params(values, self._context(key))
+                return await run_in_threadpool(BROWSE_ACTIONS[action], browse_params, self.service)
             handler = handler_for(version, action)
             denied = "Console.NoPermission" if action in CONSOLE_ACTIONS else "NoPermission"
             params = Params(values, self._context(key, denied))
@@ -119,10 +119,10 @@ class Api:
     async def roa(self, request: Request) -> Response:
         """2019-03-25: the action in the path, which every signature scheme covers."""
         handler = ACTIONS_2019.get(request.path_params["verb"])
+        if handler is None:
+            raise HTTPException(404)  # InvalidAction.NotFound (api/errors.py), before any signature is read
 
         async def work(signed: SignedRequest, verified: Verified, key: AccessKey) -> dict:
-            if handler is None:
-                raise _no_such_action(signed.path)
             params = Params(dict(rpc_params(signed)), self._context(key))
             return await run_in_threadpool(handler, params, self.service)
 
@@ -131,10 +131,10 @@ class Api:
     async def legacy(self, request: Request) -> Response:
         """The first protocol: the action in the path, parameters in a caret body."""
         handler = LEGACY_ACTIONS.get(request.path_params["verb"])
+        if handler is None:
+            raise HTTPException(404)
 
         async def work(signed: SignedRequest, verified: Verified, key: AccessKey) -> dict:
-            if handler is None:
-                raise _no_such_action(signed.path)
             if signed.body and verified.scheme == "ROA-HMAC-SHA1" and "content-md5" not in request.headers:
                 raise LookalikeError(
                     "IncompleteSignature",
@@ -149,7 +149,7 @@ class Api:
 
     async def upload(self, request: Request) -> Response:
         """The *_advance methods' multipart upload, authorised by the policy AuthorizeFileUpload signed."""
-        request_id = _request_id()
+        request_id = new_request_id()
         try:
             too_large = LookalikeError(
                 "EntityTooLarge",
@@ -172,7 +172,7 @@ class Api:
         return Response(answer, status_code=201, media_type="application/xml")
 
     async def _serve(self, request: Request, work: Work) -> Response:
-        request_id = _request_id()
+        request_id = new_request_id()
         try:
             signed = SignedRequest(
                 method=request.method,
@@ -194,12 +194,6 @@ class Api:
             body = await work(signed, verified, key)
         except LookalikeError as error:
             return error_response(error, request_id, request.headers.get("host", ""))
-        except Exception:
-            log.exception("request %s failed", request_id)
-            error = LookalikeError(
-                "InternalError", "An internal server error occurred: see the server log", 500
-            )
-            return error_response(error, request_id, request.headers.get("host", ""))
         return JSONResponse({"RequestId": request_id, **body}, headers={"x-acs-request-id": request_id})
 
     async def job_file(self, request: Request) -> Response:
@@ -211,12 +205,11 @@ class Api:
                 self.jobs,
                 self.links,
                 request.url.path,
-                request.path_params["job_id"],
                 query.get("Expires", ""),
                 query.get("Signature", ""),
             )
         except LookalikeError as error:
-            return error_response(error, _request_id(), request.headers.get("host", ""))
+            return error_response(error, new_request_id(), request.headers.get("host", ""))
 
     def origin(self, request: Request) -> str:
         """Where links point: the configured public URL, else this server as the caller reached it."""
@@ -240,16 +233,6 @@ class Api:
 
     def _context(self, key: AccessKey, denied_code: str = "NoPermission") -> RequestContext:
         return RequestContext(key, self.uploads, denied_code, self.region_id)
-
-
-def _request_id() -> str:
-    return str(uuid.uuid4()).upper()
-
-
-def _no_such_action(path: str) -> LookalikeError:
-    return LookalikeError(
-        "InvalidAction.NotFound", f"Specified api is not found, please check your url and method: {path}", 404
-    )
 
 
 async def read_body(request: Request, limit: int) -> bytes:

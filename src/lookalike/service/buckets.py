@@ -6,6 +6,7 @@ names it by BucketName. Keys are '/'-separated paths relative to the bucket, as 
 
 from __future__ import annotations
 
+import errno
 import shutil
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Protocol
@@ -15,6 +16,7 @@ from lookalike.errors import LookalikeError
 
 S3_OPTIONS = ("endpoint", "region", "profile")
 META_FILE = "increment.meta"
+MAX_PATH_BYTES = 1024
 
 
 class Bucket(Protocol):
@@ -55,8 +57,10 @@ class LocalBucket:
     def exists(self, key: str) -> bool:
         try:
             return self._file(key).is_file()
-        except FileNotFoundError:
-            return False
+        except OSError as error:  # FileNotFoundError, or a name too long for this file system
+            if isinstance(error, FileNotFoundError) or error.errno == errno.ENAMETOOLONG:
+                return False
+            raise
 
 
 class S3Bucket:
@@ -153,16 +157,23 @@ class Buckets:
 
 def folder_of(path: str) -> str:
     """The folder a Path names, as a key prefix ('' for the root): `/p/increment.meta`, `/p/` and `/p` all
-    name folder `p/`. The documented form starts with '/'; '..' would leave the bucket."""
+    name folder `p/`. The documented form starts with '/'; '..' would leave the bucket. An object key has at
+    most 1,024 bytes and no control characters, as in OSS and S3."""
     if not path.startswith("/"):
         raise LookalikeError(
             "Console.BadRequest",
-            f"The request has invalid parameters: Path must start with '/', not {path!r}",
+            f"The request has invalid parameters: Path must start with '/', not {path[:200]!r}",
+        )
+    if len(path.encode()) > MAX_PATH_BYTES or not path.isprintable():
+        raise LookalikeError(
+            "Console.BadRequest",
+            f"The request has invalid parameters: Path must be at most {MAX_PATH_BYTES} bytes of UTF-8 "
+            f"without control characters, not {path[:200]!r}",
         )
     parts = [p for p in PurePosixPath(path).parts[1:] if p]
     if ".." in parts:
         raise LookalikeError(
-            "Console.BadRequest", f"The request has invalid parameters: Path {path!r} has '..'"
+            "Console.BadRequest", f"The request has invalid parameters: Path {path[:200]!r} has '..'"
         )
     if parts and parts[-1] == META_FILE:
         parts.pop()

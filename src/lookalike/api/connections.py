@@ -1,0 +1,171 @@
+"""Connections: uvicorn's HTTP/1.1 protocol with the limits a server facing any client needs.
+
+uvicorn closes a keep-alive connection left idle, but it waits without end for a request that never finishes
+arriving, and takes every connection offered. `GuardedH11Protocol` adds, per connection:
+
+- a deadline for the request line and headers: `header_seconds` from the connection's start, or from the
+  first byte of a request that follows another on the connection;
+- a deadline for the body: `body_seconds` from the end of the headers;
+- a cap on open connections: past `max_connections`, a new connection is answered 503 and closed at once.
+
+A request that misses its deadline is answered 408 `RequestTimeout` (unless an answer already began) and its
+connection closed; the action that was reading its body sees the client gone. The answers are the API's JSON
+errors. Time spent in a TLS handshake is asyncio's to bound (60 s), before the connection counts here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import resource
+import time
+from dataclasses import dataclass
+from typing import ClassVar
+
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from lookalike.api.errors import error_body, new_request_id
+from lookalike.errors import LookalikeError
+
+log = logging.getLogger("lookalike.api")
+
+
+@dataclass(frozen=True)
+class Limits:
+    header_seconds: float
+    body_seconds: float
+    max_connections: int
+
+
+class GuardedH11Protocol(H11Protocol):
+    """One connection; `limits` is set on a subclass by `protocol_with`."""
+
+    limits: ClassVar[Limits]
+    refused_at: ClassVar[float] = 0.0  # when a refusal was last logged (at most one line a minute)
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        self._deadline: asyncio.TimerHandle | None = None
+        self._waiting_for = ""  # "headers" or "body" while a deadline runs
+        self._answered = False  # by this class, past h11: what the client still sends is thrown away
+        super().connection_made(transport)
+        if len(self.connections) > self.limits.max_connections:
+            self._log_refusal()
+            self._answer_and_close(
+                LookalikeError(
+                    "ServiceUnavailable",
+                    f"The request has failed due to a temporary failure of the server: it has "
+                    f"{self.limits.max_connections} connections open, the most it takes; try again shortly",
+                    503,
+                )
+            )
+            return
+        self._start("headers", self.limits.header_seconds)
+
+    def data_received(self, data: bytes) -> None:
+        if self._answered:
+            return
+        super().data_received(data)
+        self._follow()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._follow()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop()
+        super().connection_lost(exc)
+
+    def send_400_response(self, msg: str) -> None:
+        """A request h11 cannot parse (or headers past its size limit): the API's JSON, not plain text."""
+        self._answer_and_close(LookalikeError("BadRequest", f"The request is not valid HTTP/1.1: {msg}"))
+
+    def _follow(self) -> None:
+        """Run the deadline that fits where the request being received stands."""
+        if self._answered:
+            return
+        state = self.conn.their_state
+        if state is h11.SEND_BODY:
+            if self._waiting_for != "body":
+                self._start("body", self.limits.body_seconds)
+        elif state is h11.IDLE:
+            # Between requests uvicorn's keep-alive timer watches the idle connection; once bytes of the
+            # next request are in, its headers have a deadline.
+            if not self._waiting_for and self.conn.trailing_data[0]:
+                self._start("headers", self.limits.header_seconds)
+        else:  # the whole request is in (or the connection is ending): nothing more to wait for
+            self._stop()
+
+    def _start(self, waiting_for: str, seconds: float) -> None:
+        self._stop()
+        self._waiting_for = waiting_for
+        self._deadline = self.loop.call_later(seconds, self._expire)
+
+    def _stop(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+        self._deadline, self._waiting_for = None, ""
+
+    def _expire(self) -> None:
+        part = self._waiting_for
+        seconds = self.limits.header_seconds if part == "headers" else self.limits.body_seconds
+        self._deadline, self._waiting_for = None, ""
+        cycle = self.cycle
+        if cycle is not None and cycle.response_started and not cycle.response_complete:
+            self.transport.close()  # too late for a 408: the answer began
+            return
+        message = f"The request timed out: its {part} did not arrive within {seconds:g} s"
+        self._answer_and_close(LookalikeError("RequestTimeout", message, 408))
+
+    def _answer_and_close(self, error: LookalikeError) -> None:
+        """Answer past h11 (whatever state it is in) and end the connection. Closing at once would lose the
+        answer if the request is still coming in (unread bytes make the kernel reset the connection), so the
+        sending side is closed, what comes in is thrown away, and the connection is closed when the client
+        closes it, or `LINGER_SECONDS` later."""
+        if self.transport.is_closing() or self._answered:
+            return
+        self._stop()
+        self._answered = True
+        body = json.dumps(error_body(error, new_request_id(), "")).encode()
+        head = (
+            f"HTTP/1.1 {error.status} {_REASONS[error.status]}\r\ncontent-type: application/json\r\n"
+            f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+        )
+        self.transport.write(head.encode() + body)
+        if self.transport.can_write_eof():  # plain TCP; TLS cannot close one side only
+            self.transport.write_eof()
+            self._deadline = self.loop.call_later(LINGER_SECONDS, self.transport.close)
+        else:
+            self.transport.close()
+
+    def _log_refusal(self) -> None:
+        now = time.monotonic()
+        if now - GuardedH11Protocol.refused_at >= 60:
+            GuardedH11Protocol.refused_at = now
+            open_now = len(self.connections) - 1
+            log.warning("refusing connections: %d are open, the most --max-connections allows", open_now)
+
+
+LINGER_SECONDS = 2.0
+_REASONS = {400: "Bad Request", 408: "Request Timeout", 503: "Service Unavailable"}
+
+
+def protocol_with(limits: Limits) -> type[GuardedH11Protocol]:
+    """The protocol class to give uvicorn (`http=`), with these limits."""
+    return type("GuardedH11Protocol", (GuardedH11Protocol,), {"limits": limits})
+
+
+def raise_file_limit(connections: int, spare: int = 256) -> None:
+    """Let the process open a file for each connection and `spare` more (data, models, logs), as far as the
+    system's hard limit allows: the soft limit is often 1,024."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = connections + spare
+    if soft == resource.RLIM_INFINITY or soft >= wanted:
+        return
+    if hard != resource.RLIM_INFINITY and hard < wanted:
+        log.warning(
+            "--max-connections %d needs %d open files; the system allows %d", connections, wanted, hard
+        )
+        wanted = hard
+    resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))

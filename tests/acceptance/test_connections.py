@@ -1,0 +1,118 @@
+"""Slow and greedy clients: a request's headers and body must arrive within their time limits, and open
+connections are bounded. The tests wait for what the server does (an answer, a closed socket), never for a
+length of time; the generous timeouts only end a hang."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from tests.acceptance.conftest import create_instance
+from tests.acceptance.sdk import add, make_client, search_name
+from tests.acceptance.server import ServerProcess
+
+WAIT = 120  # seconds a test waits for the server before failing: under any load, far past the limits
+
+
+@pytest.fixture(scope="module")
+def strict(tmp_path_factory) -> Iterator[ServerProcess]:
+    """A server with short time limits, so that the tests see them pass."""
+    args = ("--header-timeout", "1", "--body-timeout", "2")
+    process = ServerProcess(tmp_path_factory.mktemp("strict") / "data", extra_args=args).start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def crowded(tmp_path_factory) -> Iterator[ServerProcess]:
+    """A server that takes 4 connections at once, with limits long enough never to pass in a test."""
+    args = ("--max-connections", "4", "--header-timeout", "600", "--body-timeout", "600")
+    process = ServerProcess(tmp_path_factory.mktemp("crowded") / "data", extra_args=args).start()
+    yield process
+    process.stop()
+
+
+def connect(server: ServerProcess) -> socket.socket:
+    host, port = server.endpoint.split(":")
+    return socket.create_connection((host, int(port)), timeout=WAIT)
+
+
+def everything_until_closed(sock: socket.socket) -> bytes:
+    """What the server sends until it closes the connection."""
+    received = b""
+    while chunk := sock.recv(65536):
+        received += chunk
+    return received
+
+
+def json_answer(raw: bytes) -> tuple[int, dict]:
+    head, _, body = raw.partition(b"\r\n\r\n")
+    return int(head.split()[1]), json.loads(body)
+
+
+HALF_HEADERS = b"POST / HTTP/1.1\r\nHost: h\r\nx-acs-action: AddImage\r\n"
+HALF_BODY = HALF_HEADERS + b"content-length: 1000\r\n\r\nInstanceName=x"
+HEALTH = b"GET /healthz HTTP/1.1\r\nHost: h\r\n\r\n"
+
+
+@pytest.mark.parametrize(("sent", "part"), [(b"", "headers"), (HALF_HEADERS, "headers"), (HALF_BODY, "body")])
+def test_a_request_that_does_not_arrive_in_time_gets_408_and_its_connection_closed(strict, sent, part):
+    with connect(strict) as sock:
+        sock.sendall(sent)
+        status, answer = json_answer(everything_until_closed(sock))
+    assert (status, answer["Code"]) == (408, "RequestTimeout")
+    assert f"its {part} did not arrive within" in answer["Message"]
+
+
+def test_the_next_request_on_a_kept_alive_connection_has_the_same_limit(strict):
+    with connect(strict) as sock:
+        sock.sendall(HEALTH)
+        first = b""
+        while b'"ok"}' not in first:
+            first += sock.recv(65536)
+        sock.sendall(b"GET /healthz HTTP/1.1\r\n")  # and the rest never comes
+        status, answer = json_answer(everything_until_closed(sock))
+    assert first.startswith(b"HTTP/1.1 200")
+    assert (status, answer["Code"]) == (408, "RequestTimeout")
+
+
+def test_clients_that_send_in_time_are_served_by_the_strict_server(strict, photos):
+    instance = create_instance(strict.data_dir)
+    for mode in ("acs3", "rpc-v2"):
+        client = make_client(strict.endpoint, mode)
+        add(client, instance, "p", mode, photos["coffee"])
+        assert search_name(client, instance, "p", mode).auctions
+
+
+def health(server: ServerProcess) -> bytes:
+    """The server's whole answer to a health check on a connection of its own."""
+    with connect(server) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+        return everything_until_closed(sock)
+
+
+def test_past_the_most_connections_a_new_one_gets_503_at_once_and_room_comes_back(crowded):
+    held = [connect(crowded) for _ in range(4)]
+    for sock in held:
+        sock.sendall(HALF_HEADERS)
+    status, answer = json_answer(health(crowded))
+    assert (status, answer["Code"]) == (503, "ServiceUnavailable")
+    for sock in held:
+        sock.close()
+    # Room comes back as soon as the server has seen them close: ask until it has (each try waits for its
+    # answer), within the bound that only ends a hang.
+    deadline = time.monotonic() + WAIT
+    while (answer := health(crowded)).startswith(b"HTTP/1.1 503") and time.monotonic() < deadline:
+        pass
+    assert answer.startswith(b"HTTP/1.1 200")
+
+
+def test_a_request_that_is_not_http_gets_the_apis_json(strict):
+    with connect(strict) as sock:
+        sock.sendall(b"HELLO THERE\r\n\r\n")
+        status, answer = json_answer(everything_until_closed(sock))
+    assert (status, answer["Code"]) == (400, "BadRequest")
