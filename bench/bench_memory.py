@@ -36,15 +36,15 @@ def cpu_seconds(pid: int) -> float:
     return (int(utime) + int(stime)) / os.sysconf("SC_CLK_TCK")
 
 
-def settle(pid: int, quiet_seconds: float = 1.0, most_seconds: float = 120.0) -> None:
+def settle(pid: int, quiet_seconds: float = 6.0, most_seconds: float = 300.0) -> None:
     """Wait until the server has used no CPU for `quiet_seconds`: a request whose client gave up (read
-    timeout) is still being worked on."""
+    timeout) is still being worked on, or waiting for the decode budget (5 s at most)."""
     deadline = time.monotonic() + most_seconds
     last = cpu_seconds(pid)
     while time.monotonic() < deadline:
         time.sleep(quiet_seconds)
         now = cpu_seconds(pid)
-        if now - last < 0.02:
+        if now - last < 0.05:
             return
         last = now
 

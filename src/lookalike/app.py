@@ -17,7 +17,7 @@ from lookalike.api.replay import SharedNonceCache
 from lookalike.api.routes import Api
 from lookalike.config import AccessKeys, Settings, link_key
 from lookalike.datadir import NamedLocks, Registration
-from lookalike.memory import return_big_blocks
+from lookalike.memory import GiveBackWhenIdle, return_big_blocks
 from lookalike.service.admin import Admin
 from lookalike.service.buckets import Buckets
 from lookalike.service.image_blobs import ImageBlobs
@@ -108,6 +108,6 @@ def build_app(settings: Settings, keys: AccessKeys) -> Starlette:
     return Starlette(
         routes=api.routes(),
         lifespan=lifespan,
-        middleware=[Middleware(LastResort)],
+        middleware=[Middleware(LastResort), Middleware(GiveBackWhenIdle)],
         exception_handlers={HTTPException: http_error},
     )

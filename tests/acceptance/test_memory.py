@@ -3,13 +3,14 @@
 Each picture is a few kilobytes that decode to 4096 x 4096 pixels. Before the decode budget, the strip-wise
 conversion and the allocator's fixed mmap threshold, 16 such searches grew a fresh server by 4-5 GB, and
 it kept most of that afterwards. Now they wait for room in the decode budget (512 MB by default), or are
-refused with DeniedRequest when the wait passes 5 s, and the memory goes back. The clients here never time
-out, so a slow machine changes only how many are refused, never the outcome of the test.
+refused with DeniedRequest when the wait passes 5 s, and the memory goes back once the server is idle. The
+clients here never time out, so a slow machine changes only how many are refused, never the outcome.
 """
 
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -25,7 +26,8 @@ from tests.conftest import jpeg, photo_image
 CLIENTS = 16
 # The budget, plus what 16 requests in flight take besides their decode (bodies, the model's runs).
 MOST_GROWTH_MB = DEFAULT_BYTES / 2**20 + 160
-KEPT_MOST_MB = 100
+# Once idle, the server gives back what glibc's arenas hold free (src/lookalike/memory.py).
+KEPT_MOST_MB = 48
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +58,8 @@ def test_many_searches_with_huge_pictures_stay_in_bounds_and_give_the_memory_bac
     codes = [body.get("Code") for status, body in answers if status != 200]
     assert set(codes) <= {"DeniedRequest"}, codes
     assert len(codes) < CLIENTS  # the first decodes at once
-    after = status_mb(pid)
-    assert after["VmHWM"] - before <= MOST_GROWTH_MB, after
-    assert after["VmRSS"] - before <= KEPT_MOST_MB, after
+    assert status_mb(pid)["VmHWM"] - before <= MOST_GROWTH_MB, status_mb(pid)
+    deadline = time.monotonic() + 60  # the give-back follows the last answer at once; this only ends a hang
+    while (kept := status_mb(pid)["VmRSS"] - before) > KEPT_MOST_MB:
+        assert time.monotonic() < deadline, f"{kept:.0f} MB more than before, still"
+        time.sleep(0.1)
