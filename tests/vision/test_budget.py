@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
 from lookalike.errors import LookalikeError
 from lookalike.vision.budget import DecodeBudget
+from tests.conftest import until
 
 
 def holding(budget: DecodeBudget, cost: int) -> tuple[threading.Event, threading.Event, threading.Thread]:
@@ -23,14 +23,6 @@ def holding(budget: DecodeBudget, cost: int) -> tuple[threading.Event, threading
     thread = threading.Thread(target=run)
     thread.start()
     return holds, let_go, thread
-
-
-def until(condition, most_seconds: float = 60) -> None:
-    """Wait for a state another thread reaches (the bound only stops a broken test from hanging)."""
-    deadline = time.monotonic() + most_seconds
-    while not condition():
-        assert time.monotonic() < deadline, "the state was never reached"
-        time.sleep(0.005)
 
 
 def test_decodes_that_fit_run_together():

@@ -22,6 +22,10 @@ DEFAULT_WAIT_SECONDS = 5.0  # and as long again to decode, within the SDKs' 10 s
 RETRY_AFTER_MS = 1000
 
 
+class DecodeBusy(LookalikeError):
+    """No room in the decode budget in time: DeniedRequest to a client; work that can wait tries again."""
+
+
 class DecodeBudget:
     def __init__(self, limit_bytes: int = DEFAULT_BYTES, wait_seconds: float = DEFAULT_WAIT_SECONDS):
         if limit_bytes <= 0:
@@ -30,6 +34,7 @@ class DecodeBudget:
         self.wait_seconds = wait_seconds
         self._used = 0
         self._waiting = 0
+        self.denied = 0  # decodes refused so far
         self._changed = threading.Condition()
 
     @property
@@ -53,7 +58,8 @@ class DecodeBudget:
             finally:
                 self._waiting -= 1
             if not admitted:
-                raise LookalikeError(
+                self.denied += 1
+                raise DecodeBusy(
                     "DeniedRequest",
                     f"Your request was denied due to flow control: the server is decoding other large "
                     f"pictures and this one ({cost // 2**20} MB of pixels) did not fit in its "
