@@ -5,8 +5,9 @@ A 4096 x 4096 picture costs 32-256 MB of pixels while it is decoded (whichever w
 and TIFF have no reduced decode), and a request of it can be a few hundred bytes. Each decode asks the budget
 for its estimated peak first. Those that do not fit wait (whichever fits when room is made goes first)
 for at most `wait_seconds`; then the request is refused with `DeniedRequest` (403, with a retry-after, as
-for a rate limit), so a client is not held past its own read timeout and can try again. A picture that
-costs more than the whole budget is decoded alone.
+for a rate limit), so a client is not held past its own read timeout and can try again; work that can wait
+(an import's lines) catches `DecodeBusy` and asks again. A picture that costs more than the whole budget is
+decoded alone.
 """
 
 from __future__ import annotations
