@@ -5,7 +5,7 @@ stored neighbour votes), on the split's catalog shots with a product label, up t
 Other, and foolbox's ImageNet photos; and the service as a shopper meets it (model and the catalog's own
 labels), on the scene and viewpoint queries. The labelled product pictures are thin: the renders carry most
 product categories, the stamps Snack, Toy and a camera, and only 3 of the 20 ImageNet photos are of a product
-category (a folding chair, a running shoe, a strawberry).
+category (a folding chair, a slip-on shoe, a strawberry).
 """
 
 from __future__ import annotations

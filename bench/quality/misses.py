@@ -1,6 +1,6 @@
-"""Pictures of the misses, so a person can see where the search fails: for every scene query whose product
-did not come first (Crop and Region absent), the query with the object's true box (green) and the region
-the service used (red), beside the catalog shot it wanted and the one it found first."""
+"""Pictures of the misses, so a person can see where the search fails: for every scene or viewpoint query
+whose product did not come first (Crop and Region absent), the query with the object's true box (green) and
+the region the service used (red), beside the catalog shot it wanted and the one it found first."""
 
 from __future__ import annotations
 
@@ -34,14 +34,15 @@ def write_misses(data: Dataset, rows: list[dict], folder: Path) -> int:
     pictures = {**data.catalog, **data.distractors}
     written = 0
     for row in rows:
-        if row["kind"] != "scene" or row["mode"] != "default" or row["rank"] == 0:
+        if row["kind"] == "duplicate" or row["mode"] != "default" or row["rank"] == 0:
             continue
         query = data.queries[row["seed"]][row["index"]]
         where = "not in the first 5" if row["rank"] is None else f"at rank {row['rank'] + 1}"
         panels = [
             _panel(
                 query.data,
-                f"{row['source']}, box {row['share']:.1%} of the frame, IoU {row['iou']:.2f}: {where}",
+                f"{row['kind']} in {row['source']}, box {row['share']:.1%} of the frame, "
+                f"IoU {row['iou']:.2f}: {where}",
                 ((row["box"], "lime"), (row["region"], "red")),
             ),
             _panel(pictures[row["target"]], f"wanted: {row['target']}"),
@@ -54,7 +55,8 @@ def write_misses(data: Dataset, rows: list[dict], folder: Path) -> int:
             sheet.paste(panel, (x, 0))
             x += panel.width + 8
         name = re.sub(r"[^A-Za-z0-9_-]+", "_", row["target"])
-        target = folder / f"seed{row['seed']}" / f"{row['source']}-{row['index']:04d}-{name}.jpg"
+        file = f"{row['kind']}-{row['source']}-{row['index']:04d}-{name}.jpg"
+        target = folder / f"seed{row['seed']}" / file
         target.parent.mkdir(parents=True, exist_ok=True)
         sheet.save(target, quality=85)
         written += 1

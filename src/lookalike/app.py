@@ -25,11 +25,14 @@ from lookalike.service.images import ImageService
 from lookalike.service.instances import Instances
 from lookalike.service.jobs import Jobs
 from lookalike.service.limits import SharedRateLimiter
+from lookalike.service.status import Status
 from lookalike.service.uploads import FileUploadStore
 from lookalike.store import open_store
 from lookalike.store.base import Store
+from lookalike.store.timed import timed
 from lookalike.vision.budget import DecodeBudget
 from lookalike.vision.embedder import Embedder
+from lookalike.vision.fingerprint import Fingerprint, check_or_record, image_model_sha256
 from lookalike.vision.pipeline import Vision
 from lookalike.vision.text import OnnxTextTower
 
@@ -59,9 +62,11 @@ def build_components(settings: Settings, url: str | None = None) -> Components:
     budget = DecodeBudget(settings.decode_memory_bytes)
     vision = Vision(Embedder(settings.image_model, threads=threads), text, budget)  # a wrong model stops here
     data = settings.data_dir
+    # Another model's vectors cannot be compared with the ones stored: refused before anything opens.
+    check_or_record(data, Fingerprint(image_model_sha256(settings.image_model), vision.dim))
     instances = Instances(data / "instances")
     with contextlib.ExitStack() as undo:  # what was opened is closed again if a later part fails
-        store = open_store(settings.store_uri, data / "store")
+        store = timed(open_store(settings.store_uri, data / "store"))
         undo.callback(store.close)
         process = Registration(data, url)
         undo.callback(process.close)
@@ -104,7 +109,8 @@ def build_app(settings: Settings, keys: AccessKeys) -> Starlette:
             nonces.close()
 
     admin = Admin(components.service, components.jobs, settings.data_dir)
-    api = Api(components.service, keys, settings, uploads, components.jobs, links, nonces, admin)
+    status = Status(components.instances, components.service.store, components.jobs, settings.data_dir)
+    api = Api(components.service, keys, settings, uploads, components.jobs, links, nonces, admin, status)
     return Starlette(
         routes=api.routes(),
         lifespan=lifespan,

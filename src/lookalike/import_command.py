@@ -14,12 +14,12 @@ import os
 import socket
 import sys
 import time
-from typing import TextIO
 
 from lookalike.client import Client
 from lookalike.config import Settings, load_access_keys
 from lookalike.datadir import Process, live_processes
 from lookalike.errors import LookalikeError
+from lookalike.progress import Progress
 from lookalike.service.buckets import parse_bucket_option
 from lookalike.service.job_table import Job
 
@@ -52,10 +52,13 @@ def run(args: argparse.Namespace) -> int:
         job = jobs.increase(args.instance, args.source, args.path, args.callback or "", background=False)
         try:
             print(f"import job {job.id}: {args.source} {args.path} into {args.instance}", flush=True)
-            job = jobs.run(job.id, lambda job: show_progress(_counts(job)))
+            progress = Progress("import", "line")
+            try:
+                job = jobs.run(job.id, lambda job: show_progress(progress, _counts(job)))
+            finally:
+                progress.close()
         except KeyboardInterrupt:
             job = jobs.table.update(job.id, status="FAIL", code="Interrupted", message=INTERRUPTED)
-        end_progress()
         errors = [(e.line, e.code, e.message) for e in jobs.line_errors(job.id)]
         return _report(job.status, _counts(job), job.message, errors)
     except LookalikeError as error:
@@ -102,7 +105,6 @@ def _through_server(args: argparse.Namespace, buckets: dict[str, str], servers: 
                 break
             except OSError:  # not listening (yet, or any more): another one
                 unreachable.add(client.url)
-        end_progress()
         errors = []
         if item["ErrorUrl"]:
             for text in client.get_text(item["ErrorUrl"]).splitlines():
@@ -121,13 +123,17 @@ def _submit(client: Client, args: argparse.Namespace) -> str:
 
 def _follow(client: Client, instance: str, job_id: str) -> dict:
     """The job's IncreaseList item once it ended, showing its progress meanwhile."""
-    while True:
-        answer = client.call("IncreaseList", InstanceName=instance, Id=job_id)
-        (item,) = answer["Data"]["Increments"]["Instance"]
-        show_progress(_item_counts(item))
-        if item["Status"] != "PROCESSING":
-            return item
-        time.sleep(POLL_SECONDS)
+    progress = Progress("import", "line")
+    try:
+        while True:
+            answer = client.call("IncreaseList", InstanceName=instance, Id=job_id)
+            (item,) = answer["Data"]["Increments"]["Instance"]
+            show_progress(progress, _item_counts(item))
+            if item["Status"] != "PROCESSING":
+                return item
+            time.sleep(POLL_SECONDS)
+    finally:
+        progress.close()
 
 
 Counts = tuple[int, int, int, int, int]  # done, lines, added, deleted, failed
@@ -143,20 +149,9 @@ def _item_counts(item: dict) -> Counts:
     return counts["Done"], counts["Lines"], counts["Added"], counts["Deleted"], counts["Failed"]
 
 
-def show_progress(counts: Counts, out: TextIO = sys.stderr, width: int = 30) -> None:
-    """A one-line bar, redrawn in place on a terminal (and left out of logs)."""
-    if not out.isatty():
-        return
+def show_progress(progress: Progress, counts: Counts) -> None:
     done, lines, added, deleted, failed = counts
-    filled = width * done // lines if lines else 0
-    bar = "#" * filled + "." * (width - filled)
-    out.write(f"\r[{bar}] {done}/{lines} lines: {added} added, {deleted} deleted, {failed} failed")
-    out.flush()
-
-
-def end_progress(out: TextIO = sys.stderr) -> None:
-    if out.isatty():
-        out.write("\n")
+    progress.show(done, lines or None, f"{added} added, {deleted} deleted, {failed} failed")
 
 
 def _report(status: str, counts: Counts, message: str, errors: list[tuple[int, str, str]]) -> int:
