@@ -32,7 +32,7 @@ from lookalike.store.base import Store
 from lookalike.store.timed import timed
 from lookalike.vision.budget import DecodeBudget
 from lookalike.vision.embedder import Embedder
-from lookalike.vision.fingerprint import Fingerprint, check_or_record, image_model_sha256
+from lookalike.vision.fingerprint import check_or_record, fingerprint
 from lookalike.vision.pipeline import Vision
 from lookalike.vision.text import OnnxTextTower
 
@@ -63,7 +63,7 @@ def build_components(settings: Settings, url: str | None = None) -> Components:
     vision = Vision(Embedder(settings.image_model, threads=threads), text, budget)  # a wrong model stops here
     data = settings.data_dir
     # Another model's vectors cannot be compared with the ones stored: refused before anything opens.
-    check_or_record(data, Fingerprint(image_model_sha256(settings.image_model), vision.dim))
+    check_or_record(data, fingerprint(settings.image_model, vision.dim))
     instances = Instances(data / "instances")
     with contextlib.ExitStack() as undo:  # what was opened is closed again if a later part fails
         store = timed(open_store(settings.store_uri, data / "store"))
