@@ -98,6 +98,13 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="log one JSON object a line (default: plain text): each request's line, and every other",
     )
+    serve_cmd.add_argument(
+        "--decode-memory",
+        type=int,
+        default=Settings.decode_memory_bytes // 2**20,
+        metavar="MB",
+        help="memory the pictures being decoded may take together; more wait (default: %(default)s)",
+    )
     serve_cmd.set_defaults(run=serve)
 
     import_cmd = commands.add_parser(
@@ -262,6 +269,7 @@ def serve(args: argparse.Namespace) -> int:
             header_timeout_seconds=args.header_timeout,
             body_timeout_seconds=args.body_timeout,
             max_connections=args.max_connections,
+            decode_memory_bytes=args.decode_memory * 2**20,
         )
     except ValueError as error:
         print(f"lookalike: {error}", file=sys.stderr)

@@ -26,6 +26,7 @@ from PIL import Image
 from lookalike.errors import LookalikeError
 from lookalike.metrics import stage
 from lookalike.vision import local
+from lookalike.vision.budget import DecodeBudget
 from lookalike.vision.categories import category_scores
 from lookalike.vision.decode import Reduced, decode_reduced
 from lookalike.vision.embedder import INPUT_SIZE, Embedder, Looks
@@ -134,7 +135,7 @@ class Sight:
 
 
 class Vision:
-    def __init__(self, embedder: Embedder, text: TextTower | None = None):
+    def __init__(self, embedder: Embedder, text: TextTower | None = None, budget: DecodeBudget | None = None):
         if text is not None and text.dim != embedder.dim:
             raise ValueError(
                 f"the text tower gives {text.dim}-dimensional vectors but the image model {embedder.dim}: "
@@ -142,6 +143,7 @@ class Vision:
             )
         self.embedder = embedder
         self.text = text
+        self.budget = budget or DecodeBudget()  # shared by every request's decode
 
     @property
     def dim(self) -> int:
@@ -154,7 +156,7 @@ class Vision:
         region wins; else the subjects when `crop_subject`; else the whole picture. Without
         `every_subject`, only the first subject is looked for (all an add stores: a fifth less CPU)."""
         with stage("decode"):
-            picture = decode_reduced(data)
+            picture = decode_reduced(data, budget=self.budget)
         with stage("locate"):
             located = self.locate(
                 picture, crop_subject=crop_subject, region=region, every_subject=every_subject
