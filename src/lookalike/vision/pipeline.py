@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
@@ -25,10 +26,13 @@ from PIL import Image
 
 from lookalike.errors import LookalikeError
 from lookalike.metrics import stage
+from lookalike.vision import local
+from lookalike.vision.budget import DecodeBudget
 from lookalike.vision.categories import category_scores
 from lookalike.vision.decode import Reduced, decode_reduced
 from lookalike.vision.detector import Detector, alongside
-from lookalike.vision.embedder import INPUT_SIZE, Embedder
+from lookalike.vision.embedder import INPUT_SIZE, Embedder, Looks
+from lookalike.vision.local import Features
 from lookalike.vision.salience import MAX_SUBJECTS, salient_subjects
 from lookalike.vision.subjects import Box, crop, downscaled, plain_subjects, scale_box
 from lookalike.vision.text import TextTower
@@ -108,6 +112,17 @@ class Sight:
         """Whether `further` has anything to offer: other subjects, or surroundings of the first."""
         return len(self.subjects) > 1 or self.located.whole is not None
 
+    @cached_property
+    def features(self) -> Features:
+        """Local features of the whole picture, for stored products to be looked for in: wherever the
+        product lies, whatever box the locating found."""
+        return local.extract(self.picture, local.QUERY_POINTS)
+
+    def subject_features(self) -> Features:
+        """Local features of the first subject: what an add keeps beside its vector."""
+        with stage("local features"):
+            return local.extract(self.picture, local.STORED_POINTS, self.first.region)
+
     def further(self) -> Further:
         """More of the picture, in one model pass (made once, however often asked): its other subjects;
         and, in a cluttered photo, the detector's objects among them, its first subject widened by WIDEN and
@@ -130,7 +145,13 @@ class Sight:
 
 
 class Vision:
-    def __init__(self, embedder: Embedder, text: TextTower | None = None, detector: Detector | None = None):
+    def __init__(
+        self,
+        embedder: Embedder,
+        text: TextTower | None = None,
+        budget: DecodeBudget | None = None,
+        detector: Detector | None = None,
+    ):
         if text is not None and text.dim != embedder.dim:
             raise ValueError(
                 f"the text tower gives {text.dim}-dimensional vectors but the image model {embedder.dim}: "
@@ -138,6 +159,7 @@ class Vision:
             )
         self.embedder = embedder
         self.text = text
+        self.budget = budget or DecodeBudget()  # shared by every request's decode
         self.detector = detector  # None: the activations and colour alone find subjects
 
     @property
@@ -151,7 +173,7 @@ class Vision:
         region wins; else the subjects when `crop_subject`; else the whole picture. Without
         `every_subject`, only the first subject is looked for (all an add stores: a fifth less CPU)."""
         with stage("decode"):
-            picture = decode_reduced(data)
+            picture = decode_reduced(data, budget=self.budget)
         with stage("locate"):
             located = self.locate(
                 picture, crop_subject=crop_subject, region=region, every_subject=every_subject
@@ -189,8 +211,11 @@ class Vision:
         if found is None:
             looks = self.embedder.look([image])
             most = MAX_SUBJECTS if every_subject else 1
-            found = salient_subjects(image, looks.feature_maps[0], small, most=most)
-            whole = View(everything, looks.vectors[0], category_scores(looks.logits[0]))
+            if looks.feature_maps is None:  # a model without a map: the whole picture is the subject
+                found = [Box(0, image.width, 0, image.height)]
+            else:
+                found = salient_subjects(image, looks.feature_maps[0], small, most=most)
+            whole = View(everything, looks.vectors[0], _scores(looks, 0))
         elif not every_subject:
             found = found[:1]
         sx, sy = picture.width / image.width, picture.height / image.height
@@ -225,7 +250,7 @@ class Vision:
                 for box in boxes
             ]
         )
-        return [View(box, looks.vectors[i], category_scores(looks.logits[i])) for i, box in enumerate(boxes)]
+        return [View(box, looks.vectors[i], _scores(looks, i)) for i, box in enumerate(boxes)]
 
     def embed_text(self, text: str) -> np.ndarray:
         """The text's vector in the image space; UnsupportedOperationType without a text tower."""
@@ -236,3 +261,8 @@ class Vision:
                 status=500,
             )
         return self.text.embed_text([text])[0]
+
+
+def _scores(looks: Looks, i: int) -> dict[int, float]:
+    """The categories the model believes image `i` is of; none from a model without class scores."""
+    return {} if looks.logits is None else category_scores(looks.logits[i])
