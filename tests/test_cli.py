@@ -10,6 +10,7 @@ import pytest
 from lookalike import __version__
 from lookalike.cli import main
 from lookalike.config import load_access_keys
+from lookalike.store import open_store
 from lookalike.vision.embedder import MODEL_ASSET
 
 
@@ -138,3 +139,21 @@ def test_a_revoked_key_is_gone_from_the_keys_file(tmp_path, capsys):
     assert keys.get(key_id) is None
     assert main(["keys", "revoke", key_id, "--data", str(tmp_path)]) == 2
     assert f"no access key {key_id}" in capsys.readouterr().err
+
+
+def test_a_missing_data_directory_is_one_line(tmp_path, capsys):
+    for command in (["instance", "list"], ["instance", "show", "shop"], ["keys", "list"]):
+        assert main([*command, "--data", str(tmp_path / "nowhere")]) == 2
+        assert capsys.readouterr().err.startswith(f"lookalike: no data directory at {tmp_path / 'nowhere'}")
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_a_data_directory_another_process_holds_is_one_line(tmp_path, capsys):
+    main(["instance", "create", "shop", "--data", str(tmp_path)])
+    holder = open_store(None, tmp_path / "store")  # as a server on it would (here: in this process)
+    try:
+        assert main(["instance", "show", "shop", "--data", str(tmp_path)]) == 2
+        (line,) = capsys.readouterr().err.splitlines()
+        assert "is in use by another store" in line
+    finally:
+        holder.close()

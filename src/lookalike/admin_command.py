@@ -37,7 +37,11 @@ class InstanceAdmin(Protocol):
     def describe_instance(self, name: str) -> InstanceStatus: ...
 
     def update_instance(
-        self, name: str, capacity: int | None = None, qps: dict[RequestKind, int] | None = None
+        self,
+        name: str,
+        capacity: int | None = None,
+        qps: dict[RequestKind, int] | None = None,
+        thumbnails: bool | None = None,
     ) -> InstanceStatus: ...
 
     def delete_instance(self, name: str) -> None: ...
@@ -53,10 +57,17 @@ class RemoteAdmin:
         return _status(self.client.call("LookalikeDescribeInstance", InstanceName=name)["Instance"])
 
     def update_instance(
-        self, name: str, capacity: int | None = None, qps: dict[RequestKind, int] | None = None
+        self,
+        name: str,
+        capacity: int | None = None,
+        qps: dict[RequestKind, int] | None = None,
+        thumbnails: bool | None = None,
     ) -> InstanceStatus:
         limits = {f"{kind.capitalize()}Qps": value for kind, value in (qps or {}).items()}
-        answer = self.client.call("LookalikeUpdateInstance", InstanceName=name, Capacity=capacity, **limits)
+        shown = None if thumbnails is None else str(thumbnails).lower()
+        answer = self.client.call(
+            "LookalikeUpdateInstance", InstanceName=name, Capacity=capacity, Thumbnails=shown, **limits
+        )
         return _status(answer["Instance"])
 
     def delete_instance(self, name: str) -> None:
@@ -98,6 +109,7 @@ def _status(fields: dict) -> InstanceStatus:
         capacity=fields["Capacity"],
         created_ms=int(fields["UtcCreate"]),
         **{f"{kind}_qps": fields[f"{kind.capitalize()}Qps"] for kind in REQUEST_KINDS},
+        thumbnails=fields["Thumbnails"],
     )
     return InstanceStatus(instance, fields["TotalCount"])
 
@@ -121,7 +133,8 @@ def describe_limits(instance: Instance) -> str:
 
 def create(args: argparse.Namespace) -> int:
     qps = {**NO_LIMITS, **limits_given(args)}
-    instance = Instances(args.data / "instances").create(args.name, args.type, args.capacity, qps)
+    instances = Instances(args.data / "instances")
+    instance = instances.create(args.name, args.type, args.capacity, qps, args.thumbnails is not False)
     print(
         f"created {instance.type} instance {instance.name!r} (capacity {instance.capacity}; "
         f"{describe_limits(instance)}) in {args.data}"
@@ -146,6 +159,7 @@ def show(args: argparse.Namespace) -> int:
         f"images:    {status.images}\n"
         f"capacity:  {instance.capacity}\n"
         f"limits:    {describe_limits(instance)}\n"
+        f"thumbnails: {'kept' if instance.thumbnails else 'off'}\n"
         f"created:   {created}"
     )
     return 0
@@ -153,10 +167,12 @@ def show(args: argparse.Namespace) -> int:
 
 def update(args: argparse.Namespace) -> int:
     qps = limits_given(args)
-    if args.capacity is None and not qps:
-        raise ValueError("nothing to change: give --capacity, --KIND-qps or --cloud-limits")
+    if args.capacity is None and not qps and args.thumbnails is None:
+        raise ValueError(
+            "nothing to change: give --capacity, --KIND-qps, --cloud-limits or --[no-]thumbnails"
+        )
     with instance_admin(args) as admin:
-        status = admin.update_instance(args.name, args.capacity, qps)
+        status = admin.update_instance(args.name, args.capacity, qps, args.thumbnails)
     instance = status.instance
     print(f"updated instance {instance.name!r}: capacity {instance.capacity}; {describe_limits(instance)}")
     return 0

@@ -19,14 +19,18 @@ from lookalike.config import AccessKeys, Settings, link_key
 from lookalike.datadir import NamedLocks, Registration
 from lookalike.service.admin import Admin
 from lookalike.service.buckets import Buckets
+from lookalike.service.image_blobs import ImageBlobs
 from lookalike.service.images import ImageService
 from lookalike.service.instances import Instances
 from lookalike.service.jobs import Jobs
 from lookalike.service.limits import SharedRateLimiter
+from lookalike.service.status import Status
 from lookalike.service.uploads import FileUploadStore
 from lookalike.store import open_store
 from lookalike.store.base import Store
+from lookalike.store.timed import timed
 from lookalike.vision.embedder import Embedder
+from lookalike.vision.fingerprint import Fingerprint, check_or_record, image_model_sha256
 from lookalike.vision.pipeline import Vision
 from lookalike.vision.text import OnnxTextTower
 
@@ -42,6 +46,7 @@ class Components:
         self.jobs.close()  # first: running jobs write to the store
         self.service.store.close()
         self.service.limiter.close()
+        self.service.blobs.close()
         self.service.locks.close()
         self.process.close()  # last: its jobs may be taken over once it is gone
 
@@ -53,15 +58,18 @@ def build_components(settings: Settings, url: str | None = None) -> Components:
     text = None if settings.text_model is None else OnnxTextTower(settings.text_model, threads=threads)
     vision = Vision(Embedder(settings.image_model, threads=threads), text)  # a wrong model stops here
     data = settings.data_dir
+    # Another model's vectors cannot be compared with the ones stored: refused before anything opens.
+    check_or_record(data, Fingerprint(image_model_sha256(settings.image_model), vision.dim))
     instances = Instances(data / "instances")
     with contextlib.ExitStack() as undo:  # what was opened is closed again if a later part fails
-        store = open_store(settings.store_uri, data / "store")
+        store = timed(open_store(settings.store_uri, data / "store"))
         undo.callback(store.close)
         process = Registration(data, url)
         undo.callback(process.close)
         wal = one_machine(store)
         limiter, locks = SharedRateLimiter(data / "limits.sqlite3", wal=wal), NamedLocks(data / "locks")
-        service = ImageService(instances, store, vision, limiter, locks)
+        blobs = ImageBlobs(data / "blobs", wal=wal)
+        service = ImageService(instances, store, vision, limiter, locks, blobs)
         buckets = Buckets.configure(settings.buckets)
         jobs = Jobs(data / "jobs", process, service, buckets, parse_meta_line, dump_line, call_back, wal=wal)
         undo.pop_all()
@@ -97,7 +105,8 @@ def build_app(settings: Settings, keys: AccessKeys) -> Starlette:
             nonces.close()
 
     admin = Admin(components.service, components.jobs, settings.data_dir)
-    api = Api(components.service, keys, settings, uploads, components.jobs, links, nonces, admin)
+    status = Status(components.instances, components.service.store, components.jobs, settings.data_dir)
+    api = Api(components.service, keys, settings, uploads, components.jobs, links, nonces, admin, status)
     return Starlette(
         routes=api.routes(),
         lifespan=lifespan,

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TextIO
 
 from lookalike import __version__, admin_command
+from lookalike.api.observe import configure_logging
 from lookalike.config import Settings, data_dir_from_env, load_access_keys, store_uri_from_env
 from lookalike.errors import LookalikeError
+from lookalike.progress import Progress
 from lookalike.service.buckets import parse_bucket_option
 from lookalike.service.instances import DEFAULT_CAPACITY, Instances
 from lookalike.service.models import CLOUD_QPS, INSTANCE_TYPES, REQUEST_KINDS
@@ -26,6 +27,13 @@ GRACEFUL_SHUTDOWN_SECONDS = 5
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if getattr(args, "data_must_exist", False) and not args.data.is_dir():
+        print(
+            f"lookalike: no data directory at {args.data}: give --data DIR or set LOOKALIKE_DATA_DIR "
+            "(`lookalike serve` and `lookalike instance create` make a new one)",
+            file=sys.stderr,
+        )
+        return 2
     try:
         return args.run(args)
     except (ValueError, OSError, LookalikeError) as error:  # what the user can mend: one line, no traceback
@@ -42,7 +50,7 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(required=True, metavar="COMMAND")
 
     serve_cmd = commands.add_parser("serve", help="start the server")
-    add_data_option(serve_cmd)
+    add_data_option(serve_cmd, must_exist=False)
     serve_cmd.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve_cmd.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080)")
     add_store_option(serve_cmd)
@@ -88,6 +96,11 @@ def parser() -> argparse.ArgumentParser:
         metavar="N",
         help=f"connections open at once; more are answered 503 (default: {Settings.max_connections})",
     )
+    serve_cmd.add_argument(
+        "--log-json",
+        action="store_true",
+        help="log one JSON object a line (default: plain text): each request's line, and every other",
+    )
     serve_cmd.set_defaults(run=serve)
 
     import_cmd = commands.add_parser(
@@ -102,7 +115,7 @@ def parser() -> argparse.ArgumentParser:
     )
     import_cmd.add_argument("--callback", help="an http(s) URL to POST the outcome to when the job ends")
     add_bucket_option(import_cmd)
-    add_data_option(import_cmd)
+    add_data_option(import_cmd, must_exist=False)
     add_store_option(import_cmd)
     import_cmd.set_defaults(run=run_import)
 
@@ -112,8 +125,8 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("name", help="instance name: up to 20 letters, digits, '-' or '_'")
     create.add_argument("--type", choices=list(INSTANCE_TYPES), default="product", help="default: product")
     create.add_argument("--capacity", type=int, default=DEFAULT_CAPACITY, help="most images it may hold")
-    add_limit_options(create, "no limit")
-    add_data_option(create)
+    add_setting_options(create, "no limit")
+    add_data_option(create, must_exist=False)
     create.set_defaults(run=admin_command.create)
     listing = instance_sub.add_parser("list", help="list instances")
     add_data_option(listing)
@@ -126,7 +139,7 @@ def parser() -> argparse.ArgumentParser:
     update = instance_sub.add_parser("update", help="change an instance's capacity or request limits")
     update.add_argument("name", help="the instance")
     update.add_argument("--capacity", type=int, default=None, help="most images it may hold")
-    add_limit_options(update, "unchanged")
+    add_setting_options(update, "unchanged")
     add_data_option(update)
     add_store_option(update)
     update.set_defaults(run=admin_command.update)
@@ -148,7 +161,7 @@ def parser() -> argparse.ArgumentParser:
     load = instance_sub.add_parser("import", help="add the images of an export to an instance")
     load.add_argument("file", help="an export file, or - for standard input")
     load.add_argument("--name", help="the instance to fill (default: the exported one's name)")
-    add_data_option(load)
+    add_data_option(load, must_exist=False)
     add_store_option(load)
     load.set_defaults(run=instance_import)
 
@@ -160,7 +173,7 @@ def parser() -> argparse.ArgumentParser:
     key_create.add_argument(
         "--instances", default=None, metavar="A,B", help="the only instances it may use (default: all)"
     )
-    add_data_option(key_create)
+    add_data_option(key_create, must_exist=False)
     key_create.set_defaults(run=admin_command.keys_create)
     key_list = keys_sub.add_parser("list", help="list access keys, without their secrets")
     add_data_option(key_list)
@@ -174,16 +187,19 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
-def add_data_option(command: argparse.ArgumentParser) -> None:
+def add_data_option(command: argparse.ArgumentParser, *, must_exist: bool = True) -> None:
+    """--data; `must_exist`: the command only reads or changes what is there, so a data directory that is
+    not there is a mistake (a wrong path), said in one line."""
     command.add_argument(
         "--data",
         type=Path,
         default=data_dir_from_env(),
         help="data directory (default: $LOOKALIKE_DATA_DIR or ./lookalike-data)",
     )
+    command.set_defaults(data_must_exist=must_exist)
 
 
-def add_limit_options(command: argparse.ArgumentParser, unset: str) -> None:
+def add_setting_options(command: argparse.ArgumentParser, unset: str) -> None:
     for kind in REQUEST_KINDS:
         command.add_argument(
             f"--{kind}-qps",
@@ -192,6 +208,12 @@ def add_limit_options(command: argparse.ArgumentParser, unset: str) -> None:
             metavar="N",
             help=f"{kind} requests per second it answers; 0: no limit (default: {unset})",
         )
+    command.add_argument(
+        "--thumbnails",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="keep a small copy of each picture added, for the console (default: on, for a new instance)",
+    )
     limits = ", ".join(f"{kind} {qps}/s" for kind, qps in CLOUD_QPS.items())
     command.add_argument(
         "--cloud-limits",
@@ -226,7 +248,7 @@ def serve(args: argparse.Namespace) -> int:
     from lookalike.api.connections import Limits, protocol_with, raise_file_limit
     from lookalike.app import build_app
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(as_json=args.log_json)
     try:
         settings = Settings(
             data_dir=args.data,
@@ -261,7 +283,8 @@ def serve(args: argparse.Namespace) -> int:
         )
     try:
         app = build_app(settings, keys)
-    except ValueError as error:  # a model that cannot serve, a store or a bucket that cannot be opened
+    except (ValueError, OSError) as error:  # a model that cannot serve, a store or a bucket that cannot be
+        # opened, a data directory another process holds
         print(f"lookalike: {error}", file=sys.stderr)
         return 2
     limits = Limits(settings.header_timeout_seconds, settings.body_timeout_seconds, settings.max_connections)
@@ -272,7 +295,8 @@ def serve(args: argparse.Namespace) -> int:
         port=settings.port,
         http=protocol_with(limits),
         log_level="info",
-        access_log=False,
+        log_config=None,  # uvicorn's own lines go through the handler above, JSON with --log-json
+        access_log=False,  # one line per request is Lookalike's own (api/observe.py)
         ssl_certfile=settings.tls_cert,
         ssl_keyfile=settings.tls_key,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
@@ -289,8 +313,8 @@ def run_import(args: argparse.Namespace) -> int:
 def instance_export(args: argparse.Namespace) -> int:
     from lookalike.service.transfer import export_instance
 
-    with _store(args) as store, _open(args.output, "w", sys.stdout) as out:
-        count = export_instance(Instances(args.data / "instances"), store, args.name, out)
+    with _store(args) as store, _open(args.output, "w", sys.stdout) as out, _progress("export") as shown:
+        count = export_instance(Instances(args.data / "instances"), store, args.name, out, shown)
     print(f"exported {count} images of {args.name!r}", file=sys.stderr)
     return 0
 
@@ -298,8 +322,9 @@ def instance_export(args: argparse.Namespace) -> int:
 def instance_import(args: argparse.Namespace) -> int:
     from lookalike.service.transfer import import_instance
 
-    with _store(args) as store, _open(args.file, "r", sys.stdin) as lines:
-        instance, count = import_instance(Instances(args.data / "instances"), store, lines, args.name)
+    with _store(args) as store, _open(args.file, "r", sys.stdin) as lines, _progress("import") as shown:
+        instances = Instances(args.data / "instances")
+        instance, count = import_instance(instances, store, lines, args.name, shown)
     print(f"imported {count} images into {instance.name!r}", file=sys.stderr)
     return 0
 
@@ -313,6 +338,15 @@ def _store(args: argparse.Namespace) -> Iterator[Store]:
         yield store
     finally:
         store.close()
+
+
+@contextlib.contextmanager
+def _progress(what: str) -> Iterator[Callable[[int, int | None], None]]:
+    progress = Progress(what, "image")
+    try:
+        yield lambda done, total: progress.show(done, total)
+    finally:
+        progress.close()
 
 
 def _open(path: str, mode: str, standard: TextIO) -> contextlib.AbstractContextManager[TextIO]:

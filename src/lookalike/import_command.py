@@ -17,12 +17,12 @@ import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
-from typing import TextIO
 
 from lookalike.client import Client
 from lookalike.config import Settings, load_access_keys
 from lookalike.datadir import Process, live_processes
 from lookalike.errors import LookalikeError
+from lookalike.progress import Progress
 from lookalike.service.buckets import parse_bucket_option
 from lookalike.service.job_table import Job
 from lookalike.service.jobs import Jobs
@@ -56,7 +56,6 @@ def run(args: argparse.Namespace) -> int:
     try:
         job = jobs.increase(args.instance, args.source, args.path, args.callback or "", background=False)
         job = _run_here(jobs, job.id, f"import job {job.id}: {args.source} {args.path} into {args.instance}")
-        end_progress()
         errors = [(e.line, e.code, e.message) for e in jobs.line_errors(job.id)]
         return _report(job.status, _counts(job), job.message, errors)
     except LookalikeError as error:
@@ -84,7 +83,11 @@ def _run_here(jobs: Jobs, job_id: int, announcement: str) -> Job:
 
     with on_signals(stop, *STOP_SIGNALS):
         print(announcement, flush=True)  # heard from here on: a signal sent on seeing it stops the job
-        job = jobs.run(job_id, lambda job: show_progress(_counts(job)))
+        progress = Progress("import", "line")
+        try:
+            job = jobs.run(job_id, lambda job: show_progress(progress, _counts(job)))
+        finally:
+            progress.close()
     if job.status == "PROCESSING":  # stopped before its end
         job = jobs.table.update(job_id, status="FAIL", code="Interrupted", message=INTERRUPTED)
     return job
@@ -130,9 +133,7 @@ def _through_server(args: argparse.Namespace, buckets: dict[str, str], servers: 
             while True:
                 reachable = [s for s in local_servers(args) if s.url not in unreachable]
                 if not reachable:
-                    what = (
-                        "the job goes on where it is taken over (IncreaseList)" if job_id else "nothing done"
-                    )
+                    what = "nothing done" if job_id is None else "the job goes on where it is taken over"
                     return _refuse(f"no server on {args.data} answers ({where}): {what}")
                 client = Client(reachable[0].url, *key)
                 try:
@@ -143,7 +144,6 @@ def _through_server(args: argparse.Namespace, buckets: dict[str, str], servers: 
                     break
                 except OSError:  # not listening (yet, or any more): another one
                     unreachable.add(client.url)
-        end_progress()
         errors = []
         if item["ErrorUrl"]:
             for text in client.get_text(item["ErrorUrl"]).splitlines():
@@ -154,11 +154,8 @@ def _through_server(args: argparse.Namespace, buckets: dict[str, str], servers: 
     except LookalikeError as error:
         return _refuse(error.message)
     except KeyboardInterrupt:  # the job is the server's: it goes on
-        end_progress()
-        what = (
-            f"job {job_id} goes on at the server (IncreaseList shows it)" if job_id else "nothing handed over"
-        )
-        _refuse(f"stopped following: {what}")
+        what = "nothing handed over" if job_id is None else f"job {job_id} goes on at the server"
+        _refuse(f"stopped following: {what} (IncreaseList shows it)")
         return 130
 
 
@@ -169,13 +166,17 @@ def _submit(client: Client, args: argparse.Namespace) -> str:
 
 def _follow(client: Client, instance: str, job_id: str) -> dict:
     """The job's IncreaseList item once it ended, showing its progress meanwhile."""
-    while True:
-        answer = client.call("IncreaseList", InstanceName=instance, Id=job_id)
-        (item,) = answer["Data"]["Increments"]["Instance"]
-        show_progress(_item_counts(item))
-        if item["Status"] != "PROCESSING":
-            return item
-        time.sleep(POLL_SECONDS)
+    progress = Progress("import", "line")
+    try:
+        while True:
+            answer = client.call("IncreaseList", InstanceName=instance, Id=job_id)
+            (item,) = answer["Data"]["Increments"]["Instance"]
+            show_progress(progress, _item_counts(item))
+            if item["Status"] != "PROCESSING":
+                return item
+            time.sleep(POLL_SECONDS)
+    finally:
+        progress.close()
 
 
 Counts = tuple[int, int, int, int, int]  # done, lines, added, deleted, failed
@@ -191,20 +192,9 @@ def _item_counts(item: dict) -> Counts:
     return counts["Done"], counts["Lines"], counts["Added"], counts["Deleted"], counts["Failed"]
 
 
-def show_progress(counts: Counts, out: TextIO = sys.stderr, width: int = 30) -> None:
-    """A one-line bar, redrawn in place on a terminal (and left out of logs)."""
-    if not out.isatty():
-        return
+def show_progress(progress: Progress, counts: Counts) -> None:
     done, lines, added, deleted, failed = counts
-    filled = width * done // lines if lines else 0
-    bar = "#" * filled + "." * (width - filled)
-    out.write(f"\r[{bar}] {done}/{lines} lines: {added} added, {deleted} deleted, {failed} failed")
-    out.flush()
-
-
-def end_progress(out: TextIO = sys.stderr) -> None:
-    if out.isatty():
-        out.write("\n")
+    progress.show(done, lines or None, f"{added} added, {deleted} deleted, {failed} failed")
 
 
 def _report(status: str, counts: Counts, message: str, errors: list[tuple[int, str, str]]) -> int:

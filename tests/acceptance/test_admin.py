@@ -3,6 +3,8 @@ through the server that owns the embedded store, and only for keys that may use 
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from lookalike.client import Client
@@ -22,11 +24,13 @@ def test_an_instance_made_shown_changed_and_deleted_over_http(admin, client, pho
     made = admin.call("LookalikeCreateInstance", InstanceName="life", Type="trademark", CloudLimits="true")
     assert made["Instance"] | {"UtcCreate": None} == {
         "Name": "life", "Type": "trademark", "ServiceType": 3, "Capacity": 10_000_000, "TotalCount": 0,
-        "SearchQps": 10, "AddQps": 5, "DeleteQps": 20, "UtcCreate": None,
+        "SearchQps": 10, "AddQps": 5, "DeleteQps": 20, "Thumbnails": True, "UtcCreate": None,
     }  # fmt: skip
     add(client, "life", "p", "coffee", photos["coffee"])
-    changed = admin.call("LookalikeUpdateInstance", InstanceName="life", Capacity=5, AddQps=0)["Instance"]
-    assert [changed[k] for k in ("Capacity", "AddQps", "SearchQps", "TotalCount")] == [5, 0, 10, 1]
+    update = {"Capacity": 5, "AddQps": 0, "Thumbnails": "false"}
+    changed = admin.call("LookalikeUpdateInstance", InstanceName="life", **update)["Instance"]
+    fields = ("Capacity", "AddQps", "SearchQps", "TotalCount", "Thumbnails")
+    assert [changed[k] for k in fields] == [5, 0, 10, 1, False]
     listed = {i["Name"]: i for i in admin.call("LookalikeListInstances")["Instances"]}
     assert listed["life"] == changed
     detail = admin.call("Detail", InstanceName="life")["Instance"]
@@ -96,3 +100,36 @@ def test_the_command_line_shows_updates_and_deletes_through_the_running_server(s
     assert "InvalidInstance" in str(info.value)
     without_key = lookalike("instance", "show", instance, *data)
     assert without_key.returncode == 2 and "LOOKALIKE_ACCESS_KEY_ID" in without_key.stderr
+
+
+def test_the_console_pages_through_images_and_gets_their_thumbnails(admin, server, client, photos):
+    instance = create_instance(server.data_dir)
+    for i, name in enumerate(["coffee", "rocket", "chelsea"]):
+        add(client, instance, f"p{i}", name, photos[name], int_attr=i)
+    pages, cursor = [], ""
+    while True:
+        answer = admin.call("LookalikeListImages", InstanceName=instance, Limit=2, Cursor=cursor or None)
+        pages.append([image["PicName"] for image in answer["Images"]])
+        assert answer["TotalCount"] == 3
+        cursor = answer["NextCursor"]
+        if not cursor:
+            break
+    assert sorted(name for page in pages for name in page) == ["chelsea", "coffee", "rocket"]
+    assert len(pages[0]) == 2
+    some = admin.call("LookalikeListImages", InstanceName=instance, Filter="int_attr>=1")
+    assert sorted(image["PicName"] for image in some["Images"]) == ["chelsea", "rocket"]
+    keys = '[{"ProductId": "p0", "PicName": "coffee"}, {"ProductId": "p9", "PicName": "none"}]'
+    (thumb,) = admin.call("LookalikeGetThumbnails", InstanceName=instance, Keys=keys)["Thumbnails"]
+    assert (thumb["ProductId"], thumb["PicName"]) == ("p0", "coffee")
+    assert base64.b64decode(thumb["Data"])[:3] == b"\xff\xd8\xff"  # a JPEG
+
+    other = admin.call("LookalikeCreateAccessKey", Instances=create_instance(server.data_dir))["AccessKey"]
+    stranger = Client(f"http://{server.endpoint}", other["AccessKeyId"], other["AccessKeySecret"])
+    with pytest.raises(LookalikeError) as info:
+        stranger.call("LookalikeGetThumbnails", InstanceName=instance, Keys=keys)
+    assert info.value.code == "NoPermission"
+    for params in ({"Keys": "not json"}, {"Keys": "[1]"}, {"Cursor": "nope", "Keys": "[]"}):
+        action = "LookalikeListImages" if "Cursor" in params else "LookalikeGetThumbnails"
+        with pytest.raises(LookalikeError) as info:
+            admin.call(action, InstanceName=instance, **params)
+        assert info.value.code == "InvalidParameter"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from pymilvus import MilvusClient
 
 from lookalike.app import Components, build_components
@@ -14,6 +16,7 @@ from lookalike.config import Settings, load_access_keys
 from lookalike.errors import LookalikeError
 from lookalike.service.admin import Admin
 from lookalike.service.models import AddImage, Picture, SearchOptions
+from lookalike.store.base import Compare, ImageKey
 from lookalike.store.milvus import MilvusAddress, milvus_name
 from lookalike.vision.subjects import Box
 from tests.conftest import jpeg, photo_image
@@ -163,3 +166,36 @@ def test_the_smallest_picture_side_of_a_type(tmp_path, type, side):
         assert info.value.code == "UnsupportedPicPixels"
         assert f"between {side} and" in info.value.message
         add(components, type, "fits", jpeg(photo_image("coffee").resize((side, side))))
+
+
+# -- thumbnails --------------------------------------------------------------------------------------------
+
+
+def test_each_picture_added_keeps_a_small_jpeg_that_goes_with_its_image(tmp_path, photos):
+    with opened(tmp_path / "data") as (components, admin):
+        admin.create_instance("shop")
+        admin.create_instance("plain", thumbnails=False)
+        service, keys = components.service, [ImageKey("p", name) for name in photos]
+        for name, picture in photos.items():
+            add(components, "shop", name, picture)
+            add(components, "plain", name, picture)
+        kept = service.thumbnails("shop", keys)
+        assert set(kept) == set(keys)
+        for key, data in kept.items():
+            small = Image.open(io.BytesIO(data))
+            original = Image.open(io.BytesIO(photos[key.pic_name]))
+            assert small.format == "JPEG" and len(data) <= 16 * 1024
+            assert max(small.size) == 256
+            assert abs(small.width / small.height - original.width / original.height) < 0.02
+        assert service.thumbnails("plain", keys) == {}
+
+        service.delete("shop", "p", "coffee")
+        assert ImageKey("p", "coffee") not in service.thumbnails("shop", keys)
+        service.delete_by_filter("shop", Compare("product_id", "=", "p"))
+        assert service.thumbnails("shop", keys) == {}
+
+        add(components, "shop", "rocket", photos["rocket"])
+        assert list(service.thumbnails("shop", keys)) == [ImageKey("p", "rocket")]
+        admin.update_instance("shop", thumbnails=False)
+        add(components, "shop", "rocket", photos["rocket"])  # a new picture: the old one's copy goes
+        assert service.thumbnails("shop", keys) == {}

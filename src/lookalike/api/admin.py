@@ -43,6 +43,7 @@ def instance_fields(status: InstanceStatus) -> dict:
         "Capacity": instance.capacity,  # in images, not in the 10,000s Detail counts in
         "TotalCount": status.images,
         **{QPS_PARAMS[kind]: instance.qps(kind) for kind in REQUEST_KINDS},
+        "Thumbnails": instance.thumbnails,
         "UtcCreate": str(instance.created_ms),
     }
 
@@ -68,14 +69,18 @@ def create_instance(params: Params, admin: Admin) -> dict:
         raise _invalid(f"Type is one of {', '.join(INSTANCE_TYPES)}, not {type!r}")
     capacity = _capacity(params) or DEFAULT_CAPACITY
     qps = _limits(params, CLOUD_QPS if params.boolean("CloudLimits", False) else {})
-    status = _domain(lambda: admin.create_instance(name, type, capacity, qps))  # type: ignore[arg-type]
+    thumbnails = params.boolean("Thumbnails", True)
+    status = _domain(
+        lambda: admin.create_instance(name, type, capacity, qps, thumbnails)  # type: ignore[arg-type]
+    )
     return {"Success": True, "Instance": instance_fields(status)}
 
 
 def update_instance(params: Params, admin: Admin) -> dict:
     name = _name(params)
     qps = _limits(params, CLOUD_QPS if params.boolean("CloudLimits", False) else {})
-    status = _domain(lambda: admin.update_instance(name, _capacity(params), qps))
+    thumbnails = None if params.get("Thumbnails") in (None, "") else params.boolean("Thumbnails", True)
+    status = _domain(lambda: admin.update_instance(name, _capacity(params), qps, thumbnails))
     return {"Success": True, "Instance": instance_fields(status)}
 
 

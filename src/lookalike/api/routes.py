@@ -6,11 +6,13 @@ Three protocol generations share one pipeline: 2020-12-14 (RPC style, `/`), 2019
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl
 
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
@@ -19,26 +21,41 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from lookalike.api import uploads
-from lookalike.api.actions import CONSOLE_ACTIONS, JOB_ACTIONS_2020, handler_for
+from lookalike.api.actions import ACTIONS_2020, CONSOLE_ACTIONS, JOB_ACTIONS_2020, handler_for
 from lookalike.api.actions_2019 import ACTIONS_2019
 from lookalike.api.admin import ADMIN_ACTIONS, check_caller
+from lookalike.api.browse import BROWSE_ACTIONS
 from lookalike.api.errors import error_response, new_request_id, oss_error_response
 from lookalike.api.jobs import JobCall, job_file
 from lookalike.api.legacy import LEGACY_ACTIONS, decode_body, legacy_params
 from lookalike.api.links import Links
+from lookalike.api.observe import RequestRecord, known_actions
 from lookalike.api.params import Params, RequestContext
 from lookalike.api.replay import NonceCache
 from lookalike.api.signing import SignedRequest, Verified, check_clock, rpc_params, verify
 from lookalike.config import AccessKey, AccessKeys, Settings
 from lookalike.errors import LookalikeError
+from lookalike.metrics import REGISTRY, StateCollector
 from lookalike.service.admin import Admin
 from lookalike.service.images import ImageService
 from lookalike.service.jobs import Jobs
+from lookalike.service.status import Status
 from lookalike.service.uploads import UploadStore
 
 DEFAULT_VERSION = "2020-12-14"
+READY_TIMEOUT_SECONDS = 5
 # The body of an action: from the request as received, once its signature has been checked.
-Work = Callable[[SignedRequest, Verified, AccessKey], Awaitable[dict]]
+Work = Callable[[SignedRequest, Verified, AccessKey, RequestRecord], Awaitable[dict]]
+# Every action name a request may be counted under (api/observe.py); any other counts as "unknown".
+KNOWN_ACTIONS = known_actions(
+    ACTIONS_2020,
+    JOB_ACTIONS_2020,
+    ADMIN_ACTIONS,
+    BROWSE_ACTIONS,
+    ["AuthorizeFileUpload"],
+    (f"v2/image/{verb}" for verb in ACTIONS_2019),
+    (f"item/{verb}" for verb in LEGACY_ACTIONS),
+)
 
 
 class Api:
@@ -52,9 +69,13 @@ class Api:
         links: Links,
         nonces: NonceCache,
         admin: Admin,
+        status: Status,
     ):
         self.service = service
         self.admin = admin
+        self.status = status
+        self.state_metrics = CollectorRegistry()
+        self.state_metrics.register(StateCollector(status.images_per_instance, status.job_lines))
         self.keys = keys
         self.uploads = upload_store
         self.jobs = jobs
@@ -72,19 +93,39 @@ class Api:
             Route("/item/{verb}", self.legacy, methods=["POST"]),
             Route(uploads.UPLOAD_PATH, self.upload, methods=["POST"]),
             Route("/healthz", self.health, methods=["GET"]),
+            Route("/readyz", self.ready, methods=["GET"]),
+            Route("/metrics", self.metrics, methods=["GET"]),
             Route("/jobs/{job_id}/{name}", self.job_file, methods=["GET"]),
         ]
 
     async def health(self, request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
+    async def ready(self, request: Request) -> Response:
+        """200 while the server can answer requests; 503, saying why, while it cannot."""
+        try:
+            problem = await asyncio.wait_for(run_in_threadpool(self.status.problem), READY_TIMEOUT_SECONDS)
+        except TimeoutError:
+            problem = f"the store and the data directory did not answer within {READY_TIMEOUT_SECONDS} s"
+        if problem is not None:
+            return JSONResponse({"status": "unavailable", "reason": problem}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    async def metrics(self, request: Request) -> Response:
+        """Prometheus's text format: the counters and histograms, and the state read now."""
+        state = await run_in_threadpool(generate_latest, self.state_metrics)
+        return Response(generate_latest(REGISTRY) + state, media_type=CONTENT_TYPE_LATEST)
+
     async def rpc(self, request: Request) -> Response:
         """2020-12-14 and AuthorizeFileUpload: the action in `x-acs-action` (ACS3) or `Action` (RPC)."""
         if request.headers.get("content-type", "").startswith("multipart/form-data"):
             return await self.upload(request)  # an upload over HTTPS comes to the root (uploads.py)
 
-        async def work(signed: SignedRequest, verified: Verified, key: AccessKey) -> dict:
+        async def work(
+            signed: SignedRequest, verified: Verified, key: AccessKey, seen: RequestRecord
+        ) -> dict:
             values = dict(rpc_params(signed))
+            seen.name_instance(values.get("InstanceName"))
             # Route only on what the signature covers: RPC signs the Action parameter, not the headers.
             if verified.scheme == "RPC-HMAC-SHA1":
                 action, version = values.get("Action", ""), values.get("Version") or DEFAULT_VERSION
@@ -98,6 +139,9 @@ class Api:
                 check_caller(key)
                 admin_params = Params(values, self._context(key))
                 return await run_in_threadpool(ADMIN_ACTIONS[action], admin_params, self.admin)
+            if action in BROWSE_ACTIONS and version == DEFAULT_VERSION:
+                browse_params = Params(values, self._context(key))
+                return await run_in_threadpool(BROWSE_ACTIONS[action], browse_params, self.service)
             handler = handler_for(version, action)
             denied = "Console.NoPermission" if action in CONSOLE_ACTIONS else "NoPermission"
             params = Params(values, self._context(key, denied))
@@ -117,8 +161,11 @@ class Api:
         if handler is None:
             raise HTTPException(404)  # InvalidAction.NotFound (api/errors.py), before any signature is read
 
-        async def work(signed: SignedRequest, verified: Verified, key: AccessKey) -> dict:
+        async def work(
+            signed: SignedRequest, verified: Verified, key: AccessKey, seen: RequestRecord
+        ) -> dict:
             params = Params(dict(rpc_params(signed)), self._context(key))
+            seen.name_instance(params.get("InstanceName"))
             return await run_in_threadpool(handler, params, self.service)
 
         return await self._serve(request, work)
@@ -129,7 +176,9 @@ class Api:
         if handler is None:
             raise HTTPException(404)
 
-        async def work(signed: SignedRequest, verified: Verified, key: AccessKey) -> dict:
+        async def work(
+            signed: SignedRequest, verified: Verified, key: AccessKey, seen: RequestRecord
+        ) -> dict:
             if signed.body and verified.scheme == "ROA-HMAC-SHA1" and "content-md5" not in request.headers:
                 raise LookalikeError(
                     "IncompleteSignature",
@@ -137,6 +186,7 @@ class Api:
                 )
             fields = decode_body(signed.body)
             query = dict(parse_qsl(signed.raw_query, keep_blank_values=True))
+            seen.name_instance(query.get("instanceName"))
             params = legacy_params(query, fields, self._context(key))
             return await run_in_threadpool(handler, params, fields, self.service)
 
@@ -167,6 +217,8 @@ class Api:
 
     async def _serve(self, request: Request, work: Work) -> Response:
         request_id = new_request_id()
+        record, code = RequestRecord(request_id, KNOWN_ACTIONS), "InternalError"
+        record.name_action(_action_named(request))
         try:
             signed = SignedRequest(
                 method=request.method,
@@ -176,6 +228,9 @@ class Api:
                 body=await read_body(request, self.max_body),
             )
             verified = verify(signed, self.keys.secret_for)
+            record.key_id = verified.access_key_id
+            if verified.scheme == "RPC-HMAC-SHA1":  # it signs the Action parameter, not the header
+                record.name_action(dict(rpc_params(signed)).get("Action", ""))
             check_clock(verified, datetime.now(UTC), self.max_skew)
             await run_in_threadpool(self._check_nonce, verified)  # it may wait for another process
             key = self.keys.get(verified.access_key_id)
@@ -185,9 +240,13 @@ class Api:
                     f"Specified access key is not found: {verified.access_key_id}",
                     404,
                 )
-            body = await work(signed, verified, key)
+            body = await work(signed, verified, key, record)
+            code = "0"
         except LookalikeError as error:
+            code = error.code
             return error_response(error, request_id, request.headers.get("host", ""))
+        finally:
+            record.finish(code)
         return JSONResponse({"RequestId": request_id, **body}, headers={"x-acs-request-id": request_id})
 
     async def job_file(self, request: Request) -> Response:
@@ -227,6 +286,15 @@ class Api:
 
     def _context(self, key: AccessKey, denied_code: str = "NoPermission") -> RequestContext:
         return RequestContext(key, self.uploads, denied_code, self.region_id)
+
+
+def _action_named(request: Request) -> str:
+    """The action a request names: in its path (2019-03-25, the first protocol), else in `x-acs-action`
+    (an RPC-signed request names it in its parameters, read once they are verified)."""
+    path = request.url.path
+    if path.startswith(("/v2/image/", "/item/")):
+        return path.lstrip("/")
+    return request.headers.get("x-acs-action", "")
 
 
 async def read_body(request: Request, limit: int) -> bytes:

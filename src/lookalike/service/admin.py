@@ -1,7 +1,7 @@
 """The life of instances and access keys: what the command line, the admin actions and the console do.
 
 An instance's data is spread over the data directory and the store: its file, its collection, its jobs and
-their files, its request counts and its per-image side files. Deleting it removes all of them.
+their files, its request counts and the blobs beside its images (thumbnails). Deleting it removes all of them.
 """
 
 from __future__ import annotations
@@ -40,8 +40,9 @@ class Admin:
         type: InstanceType = "product",
         capacity: int = DEFAULT_CAPACITY,
         qps: dict[RequestKind, int] | None = None,
+        thumbnails: bool = True,
     ) -> InstanceStatus:
-        instance = self.instances.create(name, type, capacity, qps)
+        instance = self.instances.create(name, type, capacity, qps, thumbnails)
         return InstanceStatus(instance, 0)
 
     def list_instances(self) -> list[InstanceStatus]:
@@ -51,9 +52,14 @@ class Admin:
         return self._status(self.instances.get(name))
 
     def update_instance(
-        self, name: str, capacity: int | None = None, qps: dict[RequestKind, int] | None = None
+        self,
+        name: str,
+        capacity: int | None = None,
+        qps: dict[RequestKind, int] | None = None,
+        thumbnails: bool | None = None,
     ) -> InstanceStatus:
-        """Change capacity or limits; a capacity below what the instance holds is refused."""
+        """Change capacity, limits or thumbnails; a capacity below what the instance holds is refused.
+        Thumbnails turned off keeps those kept so far; they go with their images."""
         with self.images.locks.hold(name):  # no add between the count and the change
             status = self.describe_instance(name)
             if capacity is not None and capacity < status.images:
@@ -61,7 +67,8 @@ class Admin:
                     f"instance {name!r} holds {status.images} images: its capacity cannot be less "
                     "(delete images first)"
                 )
-            return InstanceStatus(self.instances.update(name, capacity, qps), status.images)
+            changed = self.instances.update(name, capacity, qps, thumbnails)
+            return InstanceStatus(changed, status.images)
 
     def delete_instance(self, name: str) -> None:
         """Delete the instance and everything it holds. Refused while one of its jobs has not ended."""
@@ -77,6 +84,7 @@ class Admin:
             self.store.drop_collection(instance.collection if instance else name)
             self.jobs.forget(name)
             self.images.limiter.forget([f"{name}/{kind}" for kind in REQUEST_KINDS])
+            self.images.blobs.drop(name)
         self.instances.finish_deleting(name)
 
     def _status(self, instance: Instance) -> InstanceStatus:

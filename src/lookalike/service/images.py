@@ -12,6 +12,7 @@ import numpy as np
 from lookalike.datadir import NamedLocks
 from lookalike.errors import LookalikeError
 from lookalike.service.categorize import best_subject, predict_category, probe
+from lookalike.service.image_blobs import THUMBNAIL, ImageBlobs
 from lookalike.service.instances import Instances
 from lookalike.service.limits import RateLimiter
 from lookalike.service.models import (
@@ -30,18 +31,26 @@ from lookalike.vision.categories import CATEGORIES, OTHER
 from lookalike.vision.decode import MAX_SIDE, MIN_SIDE, picture_size
 from lookalike.vision.pipeline import View, Vision
 from lookalike.vision.subjects import Box
+from lookalike.vision.thumbnail import thumbnail
 
 ATTRIBUTE_FIELDS = frozenset(f.name for f in fields(Attributes))
 
 
 class ImageService:
     def __init__(
-        self, instances: Instances, store: Store, vision: Vision, limiter: RateLimiter, locks: NamedLocks
+        self,
+        instances: Instances,
+        store: Store,
+        vision: Vision,
+        limiter: RateLimiter,
+        locks: NamedLocks,
+        blobs: ImageBlobs,
     ):
         self.instances = instances
         self.store = store
         self.vision = vision
         self.limiter = limiter
+        self.blobs = blobs  # beside each image: its thumbnail
         # Writers of one instance take turns, in every process that serves it, so that the capacity check
         # and the write agree, and an update's read and write see no other write between them.
         self.locks = locks
@@ -84,7 +93,8 @@ class ImageService:
         """Add pictures to one instance, all or none: each is checked and embedded before any is stored."""
         instance = self.instance(requests[0].instance)
         prepared = [self._prepare(instance, request) for request in requests]
-        records = {record.key: record for record, _ in prepared}  # the last of a repeated key wins
+        records = {record.key: record for record, _, _ in prepared}  # the last of a repeated key wins
+        thumbnails = {record.key: small for record, _, small in prepared if small is not None}
         with self.locks.hold(instance.name):
             new = len(records) - len(self.store.get(instance.collection, list(records)))
             if new and self.store.count(instance.collection) + new > instance.capacity:
@@ -94,17 +104,23 @@ class ImageService:
                     f"holds at most {instance.capacity} images",
                 )
             self.store.upsert(instance.collection, list(records.values()))
-        return [info for _, info in prepared]
+            if thumbnails:
+                self.blobs.put(instance, THUMBNAIL, thumbnails.items())
+            if unseen := [key for key in records if key not in thumbnails]:  # none kept: not an old one
+                self.blobs.delete(instance, unseen)
+        return [info for _, info, _ in prepared]
 
-    def _prepare(self, instance: Instance, request: AddImage) -> tuple[ImageRecord, PicInfo]:
+    def _prepare(self, instance: Instance, request: AddImage) -> tuple[ImageRecord, PicInfo, bytes | None]:
+        """The record to store, what was seen, and the thumbnail if the instance keeps them."""
         category = _category(instance, request.category_id)
         picture = _as_the_type_reads(instance, request.picture)
-        seen = self.vision.see(
+        sight = self.vision.see(
             picture.data,
             crop_subject=picture.crop,
             region=picture.region,
             every_subject=False,  # an add stores the first subject; MultiRegion is a search's
-        ).first
+        )
+        seen = sight.first
         if _predicts(instance, request.category_id):
             category = predict_category(seen.category_scores, probe(self.store, instance.collection, seen))
         record = ImageRecord(
@@ -115,7 +131,8 @@ class ImageService:
             vector=seen.vector,
             **asdict(request.attributes),
         )
-        return record, self._pic_info(instance, seen.region, (seen.region,), category)
+        small = thumbnail(sight.picture.image) if instance.thumbnails else None
+        return record, self._pic_info(instance, seen.region, (seen.region,), category), small
 
     def update(
         self, instance_name: str, product_id: str, pic_name: str, changes: Mapping[str, object]
@@ -146,13 +163,30 @@ class ImageService:
                 deleted = self.store.delete_by_filter(
                     instance.collection, Compare("product_id", "=", product_id)
                 )
+            self.blobs.delete(instance, deleted)
         return [key.pic_name for key in deleted]
 
     def delete_by_filter(self, instance_name: str, filter: Filter) -> list[str]:
         instance = self.instance(instance_name)
         with self.locks.hold(instance.name):
             deleted = self.store.delete_by_filter(instance.collection, filter)
+            self.blobs.delete(instance, deleted)
         return [key.pic_name for key in deleted]
+
+    def page(
+        self, instance_name: str, filter: Filter | None, cursor: str | None, limit: int
+    ) -> tuple[list[ImageRecord], str | None]:
+        """One page of the images the filter matches, in the store's stable order, and the next page's
+        cursor (None after the last)."""
+        instance = self.instance(instance_name)
+        return self.store.scroll(instance.collection, filter=filter, limit=limit, cursor=cursor)
+
+    def count(self, instance_name: str, filter: Filter | None = None) -> int:
+        return self.store.count(self.instance(instance_name).collection, filter)
+
+    def thumbnails(self, instance_name: str, keys: Sequence[ImageKey]) -> dict[ImageKey, bytes]:
+        """The thumbnails kept of these images (none of an image added with thumbnails off)."""
+        return self.blobs.get(self.instance(instance_name), THUMBNAIL, keys)
 
     def records(self, instance_name: str) -> Iterator[ImageRecord]:
         """Every image of the instance, without its vector, page by page."""

@@ -71,13 +71,20 @@ class Instances:
         type: InstanceType = "product",
         capacity: int = DEFAULT_CAPACITY,
         qps: dict[RequestKind, int] | None = None,
+        thumbnails: bool = True,
     ) -> Instance:
         """A new instance; `qps` sets requests per second of each kind (0, the default: no limit)."""
         check_name(name)
         if type not in INSTANCE_TYPES:
             raise ValueError(f"unknown instance type {type!r}; one of {', '.join(INSTANCE_TYPES)}")
         instance = _checked(
-            Instance(name=name, type=type, capacity=capacity, created_ms=int(time.time() * 1000)),
+            Instance(
+                name=name,
+                type=type,
+                capacity=capacity,
+                created_ms=int(time.time() * 1000),
+                thumbnails=thumbnails,
+            ),
             {**NO_LIMITS, **(qps or {})},
         )
         if self.tombstone(name).exists():
@@ -92,13 +99,22 @@ class Instances:
         return instance
 
     def update(
-        self, name: str, capacity: int | None = None, qps: dict[RequestKind, int] | None = None
+        self,
+        name: str,
+        capacity: int | None = None,
+        qps: dict[RequestKind, int] | None = None,
+        thumbnails: bool | None = None,
     ) -> Instance:
-        """Change an instance's capacity or limits (its type stays what it was made as)."""
+        """Change an instance's capacity, limits or thumbnails (its type stays what it was made as); None
+        leaves a setting as it is."""
         with self._writing():
             current = self.get(name)
             changed = _checked(
-                replace(current, capacity=current.capacity if capacity is None else capacity),
+                replace(
+                    current,
+                    capacity=current.capacity if capacity is None else capacity,
+                    thumbnails=current.thumbnails if thumbnails is None else thumbnails,
+                ),
                 {**{kind: current.qps(kind) for kind in REQUEST_KINDS}, **(qps or {})},
             )
             write_whole(self._path(name), _text(changed))

@@ -181,6 +181,13 @@ class JobTable:
             db.execute("DELETE FROM jobs WHERE instance = ?", (instance,))
         return ids
 
+    def summary(self) -> list[tuple[str, str, int, int, int]]:
+        """(kind, status, jobs, lines done, lines failed) of every kind and status that has jobs."""
+        with self._db.connection() as db:
+            return db.execute(
+                "SELECT kind, status, COUNT(*), SUM(done), SUM(failed) FROM jobs GROUP BY kind, status"
+            ).fetchall()
+
     def line_errors(self, job_id: int) -> list[LineError]:
         with self._db.connection() as db:
             rows = db.execute(

@@ -57,6 +57,7 @@ class Instance:
     search_qps: int = CLOUD_QPS["search"]
     add_qps: int = CLOUD_QPS["add"]
     delete_qps: int = CLOUD_QPS["delete"]
+    thumbnails: bool = True  # keep a small copy of each picture added (service/image_blobs.py)
 
     @property
     def collection(self) -> str:

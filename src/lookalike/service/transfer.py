@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
 from typing import TextIO
 
@@ -27,9 +27,15 @@ FORMAT, VERSION = "lookalike-instance", 1
 _BATCH = 256
 
 
-def export_instance(instances: Instances, store: Store, name: str, out: TextIO) -> int:
+Progress = Callable[[int, int | None], None]  # images done so far, of how many (None: not known)
+
+
+def export_instance(
+    instances: Instances, store: Store, name: str, out: TextIO, progress: Progress = lambda done, total: None
+) -> int:
     """Write the instance and every image of it to `out`; returns the number of images."""
     instance = instances.get(name)
+    total = store.count(instance.collection)
     header = {"format": FORMAT, "version": VERSION, "instance": asdict(instance)}
     out.write(json.dumps(header, ensure_ascii=False) + "\n")
     written, cursor = 0, None
@@ -39,12 +45,17 @@ def export_instance(instances: Instances, store: Store, name: str, out: TextIO) 
             vector = base64.b64encode(np.asarray(record.vector, dtype="<f4").tobytes()).decode()
             out.write(json.dumps(record.payload() | {"vector": vector}, ensure_ascii=False) + "\n")
         written += len(page)
+        progress(written, total)
         if cursor is None:
             return written
 
 
 def import_instance(
-    instances: Instances, store: Store, lines: Iterable[str], name: str | None = None
+    instances: Instances,
+    store: Store,
+    lines: Iterable[str],
+    name: str | None = None,
+    progress: Progress = lambda done, total: None,
 ) -> tuple[Instance, int]:
     """Add the images of an export to the instance `name` (by default the exported one's name), which is
     created with the exported type and capacity if it does not exist; returns it and the number of images."""
@@ -64,6 +75,7 @@ def import_instance(
             store.ensure_collection(instance.collection, len(batch[0].vector))
         store.upsert(instance.collection, batch)
         imported += len(batch)
+        progress(imported, None)
     return instance, imported
 
 

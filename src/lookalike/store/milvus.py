@@ -376,6 +376,10 @@ class MilvusStore:
         """Nothing to do: an acknowledged write is already in Milvus's log (its own flush seals segments)."""
         self._check_open()
 
+    def ping(self) -> None:
+        self._check_open()
+        self._client.list_collections(timeout=5)
+
     def close(self) -> None:
         if not self._closed:
             self._closed = True

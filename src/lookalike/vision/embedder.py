@@ -42,8 +42,11 @@ def _cpu_count() -> int:
         return os.cpu_count() or 1
 
 
-def load_session(model_path: Path | None = None, *, threads: int | None = None) -> ort.InferenceSession:
-    """One CPU session; `InferenceSession.run` is safe to call from several threads at once."""
+def load_session(
+    model_path: Path | None = None, *, threads: int | None = None, asset: str = MODEL_ASSET
+) -> ort.InferenceSession:
+    """One CPU session of the model at `model_path`, else of the packaged `asset`; `InferenceSession.run`
+    is safe to call from several threads at once."""
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads or _cpu_count()
     options.inter_op_num_threads = 1  # the graph is a straight chain: nothing to run in parallel
@@ -51,7 +54,7 @@ def load_session(model_path: Path | None = None, *, threads: int | None = None) 
     # Idle worker threads would otherwise spin and steal the cores from concurrent callers.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     if model_path is None:
-        model: bytes | str = resources.files("lookalike.vision").joinpath(MODEL_ASSET).read_bytes()
+        model: bytes | str = resources.files("lookalike.vision").joinpath(asset).read_bytes()
     else:
         model = str(model_path)
     return ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])

@@ -23,6 +23,7 @@ import numpy as np
 from PIL import Image
 
 from lookalike.errors import LookalikeError
+from lookalike.metrics import stage
 from lookalike.vision.categories import category_scores
 from lookalike.vision.decode import Reduced, decode_reduced
 from lookalike.vision.embedder import INPUT_SIZE, Embedder
@@ -92,7 +93,8 @@ class Sight:
         self.vision = vision
         self.picture = picture
         self.located = located
-        (self.first,) = vision.describe(picture, located.subjects[:1])
+        with stage("describe"):
+            (self.first,) = vision.describe(picture, located.subjects[:1])
 
     @property
     def subjects(self) -> tuple[Box, ...]:
@@ -137,8 +139,12 @@ class Vision:
         """The picture decoded once, where to look in it, and its first subject described. An explicit
         region wins; else the subjects when `crop_subject`; else the whole picture. Without
         `every_subject`, only the first subject is looked for (all an add stores: a fifth less CPU)."""
-        picture = decode_reduced(data)
-        located = self.locate(picture, crop_subject=crop_subject, region=region, every_subject=every_subject)
+        with stage("decode"):
+            picture = decode_reduced(data)
+        with stage("locate"):
+            located = self.locate(
+                picture, crop_subject=crop_subject, region=region, every_subject=every_subject
+            )
         return Sight(self, picture, located)
 
     def locate(

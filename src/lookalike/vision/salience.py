@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from lookalike.vision.subjects import Box, components, downscaled, scale_box
+from lookalike.vision.subjects import Box, components, downscaled, peaks, scale_box
 
 WORK_SIDE = 96  # the colour step's copy: boxes to within ~1 % of the picture, a few ms of numpy
 BINS = 8  # per channel: 512 colours, coarse enough for JPEG noise and soft shading
@@ -66,13 +66,8 @@ def salient_subjects(
 
 def _peaks(activation: np.ndarray) -> list[tuple[int, int]]:
     """Local maxima (3x3) of at least PEAK of the global one, strongest first."""
-    padded = np.pad(activation, 1, constant_values=-np.inf)
-    h, w = activation.shape
-    neighbours = np.stack([padded[dy : dy + h, dx : dx + w] for dy in range(3) for dx in range(3)])
-    is_peak = (activation >= neighbours.max(axis=0)) & (activation >= PEAK * activation.max())
-    ys, xs = np.nonzero(is_peak)
-    order = np.argsort(-activation[ys, xs], kind="stable")
-    return [(int(ys[i]), int(xs[i])) for i in order[: MAX_SUBJECTS - 1]]
+    rows, cols = peaks(activation, PEAK * activation.max(), MAX_SUBJECTS - 1)
+    return list(zip(rows.tolist(), cols.tolist(), strict=True))
 
 
 class _Picture:

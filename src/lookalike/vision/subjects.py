@@ -130,6 +130,17 @@ def _join(count: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
             parent = grand
 
 
+def peaks(values: np.ndarray, floor: float, most: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and columns of at most `most` cells of a grid that are at least `floor` and that no neighbour
+    (3x3) outdoes, strongest first."""
+    padded = np.pad(values, 1, constant_values=-np.inf)
+    h, w = values.shape
+    neighbours = np.stack([padded[dy : dy + h, dx : dx + w] for dy in range(3) for dx in range(3)])
+    rows, cols = np.nonzero((values >= neighbours.max(axis=0)) & (values >= floor))
+    order = np.argsort(-values[rows, cols], kind="stable")[:most]
+    return rows[order], cols[order]
+
+
 def scale_box(box: Box, sx: float, sy: float, width: int, height: int, margin: int = 0) -> Box:
     """A box on a downscaled grid, back in original pixels (rounded outwards), widened by `margin`."""
     return Box(

@@ -21,6 +21,7 @@ from pathlib import Path
 import qdrant_edge as qe
 
 import lookalike
+from lookalike.metrics import index_build
 from lookalike.store.qdrant_edge import layout
 from lookalike.store.qdrant_edge.collection import Collection
 from lookalike.store.qdrant_edge.durability import fsync_dir, fsync_tree
@@ -72,6 +73,10 @@ class Indexer:
             col.builder = None
 
     def _build(self, col: Collection) -> bool:
+        with index_build():
+            return self._build_timed(col)
+
+    def _build_timed(self, col: Collection) -> bool:
         staging = layout.indexing(self.root, col.name)
         try:
             with col.write_lock:  # lock order: see `collection`

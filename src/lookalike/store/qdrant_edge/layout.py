@@ -39,8 +39,9 @@ _LOADED_WHOLE = ("vector_storage/quantized.data", "vector_index/links_compressed
 _READ_SIZE = 8 << 20
 
 
-class DataDirectoryLocked(RuntimeError):
-    """Another process (or another store in this one) owns the data directory."""
+class DataDirectoryLocked(OSError):
+    """Another process (or another store in this one) owns the data directory: a resource busy, which the
+    command line reports in one line as it does every OSError."""
 
 
 def lock_directory(root: Path) -> int:

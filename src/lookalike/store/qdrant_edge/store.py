@@ -311,6 +311,10 @@ class QdrantEdgeStore:
             with col.commit.lock:
                 col.flush()
 
+    def ping(self) -> None:
+        """In this process: it answers while it is open."""
+        self._check_open()
+
     def close(self) -> None:
         with self._lock:
             if self._closed:

@@ -2,10 +2,10 @@
 
 Debian packages come through `apt-get download` (no root needed, nothing installed system-wide) and are
 unpacked with `dpkg-deb -x`; PyPI packages through `pip download`. Versions are pinned so every run sees the
-same pictures. The licences stay with the packages (GPL-2 Tux Paint stamps, CC/PD wallpapers, BSD-style
-PyPI data): nothing here is vendored into the repository.
+same pictures. The licences stay with the packages (GPL-2 Tux Paint stamps and templates, CC/GPL/LGPL
+wallpapers, BSD-style PyPI data): nothing here is vendored into the repository.
 
-    python bench/fetch.py          # idempotent; prints where each source landed
+    python -m bench.quality.fetch          # idempotent; prints where each source landed
 """
 
 from __future__ import annotations
@@ -16,17 +16,23 @@ import sys
 import zipfile
 from pathlib import Path
 
-CACHE = Path(__file__).resolve().parent / ".cache"
+# LOOKALIKE_BENCH_CACHE lets several checkouts share one copy (about 1 GB, and the renders take minutes).
+CACHE = Path(os.environ.get("LOOKALIKE_BENCH_CACHE") or Path(__file__).resolve().parents[1] / ".cache")
 
 DEBIAN = {  # package: version (Debian 12 "bookworm")
     "tuxpaint-stamps-default": "2022.06.04-1",  # photo cut-outs with alpha masks: the catalog objects
     "tuxpaint-data": "1:0.9.28-sdl2-1",  # its scene templates: backgrounds
     "lomiri-wallpapers-16.04": "20.04.0-2",  # photo wallpapers: backgrounds
+    "mate-backgrounds": "1.26.0-1",  # its nature/ folder: close-up nature photos
+    "plasma-workspace-wallpapers": "4:5.27.5-2",  # KDE's wallpapers, a dozen of them photos
+    "sweethome3d-furniture": "1.8-1",  # textured 3D models of furniture and household goods (CC-BY, CC0)
 }
 PYPI = {
     "mezzanine": "6.1.1",  # core/static/test/gallery.zip: 49 city and street photos
     "foolbox": "3.3.4",  # data/imagenet_*.jpg: 20 ImageNet validation photos, labelled
 }
+# The renderer's own environment (bench/.cache/renderer), for bench/quality/render.py alone.
+RENDERER = ("pyrender==0.1.45", "trimesh==5.2.0", "PyOpenGL==3.1.0", "numpy==2.4.6", "pillow==13.0.0")
 
 
 def run(command: list[str], cwd: Path) -> None:
@@ -66,8 +72,23 @@ def pypi(package: str, version: str) -> Path:
     return root
 
 
+def rendered(furniture: Path) -> Path:
+    """The furniture models rendered from two sides (bench/quality/render.py), once: a few minutes."""
+    out = CACHE / "renders"
+    if (out / "models.tsv").is_file():
+        return out
+    python = CACHE / "renderer" / "bin" / "python"
+    if not python.exists():
+        run([sys.executable, "-m", "venv", str(python.parents[1])], CACHE)
+        run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *RENDERER], CACHE)
+    print("rendering the furniture models from two sides (once, a few minutes)", flush=True)
+    script = Path(__file__).with_name("render.py")
+    run([str(python), str(script), str(furniture / "usr/share/sweethome3d/furniture"), str(out)], CACHE)
+    return out
+
+
 def fetch() -> dict[str, Path]:
-    """Every source unpacked; the directory of each, by package name."""
+    """Every source unpacked, and the renders made; the directory of each, by package name ("renders")."""
     CACHE.mkdir(exist_ok=True)
     paths = {package: debian(package, version) for package, version in DEBIAN.items()}
     paths |= {package: pypi(package, version) for package, version in PYPI.items()}
@@ -75,6 +96,7 @@ def fetch() -> dict[str, Path]:
     if not gallery.is_dir():
         with zipfile.ZipFile(paths["mezzanine"] / "mezzanine/core/static/test/gallery.zip") as archive:
             archive.extractall(gallery)
+    paths["renders"] = rendered(paths["sweethome3d-furniture"])
     return paths
 
 

@@ -1,0 +1,90 @@
+"""One split of the harness: its catalog (its own objects among distractors) and each seed's queries."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from PIL import Image
+
+from bench.quality.objects import (
+    StockObject,
+    catalog_picture,
+    category_of,
+    hash_order,
+    jpeg,
+    load_renders,
+    load_stamps,
+    of_split,
+)
+from bench.quality.queries import Query, duplicate_query, scene_query
+from bench.quality.scenes import scenes
+from lookalike.vision.subjects import Box
+
+SKIMAGE_PHOTOS = ("astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    split: str
+    catalog: dict[str, bytes]  # product id -> JPEG: the split's objects
+    distractors: dict[str, bytes]  # more products, never the answer
+    labels: dict[str, int]  # the shop's category of every catalog picture and distractor
+    queries: dict[int, list[Query]]  # by seed
+
+
+def _mine(objects: list[StockObject], split: str) -> list[StockObject]:
+    names = set(of_split([obj.name for obj in objects], split))
+    return [obj for obj in objects if obj.name in names]
+
+
+def build(
+    sources: dict[str, Path],
+    split: str,
+    seeds: list[int],
+    per_object: int = 2,
+    furniture: int = 120,
+    duplicates: int = 100,
+) -> Dataset:
+    """The split's catalog and, for each seed, `per_object` queries of every stamp and of `furniture` of the
+    rendered models (the scene sources taking turns, so each gets as many; a model's every other query shows
+    its other side), and `duplicates` near-duplicates of catalog shots. Every rendered model of the split is
+    in the catalog, queried or not.
+
+    Distractors are the same for both splits: every stamp that is not a photo cut-out (drawings, small or
+    uncut photos) as a product shot, the 20 ImageNet photos of foolbox and 5 of scikit-image's photos."""
+    stamps, other_stamps = load_stamps(sources["tuxpaint-stamps-default"] / "usr/share/tuxpaint/stamps")
+    stamps, models = _mine(stamps, split), _mine(load_renders(sources["renders"]), split)
+    shots: dict[str, tuple[bytes, Box]] = {obj.name: catalog_picture(obj) for obj in stamps + models}
+    labels = {obj.name: obj.category for obj in stamps + models}
+    distractors = {f"stamp/{obj.name}": catalog_picture(obj)[0] for obj in other_stamps}
+    for path in sorted((sources["foolbox"] / "foolbox/data").glob("imagenet_*.jpg")):
+        distractors[f"imagenet/{path.stem}"] = path.read_bytes()
+    for name in SKIMAGE_PHOTOS:
+        with (resources.files("skimage") / "data" / name).open("rb") as f:
+            distractors[f"skimage/{name}"] = jpeg(Image.open(f))
+    labels |= {name: category_of(name) for name in distractors}
+
+    backgrounds = scenes(sources, split)
+    names = sorted(backgrounds)
+    chosen = set(hash_order([model.name for model in models])[:furniture])
+    queried = stamps + [model for model in models if model.name in chosen]
+    queries: dict[int, list[Query]] = {}
+    for seed in seeds:
+        rng = random.Random(seed)
+        made = []
+        for i, obj in enumerate(queried):
+            for turn in range(per_object):
+                source = names[(i * per_object + turn + seed) % len(names)]
+                background = rng.choice(backgrounds[source])
+                side = obj.side is not None and turn % 2 == 1
+                made.append(
+                    scene_query(obj, background, source, seed=(seed * 1000 + turn) * 100_003 + i, side=side)
+                )
+        for i, obj in enumerate(rng.sample(queried, min(duplicates, len(queried)))):
+            made.append(duplicate_query(obj.name, *shots[obj.name], seed=seed * 200_003 + i))
+        queries[seed] = made
+    catalog = {name: data for name, (data, _) in shots.items()}
+    return Dataset(split, catalog, distractors, labels, queries)

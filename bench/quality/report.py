@@ -1,0 +1,119 @@
+"""The figures of a run, per source and per seed, their mean and worst over seeds, and by object size."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+
+from bench.quality.queries import SIZE_BINS
+
+# name, what it is, from the rows of one group (every mode of its queries)
+FIGURES = ("R@1", "R@5", "IoU", "R@1 box", "R@1 whole")
+LEGEND = (
+    "R@1, R@5: the product first, among the first 5 (Crop and Region absent); IoU: mean IoU of "
+    "PicInfo.Region with the true box; R@1 box: R@1 with the true box given as Region; R@1 whole: R@1 with "
+    "Crop=false"
+)
+
+
+def _rate(rows: list[dict], mode: str, hit: Callable[[dict], bool]) -> float:
+    chosen = [row for row in rows if row["mode"] == mode]
+    return sum(map(hit, chosen)) / len(chosen) if chosen else float("nan")
+
+
+def figures(rows: list[dict]) -> dict[str, float]:
+    default = [row for row in rows if row["mode"] == "default"]
+    return {
+        "n": len(default),
+        "R@1": _rate(rows, "default", lambda row: row["rank"] == 0),
+        "R@5": _rate(rows, "default", lambda row: row["rank"] is not None),
+        "IoU": statistics.mean(row["iou"] for row in default) if default else float("nan"),
+        "R@1 box": _rate(rows, "true box", lambda row: row["rank"] == 0),
+        "R@1 whole": _rate(rows, "crop=false", lambda row: row["rank"] == 0),
+    }
+
+
+def _groups(rows: Iterable[dict], key: Callable[[dict], str]) -> dict[str, dict[int, list[dict]]]:
+    """Rows by group, then by seed, the groups in order of their names."""
+    out: dict[str, dict[int, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    for row in rows:
+        out[key(row)][row["seed"]].append(row)
+    return {group: out[group] for group in sorted(out)}
+
+
+KIND_GROUPS = {"viewpoint": "other side (furniture)", "duplicate": "near-duplicates"}
+
+
+def objects_of(row: dict) -> str:
+    return "furniture" if row["target"].startswith("furniture/") else "stamps"
+
+
+def summary(rows: list[dict]) -> dict[str, dict]:
+    """Per group (each scene source, all scene queries, each source of objects, each size, the viewpoint
+    changes, the near-duplicates): the figures of each seed, and their mean and worst over seeds."""
+    scene = [row for row in rows if row["kind"] == "scene"]
+    others = [row for row in rows if row["kind"] != "scene"]
+    sizes = _groups(scene, lambda row: row["size"])
+    groups = {
+        **_groups(scene, lambda row: row["source"]),
+        "all scenes": _groups(scene, lambda row: "all")["all"],
+        **{f"objects: {name}": by_seed for name, by_seed in _groups(scene, objects_of).items()},
+        **{f"size {name}": sizes[name] for _, name in SIZE_BINS if name in sizes},
+        **{KIND_GROUPS[kind]: by_seed for kind, by_seed in _groups(others, lambda row: row["kind"]).items()},
+    }
+    out = {}
+    for group, by_seed in groups.items():
+        per_seed = {seed: figures(seed_rows) for seed, seed_rows in sorted(by_seed.items())}
+        out[group] = {
+            "seeds": per_seed,
+            "mean": {f: statistics.mean(s[f] for s in per_seed.values()) for f in ("n", *FIGURES)},
+            "worst": {f: min(s[f] for s in per_seed.values()) for f in FIGURES},
+        }
+    return out
+
+
+def where_misses_are(rows: list[dict]) -> list[str]:
+    """The misses of first place (Crop and Region absent), every seed: how many the true box as Region
+    would have found, and of those how many the service looked for elsewhere (Region IoU < 0.3): where to
+    look, or what a region looks like."""
+    with_box = {(r["seed"], r["index"]): r["rank"] == 0 for r in rows if r["mode"] == "true box"}
+    lines = [
+        "| queries | misses of first place | found with the true box | of those, IoU < 0.3 "
+        "| missed with it too |",
+        "|---|---|---|---|---|",
+    ]
+    for kind in ("scene", "viewpoint"):
+        missed = [r for r in rows if r["kind"] == kind and r["mode"] == "default" and r["rank"] != 0]
+        if not missed:
+            continue
+        boxed = [r for r in missed if with_box[(r["seed"], r["index"])]]
+        elsewhere = sum(r["iou"] < 0.3 for r in boxed)
+        lines.append(f"| {kind} | {len(missed)} | {len(boxed)} | {elsewhere} | {len(missed) - len(boxed)} |")
+    return lines
+
+
+def _cell(value: float, figure: str) -> str:
+    if value != value:  # NaN: the mode was not run
+        return "-"
+    return f"{value:.2f}" if figure == "IoU" else f"{value:.3f}"
+
+
+def markdown(table: dict[str, dict]) -> str:
+    """The tables: mean (worst) over seeds per group; each seed per group."""
+    lines = [
+        f"{LEGEND}. Mean over seeds, the worst seed in brackets.",
+        "",
+        "| queries | per seed | " + " | ".join(FIGURES) + " |",
+        "|---|---|" + "---|" * len(FIGURES),
+    ]
+    for group, entry in table.items():
+        cells = [f"{_cell(entry['mean'][f], f)} ({_cell(entry['worst'][f], f)})" for f in FIGURES]
+        lines.append(f"| {group} | {entry['mean']['n']:.0f} | " + " | ".join(cells) + " |")
+    lines += ["", "| queries | seed | n | " + " | ".join(FIGURES) + " |"]
+    lines.append("|---|---|---|" + "---|" * len(FIGURES))
+    for group, entry in table.items():
+        for seed, s in entry["seeds"].items():
+            cells = [_cell(s[f], f) for f in FIGURES]
+            lines.append(f"| {group} | {seed} | {s['n']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

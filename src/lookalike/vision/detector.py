@@ -1,0 +1,63 @@
+"""Objects of any kind in a picture, from a learned detector, as scored boxes.
+
+The packaged model (built by `tools/export_detector.py`) is CenterNet on a MobileNetV3 backbone, trained
+on COCO's 80 classes. It takes `image` (1,S,S,3 float32, RGB, 0..255: the picture stretched to S x S) and
+returns `heat` (1,S/4,S/4,80: per class, how likely an object's centre lies in each cell) and `sides`
+(1,S/4,S/4,4: from a cell's centre to the object's left, top, right and bottom edge, in input pixels).
+
+Products are mostly not COCO classes, so the classes are not used to name anything: a cell's objectness
+is its strongest class, a peak of objectness (a cell stronger than its 8 neighbours) is an object, and its
+sides give its box. The scores stay low for things the detector never learned (a violin scores ~0.1 where
+a cup scores ~0.5), which is why the threshold is low and the ranking is left to whoever uses the boxes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from lookalike.vision.embedder import load_session
+from lookalike.vision.subjects import Box, peaks
+
+MODEL_ASSET = "assets/centernet_mobilenetv3.onnx"
+STRIDE = 4  # input pixels per cell of the output maps
+
+
+@dataclass(frozen=True)
+class Detection:
+    box: Box  # in the picture's pixels
+    score: float  # objectness in [0, 1]: the strongest class's centre score at the peak
+
+
+def preprocess(image: Image.Image, side: int) -> np.ndarray:
+    """The picture stretched to side x side, bilinear, RGB 0..255, as a (1, side, side, 3) float32 batch."""
+    rgb = image if image.mode == "RGB" else image.convert("RGB")
+    return np.asarray(rgb.resize((side, side), Image.Resampling.BILINEAR), np.float32)[None]
+
+
+class Detector:
+    def __init__(self, model_path: Path | None = None, *, threads: int | None = None) -> None:
+        self.session = load_session(model_path, threads=threads, asset=MODEL_ASSET)
+        self.side = int(self.session.get_inputs()[0].shape[1])
+
+    def detect(self, image: Image.Image, *, most: int = 10, min_score: float = 0.05) -> list[Detection]:
+        """At most `most` objects scoring at least `min_score`, the likeliest first."""
+        heat, sides = self.session.run(["heat", "sides"], {"image": preprocess(image, self.side)})
+        objectness = heat[0].max(axis=-1)
+        sx, sy = image.width / self.side, image.height / self.side
+        found = []
+        for r, c in zip(*peaks(objectness, min_score, most), strict=True):
+            left, top, right, bottom = sides[0, r, c].tolist()
+            x, y = int(c) * STRIDE, int(r) * STRIDE
+            box = Box(
+                round((x - left) * sx),
+                round((x + right) * sx),
+                round((y - top) * sy),
+                round((y + bottom) * sy),
+            ).clip(image.width, image.height)
+            if box is not None:
+                found.append(Detection(box, float(objectness[r, c])))
+        return found

@@ -1,0 +1,95 @@
+"""The quality harness's own promises: the held-out split stays apart, a query's true box is where its
+object is, and the figures count what they say. Synthetic pictures: the registry packages are the
+benchmark's to install, not the tests'."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+from bench.quality.objects import StockObject, catalog_picture, of_split, render_category
+from bench.quality.queries import MAX_SHARE, MIN_SHARE, duplicate_query, scene_query, size_bin
+from bench.quality.report import figures, summary, where_misses_are
+from PIL import Image
+
+from lookalike.vision.categories import OTHER
+
+
+def red_square() -> StockObject:
+    pixels = np.zeros((120, 160, 4), np.uint8)
+    pixels[..., 0], pixels[..., 3] = 220, 255  # opaque red, every pixel of it part of the object
+    return StockObject("tools/red", Image.fromarray(pixels, "RGBA"), OTHER, Image.fromarray(pixels, "RGBA"))
+
+
+def grey_scene() -> Image.Image:
+    return Image.new("RGB", (800, 533), (90, 90, 90))
+
+
+def test_a_third_of_the_names_is_held_out_and_the_split_does_not_depend_on_the_order():
+    names = [f"scene{i}" for i in range(30)]
+    dev, held = of_split(names, "dev"), of_split(names, "heldout")
+    assert len(held) == 10
+    assert not set(dev) & set(held) and set(dev) | set(held) == set(names)
+    assert set(of_split(names[::-1], "heldout")) == set(held)
+
+
+def test_the_true_box_of_a_scene_query_is_where_the_object_was_laid():
+    for seed in range(12):
+        query = scene_query(red_square(), grey_scene(), "grey", seed=seed, side=seed % 2 == 1)
+        assert query.kind == ("viewpoint" if seed % 2 else "scene")
+        pixels = np.asarray(Image.open(io.BytesIO(query.data)).convert("RGB"), np.int32)
+        # Red is well above the grey, even blurred, noisy, shadowed and recompressed.
+        ys, xs = np.nonzero(pixels[..., 0] - pixels[..., 2] > 60)
+        found = (xs.min(), xs.max() + 1, ys.min(), ys.max() + 1)
+        assert all(abs(a - b) <= 4 for a, b in zip(found, query.box, strict=True)), (found, query.box)
+        area = (query.box.x2 - query.box.x1) * (query.box.y2 - query.box.y1) / (800 * 533)
+        assert math.isclose(query.share, area) and MIN_SHARE * 0.8 <= area <= MAX_SHARE * 1.2
+
+
+def test_the_sizes_of_scene_queries_cover_every_bin():
+    sizes = {size_bin(scene_query(red_square(), grey_scene(), "grey", seed=seed).share) for seed in range(40)}
+    assert sizes == {"<5 %", "5-15 %", "15-40 %"}
+
+
+def test_a_near_duplicate_keeps_the_object_inside_its_box():
+    data, box = catalog_picture(red_square())
+    query = duplicate_query("tools/red", data, box, seed=3)
+    image = Image.open(io.BytesIO(query.data))
+    assert query.box.x1 >= 0 and query.box.y1 >= 0
+    assert query.box.x2 <= image.width and query.box.y2 <= image.height
+
+
+def row(seed: int, mode: str, rank: int | None, iou: float = 0.5, index: int = 0) -> dict:
+    return {"seed": seed, "index": index, "kind": "scene", "source": "grey", "size": "<5 %",
+            "target": "tools/red", "mode": mode, "rank": rank, "iou": iou}  # fmt: skip
+
+
+def test_figures_count_first_places_and_the_first_five():
+    rows = [row(1, "default", 0), row(1, "default", 3), row(1, "default", None), row(1, "true box", 0)]
+    got = figures(rows)
+    assert got["n"] == 3 and got["R@1"] == 1 / 3 and got["R@5"] == 2 / 3 and got["R@1 box"] == 1.0
+    assert math.isnan(got["R@1 whole"])
+
+
+def test_the_summary_gives_the_mean_and_the_worst_seed():
+    rows = [row(1, "default", 0), row(1, "default", 0), row(2, "default", 0), row(2, "default", None)]
+    grey = summary(rows)["grey"]
+    assert grey["mean"]["R@1"] == 0.75 and grey["worst"]["R@1"] == 0.5
+    assert set(grey["seeds"]) == {1, 2}
+
+
+def test_rendered_models_are_labelled_by_their_names():
+    assert render_category("Wine bottle") == 8
+    assert render_category("Sneakers") == 4
+    assert render_category("Dresser with drawers") == 9  # not a dress
+    assert render_category("Hammer") == OTHER
+
+
+def test_a_miss_is_told_apart_by_what_the_true_box_would_have_found():
+    rows = [
+        row(1, "default", 2, iou=0.1, index=0), row(1, "true box", 0, index=0),  # where to look
+        row(1, "default", None, iou=0.8, index=1), row(1, "true box", 4, index=1),  # how it looks
+        row(1, "default", 0, index=2), row(1, "true box", 0, index=2),  # no miss
+    ]  # fmt: skip
+    assert where_misses_are(rows)[-1] == "| scene | 2 | 1 | 1 | 1 |"

@@ -1,0 +1,43 @@
+"""A data directory records the model that made its vectors; a server with another model refuses it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lookalike.app import build_components
+from lookalike.cli import main
+from lookalike.config import Settings
+from lookalike.vision.fingerprint import RECORD_FILE, Fingerprint, check_or_record, image_model_sha256
+
+
+def test_the_first_start_records_the_model_and_the_next_accepts_it(tmp_path):
+    build_components(Settings(data_dir=tmp_path)).close()
+    recorded = json.loads((tmp_path / RECORD_FILE).read_text())
+    assert recorded == {
+        "image_model_sha256": image_model_sha256(None),
+        "vector_size": 1280,
+        "descriptors": {},
+    }
+    build_components(Settings(data_dir=tmp_path)).close()  # the same model: accepted
+
+
+def test_another_model_is_refused_before_anything_is_opened(tmp_path, capsys, monkeypatch):
+    other = Fingerprint("0" * 64, 512, {"local": "v1"})
+    check_or_record(tmp_path, other)
+    with pytest.raises(ValueError, match="vectors of two models cannot be compared"):
+        build_components(Settings(data_dir=tmp_path))
+    assert not (tmp_path / "store").exists()
+    monkeypatch.setenv("LOOKALIKE_ACCESS_KEY_ID", "id")
+    monkeypatch.setenv("LOOKALIKE_ACCESS_KEY_SECRET", "secret")
+    assert main(["serve", "--data", str(tmp_path), "--port", "1"]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "made by image model sha256 000000000000… (512-dimensional), local v1" in line
+    assert "--image-model" in line
+
+
+def test_a_descriptor_the_vision_adds_is_part_of_the_record(tmp_path):
+    check_or_record(tmp_path, Fingerprint("a" * 64, 1280))
+    with pytest.raises(ValueError):
+        check_or_record(tmp_path, Fingerprint("a" * 64, 1280, {"local": "v1"}))
