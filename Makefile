@@ -11,6 +11,7 @@ serve: $(VENV)/.runtime
 test: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	sh tests/install_chromium.sh
 	sh tests/private_network.sh $(BIN)/pytest -q --durations=10
 
 bench: $(VENV)/.dev

@@ -17,8 +17,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from lookalike.api import uploads
 from lookalike.api.actions import ACTIONS_2020, CONSOLE_ACTIONS, JOB_ACTIONS_2020, handler_for
@@ -86,7 +87,7 @@ class Api:
         self.max_skew = timedelta(seconds=settings.clock_skew_seconds)
         self.region_id = settings.region_id
 
-    def routes(self) -> list[Route]:
+    def routes(self) -> list[BaseRoute]:
         return [
             Route("/", self.rpc, methods=["GET", "POST"]),
             Route("/v2/image/{verb}", self.roa, methods=["POST"]),
@@ -95,6 +96,7 @@ class Api:
             Route("/healthz", self.health, methods=["GET"]),
             Route("/readyz", self.ready, methods=["GET"]),
             Route("/metrics", self.metrics, methods=["GET"]),
+            Mount("/console", StaticFiles(packages=[("lookalike", "console")], html=True), name="console"),
             Route("/jobs/{job_id}/{name}", self.job_file, methods=["GET"]),
         ]
 
@@ -117,7 +119,10 @@ class Api:
         return Response(generate_latest(REGISTRY) + state, media_type=CONTENT_TYPE_LATEST)
 
     async def rpc(self, request: Request) -> Response:
-        """2020-12-14 and AuthorizeFileUpload: the action in `x-acs-action` (ACS3) or `Action` (RPC)."""
+        """2020-12-14 and AuthorizeFileUpload: the action in `x-acs-action` (ACS3) or `Action` (RPC). A
+        person's browser asking for / (no query, no signature) is sent to the console."""
+        if request.method == "GET" and not request.url.query and "authorization" not in request.headers:
+            return RedirectResponse("/console/", status_code=302)
         if request.headers.get("content-type", "").startswith("multipart/form-data"):
             return await self.upload(request)  # an upload over HTTPS comes to the root (uploads.py)
 

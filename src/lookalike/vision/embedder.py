@@ -4,7 +4,8 @@ The model (built by `tools/export_onnx.py`) takes `image` (N,3,224,224 float32, 
 returns `feature_map` (N,1280,7,7), `features` (N,1280, their average pool) and `logits` (N,1000). `embed`
 asks only for `features` and L2-normalises them; the features follow a ReLU6, so they are non-negative and
 the cosine of two embeddings lies in [0, 1]. `look` returns all three from the same pass: the map tells where
-the subject is, the logits what it is.
+the subject is, the logits what it is. A model of one's own (`--image-model`) needs only `features`; without
+the other two, `look` has no map and no class scores, and the vision does without them.
 """
 
 from __future__ import annotations
@@ -65,8 +66,8 @@ class Looks:
     """One model pass over a batch: row i of each array belongs to image i."""
 
     vectors: np.ndarray  # (n, dim), L2-normalised
-    logits: np.ndarray  # (n, 1000), ImageNet
-    feature_maps: np.ndarray  # (n, dim, 7, 7)
+    logits: np.ndarray | None  # (n, 1000), ImageNet; None from a model without them
+    feature_maps: np.ndarray | None  # (n, dim, 7, 7); None from a model without them
 
 
 def normalise(vectors: np.ndarray) -> np.ndarray:
@@ -80,7 +81,10 @@ class Embedder:
 
     def __init__(self, model_path: Path | None = None, *, threads: int | None = None) -> None:
         self.session = load_session(model_path, threads=threads)
-        self.dim = next(o.shape[1] for o in self.session.get_outputs() if o.name == "features")
+        outputs = {o.name: o for o in self.session.get_outputs()}
+        self.dim = outputs["features"].shape[1]
+        # What a model of one's own may lack: the map of where things are and the class scores.
+        self.extras = [name for name in ("feature_map", "logits") if name in outputs]
 
     def features(self, images: Sequence[Image.Image]) -> np.ndarray:
         """Raw (not normalised) pooled features, (n, dim) float32."""
@@ -98,7 +102,6 @@ class Embedder:
         """Vectors, class scores and feature maps of a small batch (at most MAX_BATCH images)."""
         if len(images) > MAX_BATCH:
             raise ValueError(f"look() takes at most {MAX_BATCH} images, got {len(images)}")
-        feature_maps, features, logits = self.session.run(
-            ["feature_map", "features", "logits"], {"image": preprocess(images)}
-        )
-        return Looks(normalise(features), logits, feature_maps)
+        features, *extras = self.session.run(["features", *self.extras], {"image": preprocess(images)})
+        found = dict(zip(self.extras, extras, strict=True))
+        return Looks(normalise(features), found.get("logits"), found.get("feature_map"))

@@ -26,7 +26,7 @@ from lookalike.errors import LookalikeError
 from lookalike.metrics import stage
 from lookalike.vision.categories import category_scores
 from lookalike.vision.decode import Reduced, decode_reduced
-from lookalike.vision.embedder import INPUT_SIZE, Embedder
+from lookalike.vision.embedder import INPUT_SIZE, Embedder, Looks
 from lookalike.vision.salience import MAX_SUBJECTS, salient_subjects
 from lookalike.vision.subjects import Box, crop, downscaled, plain_subjects, scale_box
 from lookalike.vision.text import TextTower
@@ -178,8 +178,11 @@ class Vision:
         if found is None:
             looks = self.embedder.look([image])
             most = MAX_SUBJECTS if every_subject else 1
-            found = salient_subjects(image, looks.feature_maps[0], small, most=most)
-            whole = View(everything, looks.vectors[0], category_scores(looks.logits[0]))
+            if looks.feature_maps is None:  # a model without a map: the whole picture is the subject
+                found = [Box(0, image.width, 0, image.height)]
+            else:
+                found = salient_subjects(image, looks.feature_maps[0], small, most=most)
+            whole = View(everything, looks.vectors[0], _scores(looks, 0))
         elif not every_subject:
             found = found[:1]
         sx, sy = picture.width / image.width, picture.height / image.height
@@ -199,7 +202,7 @@ class Vision:
                 for box in boxes
             ]
         )
-        return [View(box, looks.vectors[i], category_scores(looks.logits[i])) for i, box in enumerate(boxes)]
+        return [View(box, looks.vectors[i], _scores(looks, i)) for i, box in enumerate(boxes)]
 
     def embed_text(self, text: str) -> np.ndarray:
         """The text's vector in the image space; UnsupportedOperationType without a text tower."""
@@ -210,3 +213,8 @@ class Vision:
                 status=500,
             )
         return self.text.embed_text([text])[0]
+
+
+def _scores(looks: Looks, i: int) -> dict[int, float]:
+    """The categories the model believes image `i` is of; none from a model without class scores."""
+    return {} if looks.logits is None else category_scores(looks.logits[i])
