@@ -63,13 +63,15 @@ def drawn_picture(draw: st.DrawFn) -> bytes:
     size = (draw(sides), draw(sides))
     mode, fmt = draw(st.sampled_from(MODES)), draw(st.sampled_from(FORMATS))
     image = Image.new(mode, size, color=draw(st.integers(0, 255)))
-    out = io.BytesIO()
-    try:
-        image.save(out, fmt)
-    except (OSError, ValueError, KeyError):  # a mode this format cannot hold
+    # What this format cannot hold (a mode, or ICO past 256 px) falls back to RGB, then to PNG.
+    for picture, as_format in ((image, fmt), (image.convert("RGB"), fmt), (image.convert("RGB"), "PNG")):
         out = io.BytesIO()
-        image.convert("RGB").save(out, fmt)
-    return out.getvalue()
+        try:
+            picture.save(out, as_format)
+            return out.getvalue()
+        except (OSError, ValueError, KeyError):
+            continue
+    raise AssertionError("PIL writes RGB as PNG")
 
 
 @st.composite
