@@ -4,8 +4,12 @@ delete it all; at desktop and at phone width. Screenshots are kept in pytest's o
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from lookalike.client import Client
+from tests.acceptance.sdk import add, make_client
 from tests.acceptance.server import ACCESS_KEY_ID, ACCESS_KEY_SECRET
 from tests.conftest import jpeg, photo_image, place
 
@@ -134,3 +138,15 @@ def test_keys_are_made_and_revoked_in_the_console(page):
     row.locator("button:has-text('Revoke')").click()
     page.wait_for_selector(f"#message:has-text('Revoked {key_id}')")
     assert page.locator(f"tr:has(code:text-is('{key_id}'))").count() == 0
+
+
+def test_an_export_of_the_metadata_is_started_and_its_link_given(page, server, photos):
+    admin = Client(f"http://{server.endpoint}", ACCESS_KEY_ID, ACCESS_KEY_SECRET)
+    admin.call("LookalikeCreateInstance", InstanceName="dumped")
+    add(make_client(server.endpoint), "dumped", "p", "a.jpg", photos["coffee"])
+    page.goto(f"http://{server.endpoint}/console/#/jobs/dumped")
+    page.click("button:has-text('Export the metadata')")
+    link = page.wait_for_selector("a:has-text('meta')")
+    exported = page.request.get(link.get_attribute("href"))
+    assert exported.ok and [json.loads(line)["PicName"] for line in exported.text().splitlines()] == ["a.jpg"]
+    admin.call("LookalikeDeleteInstance", InstanceName="dumped")

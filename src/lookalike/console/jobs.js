@@ -47,7 +47,7 @@ export async function jobsPage(api, instance) {
     type: "button",
     onclick: () => attempt(async () => {
       const answer = await api.call("DumpMeta", { InstanceName: instance });
-      say(`Export job ${answer.Data.DumpMetaId} started.`);
+      say(`Export job ${answer.Data.Id} started.`);
       await refresh();
     }),
   }, "Export the metadata (DumpMeta)");
