@@ -17,6 +17,7 @@ from lookalike.api.replay import SharedNonceCache
 from lookalike.api.routes import Api
 from lookalike.config import AccessKeys, Settings, link_key
 from lookalike.datadir import NamedLocks, Registration
+from lookalike.memory import GiveBackWhenIdle, return_big_blocks
 from lookalike.service.admin import Admin
 from lookalike.service.buckets import Buckets
 from lookalike.service.image_blobs import ImageBlobs
@@ -29,8 +30,9 @@ from lookalike.service.uploads import FileUploadStore
 from lookalike.store import open_store
 from lookalike.store.base import Store
 from lookalike.store.timed import timed
+from lookalike.vision.budget import DecodeBudget
 from lookalike.vision.embedder import Embedder
-from lookalike.vision.fingerprint import Fingerprint, check_or_record, image_model_sha256
+from lookalike.vision.fingerprint import check_or_record, fingerprint
 from lookalike.vision.pipeline import Vision
 from lookalike.vision.text import OnnxTextTower
 
@@ -54,12 +56,14 @@ class Components:
 def build_components(settings: Settings, url: str | None = None) -> Components:
     """Everything but HTTP, registered on the data directory as a process (a server if `url` says where it
     answers). Opening the embedded store claims the data directory (a second process is refused)."""
+    return_big_blocks()  # this process decodes pictures: their memory goes back to the system when freed
     threads = settings.model_threads
     text = None if settings.text_model is None else OnnxTextTower(settings.text_model, threads=threads)
-    vision = Vision(Embedder(settings.image_model, threads=threads), text)  # a wrong model stops here
+    budget = DecodeBudget(settings.decode_memory_bytes)
+    vision = Vision(Embedder(settings.image_model, threads=threads), text, budget)  # a wrong model stops here
     data = settings.data_dir
     # Another model's vectors cannot be compared with the ones stored: refused before anything opens.
-    check_or_record(data, Fingerprint(image_model_sha256(settings.image_model), vision.dim))
+    check_or_record(data, fingerprint(settings.image_model, vision.dim))
     instances = Instances(data / "instances")
     with contextlib.ExitStack() as undo:  # what was opened is closed again if a later part fails
         store = timed(open_store(settings.store_uri, data / "store"))
@@ -110,6 +114,6 @@ def build_app(settings: Settings, keys: AccessKeys) -> Starlette:
     return Starlette(
         routes=api.routes(),
         lifespan=lifespan,
-        middleware=[Middleware(LastResort)],
+        middleware=[Middleware(LastResort), Middleware(GiveBackWhenIdle)],
         exception_handlers={HTTPException: http_error},
     )

@@ -20,6 +20,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import Message
 
 from lookalike.api import uploads
 from lookalike.api.actions import ACTIONS_2020, CONSOLE_ACTIONS, JOB_ACTIONS_2020, handler_for
@@ -201,13 +202,14 @@ class Api:
         """The *_advance methods' multipart upload, authorised by the policy AuthorizeFileUpload signed."""
         request_id = new_request_id()
         try:
-            declared = request.headers.get("content-length", "")
-            if not declared.isdigit() or int(declared) > self.max_body:
-                raise LookalikeError(
-                    "EntityTooLarge", f"An upload needs a Content-Length of at most {self.max_body} bytes"
-                )
+            too_large = LookalikeError(
+                "EntityTooLarge",
+                f"Your proposed upload exceeds the maximum allowed size: {self.max_body} bytes",
+            )
             try:
-                form = await request.form(max_files=1, max_fields=16)
+                # The Node.js SDK sends it chunked, without a Content-Length: the size is counted as read.
+                limited = within(request, self.max_body, too_large)
+                form = await limited.form(max_files=1, max_fields=16)
             except HTTPException as error:
                 raise LookalikeError(
                     "InvalidArgument", f"The upload is not a valid form: {error.detail}"
@@ -311,13 +313,23 @@ async def read_body(request: Request, limit: int) -> bytes:
         "InvalidPicContent",
         f"The request body is larger than {limit} bytes: PicContent may hold at most 4 MB of picture",
     )
+    return b"".join([chunk async for chunk in within(request, limit, too_large).stream()])
+
+
+def within(request: Request, limit: int, too_large: LookalikeError) -> Request:
+    """The request, its body refused with `too_large` as soon as it is known to pass `limit` bytes: at once
+    by its Content-Length, else (chunked) when the bytes read pass it, so no more than that is ever held."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise too_large
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
+    size = 0
+
+    async def receive() -> Message:
+        nonlocal size
+        message = await request.receive()
+        size += len(message.get("body", b""))
         if size > limit:
             raise too_large
-        chunks.append(chunk)
-    return b"".join(chunks)
+        return message
+
+    return Request(request.scope, receive)

@@ -22,6 +22,11 @@ from PIL import Image
 
 INPUT_SIZE = 224
 MODEL_ASSET = "assets/efficientnet_lite0.onnx"
+# How a vector is made from the model: its `features` output (the mean of the feature map) of the picture
+# as `preprocess` gives it, L2-normalised. Any change to that (pooling, input size, whitening) needs a name
+# of its own: the data directory records it (vision/fingerprint.py), and vectors made one way are not
+# comparable with vectors made another.
+VECTOR = "features"
 MAX_BATCH = 32  # bounds the activation memory of one session.run
 
 
