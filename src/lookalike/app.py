@@ -30,8 +30,15 @@ from lookalike.store import open_store
 from lookalike.store.base import Store
 from lookalike.store.timed import timed
 from lookalike.vision.embedder import Embedder
-from lookalike.vision.fingerprint import Fingerprint, check_or_record, image_model_sha256
+from lookalike.vision.fingerprint import (
+    VECTOR,
+    Fingerprint,
+    check_or_record,
+    image_model_sha256,
+    stored_pooling,
+)
 from lookalike.vision.pipeline import Vision
+from lookalike.vision.pooling import FEATURES
 from lookalike.vision.text import OnnxTextTower
 
 
@@ -56,11 +63,15 @@ def build_components(settings: Settings, url: str | None = None) -> Components:
     answers). Opening the embedded store claims the data directory (a second process is refused)."""
     threads = settings.model_threads
     text = None if settings.text_model is None else OnnxTextTower(settings.text_model, threads=threads)
-    vision = Vision(Embedder(settings.image_model, threads=threads), text)  # a wrong model stops here
     data = settings.data_dir
-    # Another model's vectors cannot be compared with the ones stored: refused before anything opens.
-    check_or_record(data, Fingerprint(image_model_sha256(settings.image_model), vision.dim))
     instances = Instances(data / "instances")
+    # New vectors are pooled as the stored ones were; a text tower was trained against the model's own.
+    pooling = stored_pooling(data, bool(instances.list())) or (FEATURES if text else None)
+    embedder = Embedder(settings.image_model, threads=threads, pooling=pooling)  # a wrong model stops here
+    vision = Vision(embedder, text)
+    # Another model's vectors cannot be compared with the ones stored: refused before anything opens.
+    sha256 = image_model_sha256(settings.image_model)
+    check_or_record(data, Fingerprint(sha256, vision.dim, {VECTOR: embedder.pooling}))
     with contextlib.ExitStack() as undo:  # what was opened is closed again if a later part fails
         store = timed(open_store(settings.store_uri, data / "store"))
         undo.callback(store.close)

@@ -9,7 +9,13 @@ import pytest
 from lookalike.app import build_components
 from lookalike.cli import main
 from lookalike.config import Settings
-from lookalike.vision.fingerprint import RECORD_FILE, Fingerprint, check_or_record, image_model_sha256
+from lookalike.vision.fingerprint import (
+    RECORD_FILE,
+    Fingerprint,
+    check_or_record,
+    image_model_sha256,
+    stored_pooling,
+)
 
 
 def test_the_first_start_records_the_model_and_the_next_accepts_it(tmp_path):
@@ -18,9 +24,32 @@ def test_the_first_start_records_the_model_and_the_next_accepts_it(tmp_path):
     assert recorded == {
         "image_model_sha256": image_model_sha256(None),
         "vector_size": 1280,
-        "descriptors": {},
+        "descriptors": {"vector": "rmac-gem3"},
     }
     build_components(Settings(data_dir=tmp_path)).close()  # the same model: accepted
+
+
+def test_a_directory_recorded_before_the_pooling_was_a_choice_keeps_the_models_own_features(tmp_path):
+    legacy = {"image_model_sha256": image_model_sha256(None), "vector_size": 1280, "descriptors": {}}
+    (tmp_path / RECORD_FILE).write_text(json.dumps(legacy))
+    components = build_components(Settings(data_dir=tmp_path))
+    try:
+        assert components.service.vision.embedder.pooling == "features"
+    finally:
+        components.close()
+    assert json.loads((tmp_path / RECORD_FILE).read_text()) == legacy  # the record is left as it was
+
+
+def test_a_directory_with_instances_but_no_record_keeps_the_models_own_features(tmp_path):
+    components = build_components(Settings(data_dir=tmp_path))
+    components.instances.create("shop")
+    components.close()
+    (tmp_path / RECORD_FILE).unlink()  # as a data directory made before records were kept
+    assert stored_pooling(tmp_path, has_instances=True) == "features"
+    build_components(Settings(data_dir=tmp_path)).close()
+    assert json.loads((tmp_path / RECORD_FILE).read_text())["descriptors"] == {"vector": "features"}
+    assert stored_pooling(tmp_path, has_instances=True) == "features"
+    assert stored_pooling(tmp_path / "new", has_instances=False) is None
 
 
 def test_another_model_is_refused_before_anything_is_opened(tmp_path, capsys, monkeypatch):

@@ -3,21 +3,25 @@ not comparable, so a server started with another one refuses to start instead of
 
 The record is small and open to more: the image model's SHA-256 and vector size, and a version per
 descriptor that the vision keeps beside the vectors (a kind of local features, say), which the part that
-makes them adds under its own name.
+makes them adds under its own name. Its `vector` entry names how the model's feature map is pooled into the
+vector (vision/pooling.py): a directory keeps the pooling its vectors were made with, so vectors stored
+before a better pooling came keep working, and a new directory gets the better one.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
 from lookalike.datadir import write_whole
 from lookalike.vision.embedder import MODEL_ASSET
+from lookalike.vision.pooling import FEATURES
 
 RECORD_FILE = "model.json"
+VECTOR = "vector"  # the descriptors' entry naming the pooling of the vectors
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,22 @@ def image_model_sha256(model_path: Path | None) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _read(path: Path) -> Fingerprint:
+    recorded = Fingerprint(**json.loads(path.read_text()))
+    # A record without a pooling was written before the pooling was a choice: the model's own features.
+    return replace(recorded, descriptors={VECTOR: FEATURES, **recorded.descriptors})
+
+
+def stored_pooling(data_dir: Path, has_instances: bool) -> str | None:
+    """The pooling of the vectors a data directory holds, so that new vectors are pooled the same way: the
+    recorded one; the model's own features for a directory with instances but no record (made before
+    records were kept); None for a new directory."""
+    path = data_dir / RECORD_FILE
+    if path.exists():
+        return _read(path).descriptors[VECTOR]
+    return FEATURES if has_instances else None
+
+
 def check_or_record(data_dir: Path, current: Fingerprint) -> None:
     """Record `current` in a data directory that has no record; ValueError, saying what to do, if the
     record there is of another model."""
@@ -49,7 +69,7 @@ def check_or_record(data_dir: Path, current: Fingerprint) -> None:
         return
     except FileExistsError:
         pass
-    recorded = Fingerprint(**json.loads(path.read_text()))
+    recorded = _read(path)
     if recorded != current:
         raise ValueError(
             f"the vectors in {data_dir} were made by {recorded.describe()}, and this server has "
