@@ -16,14 +16,13 @@ The map is the backbone's last activation, (n, channels, 7, 7) for a 224x224 inp
 On the quality harness's development split (three seeds, true box given, the descriptor alone), R@1 of
 scene queries rises from 0.784 to 0.808 on the mean and from 0.773 to 0.798 on the worst seed, with every
 source of objects and every object size gaining; docs/quality.md has the figures and what lost. It costs
-well under a millisecond beside the model's pass.
+0.3 ms of CPU a region beside the model's 6-7 ms pass.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-GEM_POWER = 3.0
 RMAC_LEVELS = 3  # level l has l x l regions of side 2 * side / (l + 1): the whole map, 2x2, 3x3
 
 
@@ -44,10 +43,12 @@ def rmac_gem(maps: np.ndarray) -> np.ndarray:
     n, channels, height, width = maps.shape
     if height != width:
         raise ValueError(f"rmac_gem expects a square feature map, got {height}x{width}")
-    powered = np.maximum(maps, 1e-6) ** GEM_POWER
+    clipped = np.maximum(maps, 1e-6)
+    # Channels last, so that a region's sum adds whole rows of channels: 3x faster than pooling (2, 3).
+    cubed = np.ascontiguousarray((clipped * clipped * clipped).transpose(0, 2, 3, 1))
     total = np.zeros((n, channels), np.float32)
     for y, x, size in rmac_regions(height):
-        pooled = powered[:, :, y : y + size, x : x + size].mean(axis=(2, 3)) ** (1 / GEM_POWER)
+        pooled = np.cbrt(cubed[:, y : y + size, x : x + size].sum(axis=(1, 2)) / (size * size))
         total += pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
     return total
 
