@@ -11,6 +11,8 @@ serve: $(VENV)/.runtime
 test: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	sh tests/install_chromium.sh
+	$(BIN)/python -m tests.acceptance.node_sdk  # from npm, before the tests' network namespace shuts it out
 	sh tests/private_network.sh $(BIN)/pytest -q --durations=10
 
 bench: $(VENV)/.dev

@@ -34,7 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.quality import categories
-from bench.quality.dataset import build
+from bench.quality.dataset import cached_build
 from bench.quality.fetch import fetch
 from bench.quality.measure import measure
 from bench.quality.misses import write_misses
@@ -57,7 +57,7 @@ def main() -> int:
     args = parser.parse_args()
 
     started = time.perf_counter()
-    data = build(fetch(), args.split, args.seeds, args.per_object, args.furniture, args.duplicates)
+    data = cached_build(fetch(), args.split, args.seeds, args.per_object, args.furniture, args.duplicates)
     way = "in-process (ImageService, embedded store, no HTTP)" if args.in_process else "real server + SDK"
     print(
         f"{args.split} split: catalog {len(data.catalog)} objects + {len(data.distractors)} distractors; "

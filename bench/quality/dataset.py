@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import pickle
 import random
 from dataclasses import dataclass
 from importlib import resources
@@ -9,6 +11,8 @@ from pathlib import Path
 
 from PIL import Image
 
+from bench.quality import objects, queries, scenes
+from bench.quality.fetch import CACHE
 from bench.quality.objects import (
     StockObject,
     catalog_picture,
@@ -20,7 +24,6 @@ from bench.quality.objects import (
     of_split,
 )
 from bench.quality.queries import Query, duplicate_query, scene_query
-from bench.quality.scenes import scenes
 from lookalike.vision.subjects import Box
 
 SKIMAGE_PHOTOS = ("astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png")
@@ -67,11 +70,11 @@ def build(
             distractors[f"skimage/{name}"] = jpeg(Image.open(f))
     labels |= {name: category_of(name) for name in distractors}
 
-    backgrounds = scenes(sources, split)
+    backgrounds = scenes.scenes(sources, split)
     names = sorted(backgrounds)
     chosen = set(hash_order([model.name for model in models])[:furniture])
     queried = stamps + [model for model in models if model.name in chosen]
-    queries: dict[int, list[Query]] = {}
+    made_by_seed: dict[int, list[Query]] = {}
     for seed in seeds:
         rng = random.Random(seed)
         made = []
@@ -85,6 +88,26 @@ def build(
                 )
         for i, obj in enumerate(rng.sample(queried, min(duplicates, len(queried)))):
             made.append(duplicate_query(obj.name, *shots[obj.name], seed=seed * 200_003 + i))
-        queries[seed] = made
+        made_by_seed[seed] = made
     catalog = {name: data for name, (data, _) in shots.items()}
-    return Dataset(split, catalog, distractors, labels, queries)
+    return Dataset(split, catalog, distractors, labels, made_by_seed)
+
+
+def cached_build(sources: dict[str, Path], split: str, seeds: list[int], *args: int) -> Dataset:
+    """`build`, kept in bench/.cache/built/ (one set a split) under a key of its arguments, of the code that
+    makes the pictures and of the rendered models: a second run of the same set skips a minute of CPU."""
+    code = [Path(module.__file__).read_bytes() for module in (objects, scenes, queries)]
+    code.append(Path(__file__).read_bytes())
+    code.append((sources["renders"] / "models.tsv").read_bytes())
+    key = hashlib.sha1(repr((code, split, seeds, args, sorted(map(str, sources.values())))).encode())
+    path = CACHE / "built" / f"{split}-{key.hexdigest()[:16]}.pickle"
+    if path.is_file():
+        return pickle.loads(path.read_bytes())
+    data = build(sources, split, seeds, *args)
+    path.parent.mkdir(exist_ok=True)
+    for old in path.parent.glob(f"{split}-*.pickle"):
+        old.unlink()
+    partial = path.with_suffix(".partial")
+    partial.write_bytes(pickle.dumps(data))
+    partial.replace(path)  # appears whole
+    return data

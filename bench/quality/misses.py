@@ -1,6 +1,7 @@
-"""Pictures of the misses, so a person can see where the search fails: for every scene or viewpoint query
-whose product did not come first (Crop and Region absent), the query with the object's true box (green) and
-the region the service used (red), beside the catalog shot it wanted and the one it found first."""
+"""Pictures of the misses, so a person can see where the search fails: for every query (scene, viewpoint,
+near-duplicate) whose product did not come first (Crop and Region absent), the query with the object's true
+box (green) and the region the service used (red), beside the catalog shot it wanted and the one it found
+first."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ def write_misses(data: Dataset, rows: list[dict], folder: Path) -> int:
     pictures = {**data.catalog, **data.distractors}
     written = 0
     for row in rows:
-        if row["kind"] == "duplicate" or row["mode"] != "default" or row["rank"] == 0:
+        if row["mode"] != "default" or row["rank"] == 0:
             continue
         query = data.queries[row["seed"]][row["index"]]
         where = "not in the first 5" if row["rank"] is None else f"at rank {row['rank'] + 1}"

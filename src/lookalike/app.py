@@ -17,6 +17,7 @@ from lookalike.api.replay import SharedNonceCache
 from lookalike.api.routes import Api
 from lookalike.config import AccessKeys, Settings, link_key
 from lookalike.datadir import NamedLocks, Registration
+from lookalike.memory import GiveBackWhenIdle, return_big_blocks
 from lookalike.service.admin import Admin
 from lookalike.service.buckets import Buckets
 from lookalike.service.image_blobs import ImageBlobs
@@ -29,16 +30,11 @@ from lookalike.service.uploads import FileUploadStore
 from lookalike.store import open_store
 from lookalike.store.base import Store
 from lookalike.store.timed import timed
+from lookalike.vision.budget import DecodeBudget
 from lookalike.vision.embedder import Embedder
-from lookalike.vision.fingerprint import (
-    VECTOR,
-    Fingerprint,
-    check_or_record,
-    image_model_sha256,
-    stored_pooling,
-)
+from lookalike.vision.fingerprint import check_or_record, fingerprint, stored_pooling
 from lookalike.vision.pipeline import Vision
-from lookalike.vision.pooling import FEATURES
+from lookalike.vision.pooling import FEATURES, POOLINGS
 from lookalike.vision.text import OnnxTextTower
 
 
@@ -61,17 +57,20 @@ class Components:
 def build_components(settings: Settings, url: str | None = None) -> Components:
     """Everything but HTTP, registered on the data directory as a process (a server if `url` says where it
     answers). Opening the embedded store claims the data directory (a second process is refused)."""
+    return_big_blocks()  # this process decodes pictures: their memory goes back to the system when freed
     threads = settings.model_threads
     text = None if settings.text_model is None else OnnxTextTower(settings.text_model, threads=threads)
+    budget = DecodeBudget(settings.decode_memory_bytes)
     data = settings.data_dir
     instances = Instances(data / "instances")
-    # New vectors are pooled as the stored ones were; a text tower was trained against the model's own.
-    pooling = stored_pooling(data, bool(instances.list())) or (FEATURES if text else None)
+    stored = stored_pooling(data, bool(instances.list()))
+    # New vectors are pooled as the stored ones were (a way this version does not know is refused below);
+    # a text tower was trained against the model's own features.
+    pooling = stored if stored in POOLINGS else (FEATURES if text else None)
     embedder = Embedder(settings.image_model, threads=threads, pooling=pooling)  # a wrong model stops here
-    vision = Vision(embedder, text)
+    vision = Vision(embedder, text, budget)
     # Another model's vectors cannot be compared with the ones stored: refused before anything opens.
-    sha256 = image_model_sha256(settings.image_model)
-    check_or_record(data, Fingerprint(sha256, vision.dim, {VECTOR: embedder.pooling}))
+    check_or_record(data, fingerprint(settings.image_model, vision.dim, embedder.pooling))
     with contextlib.ExitStack() as undo:  # what was opened is closed again if a later part fails
         store = timed(open_store(settings.store_uri, data / "store"))
         undo.callback(store.close)
@@ -121,6 +120,6 @@ def build_app(settings: Settings, keys: AccessKeys) -> Starlette:
     return Starlette(
         routes=api.routes(),
         lifespan=lifespan,
-        middleware=[Middleware(LastResort)],
+        middleware=[Middleware(LastResort), Middleware(GiveBackWhenIdle)],
         exception_handlers={HTTPException: http_error},
     )

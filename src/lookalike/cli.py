@@ -98,6 +98,13 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="log one JSON object a line (default: plain text): each request's line, and every other",
     )
+    serve_cmd.add_argument(
+        "--decode-memory",
+        type=int,
+        default=Settings.decode_memory_bytes // 2**20,
+        metavar="MB",
+        help="memory the pictures being decoded may take together; more wait (default: %(default)s)",
+    )
     serve_cmd.set_defaults(run=serve)
 
     import_cmd = commands.add_parser(
@@ -262,6 +269,7 @@ def serve(args: argparse.Namespace) -> int:
             header_timeout_seconds=args.header_timeout,
             body_timeout_seconds=args.body_timeout,
             max_connections=args.max_connections,
+            decode_memory_bytes=args.decode_memory * 2**20,
         )
     except ValueError as error:
         print(f"lookalike: {error}", file=sys.stderr)
@@ -308,20 +316,31 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def instance_export(args: argparse.Namespace) -> int:
-    from lookalike.service.transfer import export_instance
+    from dataclasses import asdict
 
+    from lookalike.service.transfer import export_instance
+    from lookalike.vision.fingerprint import recorded_in
+
+    made_by = recorded_in(args.data)
+    model = None if made_by is None else asdict(made_by)
     with _store(args) as store, _open(args.output, "w", sys.stdout) as out, _progress("export") as shown:
-        count = export_instance(Instances(args.data / "instances"), store, args.name, out, shown)
+        count = export_instance(Instances(args.data / "instances"), store, args.name, out, shown, model)
     print(f"exported {count} images of {args.name!r}", file=sys.stderr)
     return 0
 
 
 def instance_import(args: argparse.Namespace) -> int:
     from lookalike.service.transfer import import_instance
+    from lookalike.vision.fingerprint import Fingerprint, check_or_record
+
+    def accept(model: dict | None) -> None:
+        """Vectors another model made (or the same one another way) must not join the stored ones."""
+        if model is not None:
+            check_or_record(args.data, Fingerprint(**model))
 
     with _store(args) as store, _open(args.file, "r", sys.stdin) as lines, _progress("import") as shown:
         instances = Instances(args.data / "instances")
-        instance, count = import_instance(instances, store, lines, args.name, shown)
+        instance, count = import_instance(instances, store, lines, args.name, shown, accept)
     print(f"imported {count} images into {instance.name!r}", file=sys.stderr)
     return 0
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lookalike.datadir import write_whole
+from lookalike.vision.budget import DEFAULT_BYTES as DECODE_BUDGET_BYTES
 
 DEFAULT_DATA_DIR = Path("lookalike-data")
 KEYS_FILE = "access_keys.json"
@@ -42,6 +43,7 @@ class Settings:
     header_timeout_seconds: float = 10.0  # a request's line and headers arrive within this, or it is dropped
     body_timeout_seconds: float = 60.0  # its body within this after them: 8 MB at 1.1 Mbit/s
     max_connections: int = 1000  # open at once; more are answered 503 and closed
+    decode_memory_bytes: int = DECODE_BUDGET_BYTES  # what the pictures being decoded may take together
 
 
 def data_dir_from_env() -> Path:

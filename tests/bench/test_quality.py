@@ -8,6 +8,7 @@ import io
 import math
 
 import numpy as np
+from bench.quality.compare import compare
 from bench.quality.objects import StockObject, catalog_picture, of_split, render_category
 from bench.quality.queries import MAX_SHARE, MIN_SHARE, duplicate_query, scene_query, size_bin
 from bench.quality.report import figures, summary, where_misses_are
@@ -93,3 +94,11 @@ def test_a_miss_is_told_apart_by_what_the_true_box_would_have_found():
         row(1, "default", 0, index=2), row(1, "true box", 0, index=2),  # no miss
     ]  # fmt: skip
     assert where_misses_are(rows)[-1] == "| scene | 2 | 1 | 1 | 1 |"
+
+
+def test_two_runs_are_compared_group_by_group_on_the_mean_and_the_worst_seed():
+    before = summary([row(1, "default", 0), row(2, "default", None)])
+    after = summary([row(1, "default", 0), row(2, "default", 0)])
+    lines = compare(before, after)
+    grey = next(line for line in lines if line.startswith("| grey |"))
+    assert "0.500 (0.000) → 1.000 (1.000)" in grey

@@ -8,6 +8,7 @@ from PIL import Image
 
 from lookalike.errors import LookalikeError
 from lookalike.vision import pipeline
+from lookalike.vision.budget import DecodeBudget
 from lookalike.vision.categories import CATEGORIES
 from lookalike.vision.decode import decode_reduced
 from lookalike.vision.pipeline import WIDEN, Vision, square
@@ -143,7 +144,24 @@ def test_square_keeps_the_aspect_ratio_and_fills_with_the_border_colour():
 def test_a_sight_decodes_its_picture_once_however_much_is_asked_of_it(vision, monkeypatch):
     picture, _ = place(photo_image("grass").resize((800, 600)), photo_image("coffee"), (200, 150), 400)
     decoded = []
-    monkeypatch.setattr(pipeline, "decode_reduced", lambda data: decoded.append(data) or decode_reduced(data))
+
+    def counted(data: bytes, **options):
+        decoded.append(data)
+        return decode_reduced(data, **options)
+
+    monkeypatch.setattr(pipeline, "decode_reduced", counted)
     seen = vision.see(jpeg(picture))
     others, around = seen.further()
     assert len(decoded) == 1 and around and len(others) == len(seen.subjects) - 1
+
+
+def test_a_picture_waits_for_room_in_the_decode_budget_or_is_denied(embedder):
+    budget = DecodeBudget(64 * 2**20, wait_seconds=0)
+    vision = Vision(embedder, budget=budget)
+    data, _ = on_white(("chelsea", (250, 160), 400))
+    with budget.hold(budget.limit_bytes):  # other decodes hold it all
+        with pytest.raises(LookalikeError) as denied:
+            vision.see(data)
+        assert denied.value.code == "DeniedRequest"
+    assert vision.see(data).first.vector.shape == (embedder.dim,)
+    assert budget.used == 0

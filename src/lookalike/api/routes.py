@@ -17,8 +17,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import Message
 
 from lookalike.api import uploads
 from lookalike.api.actions import ACTIONS_2020, CONSOLE_ACTIONS, JOB_ACTIONS_2020, handler_for
@@ -86,7 +88,7 @@ class Api:
         self.max_skew = timedelta(seconds=settings.clock_skew_seconds)
         self.region_id = settings.region_id
 
-    def routes(self) -> list[Route]:
+    def routes(self) -> list[BaseRoute]:
         return [
             Route("/", self.rpc, methods=["GET", "POST"]),
             Route("/v2/image/{verb}", self.roa, methods=["POST"]),
@@ -95,6 +97,7 @@ class Api:
             Route("/healthz", self.health, methods=["GET"]),
             Route("/readyz", self.ready, methods=["GET"]),
             Route("/metrics", self.metrics, methods=["GET"]),
+            Mount("/console", StaticFiles(packages=[("lookalike", "console")], html=True), name="console"),
             Route("/jobs/{job_id}/{name}", self.job_file, methods=["GET"]),
         ]
 
@@ -117,7 +120,10 @@ class Api:
         return Response(generate_latest(REGISTRY) + state, media_type=CONTENT_TYPE_LATEST)
 
     async def rpc(self, request: Request) -> Response:
-        """2020-12-14 and AuthorizeFileUpload: the action in `x-acs-action` (ACS3) or `Action` (RPC)."""
+        """2020-12-14 and AuthorizeFileUpload: the action in `x-acs-action` (ACS3) or `Action` (RPC). A
+        person's browser asking for / (no query, no signature) is sent to the console."""
+        if request.method == "GET" and not request.url.query and "authorization" not in request.headers:
+            return RedirectResponse("/console/", status_code=302)
         if request.headers.get("content-type", "").startswith("multipart/form-data"):
             return await self.upload(request)  # an upload over HTTPS comes to the root (uploads.py)
 
@@ -196,13 +202,14 @@ class Api:
         """The *_advance methods' multipart upload, authorised by the policy AuthorizeFileUpload signed."""
         request_id = new_request_id()
         try:
-            declared = request.headers.get("content-length", "")
-            if not declared.isdigit() or int(declared) > self.max_body:
-                raise LookalikeError(
-                    "EntityTooLarge", f"An upload needs a Content-Length of at most {self.max_body} bytes"
-                )
+            too_large = LookalikeError(
+                "EntityTooLarge",
+                f"Your proposed upload exceeds the maximum allowed size: {self.max_body} bytes",
+            )
             try:
-                form = await request.form(max_files=1, max_fields=16)
+                # The Node.js SDK sends it chunked, without a Content-Length: the size is counted as read.
+                limited = within(request, self.max_body, too_large)
+                form = await limited.form(max_files=1, max_fields=16)
             except HTTPException as error:
                 raise LookalikeError(
                     "InvalidArgument", f"The upload is not a valid form: {error.detail}"
@@ -303,13 +310,23 @@ async def read_body(request: Request, limit: int) -> bytes:
         "InvalidPicContent",
         f"The request body is larger than {limit} bytes: PicContent may hold at most 4 MB of picture",
     )
+    return b"".join([chunk async for chunk in within(request, limit, too_large).stream()])
+
+
+def within(request: Request, limit: int, too_large: LookalikeError) -> Request:
+    """The request, its body refused with `too_large` as soon as it is known to pass `limit` bytes: at once
+    by its Content-Length, else (chunked) when the bytes read pass it, so no more than that is ever held."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise too_large
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
+    size = 0
+
+    async def receive() -> Message:
+        nonlocal size
+        message = await request.receive()
+        size += len(message.get("body", b""))
         if size > limit:
             raise too_large
-        chunks.append(chunk)
-    return b"".join(chunks)
+        return message
+
+    return Request(request.scope, receive)

@@ -11,6 +11,7 @@ import numpy as np
 
 from lookalike.datadir import NamedLocks
 from lookalike.errors import LookalikeError
+from lookalike.metrics import stage
 from lookalike.service.categorize import best_subject, predict_category, probe
 from lookalike.service.image_blobs import THUMBNAIL, ImageBlobs
 from lookalike.service.instances import Instances
@@ -25,11 +26,13 @@ from lookalike.service.models import (
     SearchOptions,
     SearchResult,
 )
-from lookalike.service.search import MAX_RESULTS, fused_page, to_score
+from lookalike.service.search import MAX_RESULTS, fused_page, fused_ranking, page_of, to_score
+from lookalike.service.verify import CANDIDATES, FEATURES, verified_first
 from lookalike.store.base import Compare, Filter, ImageKey, ImageRecord, In, Store, all_of
 from lookalike.vision.categories import CATEGORIES, OTHER
 from lookalike.vision.decode import MAX_SIDE, MIN_SIDE, picture_size
-from lookalike.vision.pipeline import View, Vision
+from lookalike.vision.local import Features
+from lookalike.vision.pipeline import Sight, View, Vision
 from lookalike.vision.subjects import Box
 from lookalike.vision.thumbnail import thumbnail
 
@@ -50,7 +53,7 @@ class ImageService:
         self.store = store
         self.vision = vision
         self.limiter = limiter
-        self.blobs = blobs  # beside each image: its thumbnail
+        self.blobs = blobs  # beside each image: its local features, its thumbnail
         # Writers of one instance take turns, in every process that serves it, so that the capacity check
         # and the write agree, and an update's read and write see no other write between them.
         self.locks = locks
@@ -93,8 +96,9 @@ class ImageService:
         """Add pictures to one instance, all or none: each is checked and embedded before any is stored."""
         instance = self.instance(requests[0].instance)
         prepared = [self._prepare(instance, request) for request in requests]
-        records = {record.key: record for record, _, _ in prepared}  # the last of a repeated key wins
-        thumbnails = {record.key: small for record, _, small in prepared if small is not None}
+        records = {record.key: record for record, _, _, _ in prepared}  # the last of a repeated key wins
+        features = {record.key: found for record, _, found, _ in prepared}
+        thumbnails = {record.key: small for record, _, _, small in prepared if small is not None}
         with self.locks.hold(instance.name):
             new = len(records) - len(self.store.get(instance.collection, list(records)))
             if new and self.store.count(instance.collection) + new > instance.capacity:
@@ -104,14 +108,18 @@ class ImageService:
                     f"holds at most {instance.capacity} images",
                 )
             self.store.upsert(instance.collection, list(records.values()))
-            if thumbnails:
-                self.blobs.put(instance, THUMBNAIL, thumbnails.items())
             if unseen := [key for key in records if key not in thumbnails]:  # none kept: not an old one
                 self.blobs.delete(instance, unseen)
-        return [info for _, info, _ in prepared]
+            self.blobs.put(instance, FEATURES, features.items())
+            if thumbnails:
+                self.blobs.put(instance, THUMBNAIL, thumbnails.items())
+        return [info for _, info, _, _ in prepared]
 
-    def _prepare(self, instance: Instance, request: AddImage) -> tuple[ImageRecord, PicInfo, bytes | None]:
-        """The record to store, what was seen, and the thumbnail if the instance keeps them."""
+    def _prepare(
+        self, instance: Instance, request: AddImage
+    ) -> tuple[ImageRecord, PicInfo, bytes, bytes | None]:
+        """The record to store, what was seen, the subject's local features, and the thumbnail if the
+        instance keeps them."""
         category = _category(instance, request.category_id)
         picture = _as_the_type_reads(instance, request.picture)
         sight = self.vision.see(
@@ -132,7 +140,8 @@ class ImageService:
             **asdict(request.attributes),
         )
         small = thumbnail(sight.picture.image) if instance.thumbnails else None
-        return record, self._pic_info(instance, seen.region, (seen.region,), category), small
+        info = self._pic_info(instance, seen.region, (seen.region,), category)
+        return record, info, sight.subject_features().to_bytes(), small
 
     def update(
         self, instance_name: str, product_id: str, pic_name: str, changes: Mapping[str, object]
@@ -214,8 +223,19 @@ class ImageService:
             if predicts:
                 category = predict_category(chosen.category_scores, neighbours)
         subjects = (chosen.region, *(other for other in sight.subjects if other != chosen.region))
+        # Where the caller said where to look (a Region, or Crop=false), the answer is not looked for
+        # elsewhere in the picture.
+        located = picture.crop and picture.region is None
         return self._search(
-            instance, chosen, subjects, category, options, started, predicted=predicts, views=views
+            instance,
+            chosen,
+            subjects,
+            category,
+            options,
+            started,
+            predicted=predicts,
+            views=views,
+            sight=sight if located else None,
         )
 
     def search_by_name(
@@ -286,9 +306,11 @@ class ImageService:
         started: float,
         predicted: bool = False,
         views: Sequence[View] = (),
+        sight: Sight | None = None,
     ) -> SearchResult:
-        """Search with the chosen view and any further views, each result at its best score; PicInfo.Region
-        is the region that found the first result, and MultiRegion the subjects, the chosen one first."""
+        """Search with the chosen view and any further views, each result at its best score, the best
+        candidates verified in the `sight`'s picture if given; PicInfo.Region is where the first result
+        was found, and MultiRegion the subjects, the chosen one first."""
         # A product search looks within the category; Other is the catch-all and restricts nothing. A
         # predicted category also keeps the images filed under Other: a guess must not hide them.
         if category == OTHER:
@@ -299,15 +321,36 @@ class ImageService:
             in_category = Compare("category_id", "=", category)
         filter = all_of(options.filter, in_category)
         looks = [chosen, *views]
-        hits, found_by = fused_page(
-            self.store, instance.collection, [look.vector for look in looks], options, filter
-        )
+        vectors = [look.vector for look in looks]
+        if sight is None:
+            hits, found_by = fused_page(self.store, instance.collection, vectors, options, filter)
+            region = looks[found_by].region
+        else:
+            depth = max(min(options.start + options.num, MAX_RESULTS), CANDIDATES)
+            ranking = fused_ranking(self.store, instance.collection, vectors, options, filter, depth)
+            with stage("verify"):
+                ranking, where = verified_first(
+                    ranking,
+                    lambda: sight.features,
+                    lambda key: self._features(instance, key),
+                    (sight.picture.width, sight.picture.height),
+                    region_wanted=sight.located.whole is not None,  # a plain background's box is precise
+                )
+            hits = page_of(ranking, options)
+            region = where or (looks[ranking[0].look].region if ranking else chosen.region)
         matched = self.store.count(instance.collection, filter)
         elapsed_ms = round((time.perf_counter() - started) * 1000)
-        # The region that found the first result stands first in MultiRegion too, in its subject's place.
-        region = looks[found_by].region
+        # Where the first result was found stands first in MultiRegion too, in its subject's place.
         pic_info = self._pic_info(instance, region, (region, *subjects[1:]), category)
         return SearchResult(hits, pic_info, matched, elapsed_ms)
+
+    def _features(self, instance: Instance, key: ImageKey) -> Features | None:
+        """A stored image's local features; None for an image stored without them."""
+        data = self.blobs.get(instance, FEATURES, [key]).get(key)
+        try:
+            return None if data is None else Features.from_bytes(data)
+        except ValueError:  # written by another version: the image is left unverified
+            return None
 
     def _pic_info(self, instance: Instance, region: Box, subjects: tuple[Box, ...], category: int) -> PicInfo:
         categories = CATEGORIES if instance.rules.has_categories else {OTHER: CATEGORIES[OTHER]}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import NamedTuple
 
 import numpy as np
 
@@ -34,6 +35,43 @@ def ranked_page(
     return _scored(hits, options)
 
 
+class Found(NamedTuple):
+    hit: Hit
+    look: int  # which of the query's vectors gave the hit its score
+
+
+def fused_ranking(
+    store: Store,
+    collection: str,
+    vectors: Sequence[np.ndarray],
+    options: SearchOptions,
+    filter: Filter | None,
+    depth: int,
+) -> list[Found]:
+    """The first `depth` results of the ranking of several vectors of one query, each image (each product,
+    with DistinctProductId) at the best score any of them gives it.
+
+    Exact, since each vector's first `depth` results hold every image of the fused first `depth`.
+    """
+    best: dict[object, Found] = {}
+    for look, vector in enumerate(vectors):
+        if options.distinct_product_id:
+            hits = _best_per_product(store, collection, vector, filter, depth)
+        else:
+            hits = store.search(collection, vector, limit=depth, filter=filter)
+        for hit in hits:
+            key = hit.record.product_id if options.distinct_product_id else hit.record.key
+            if key not in best or hit.score > best[key].hit.score:
+                best[key] = Found(hit, look)
+    return sorted(best.values(), key=lambda found: -found.hit.score)[:depth]
+
+
+def page_of(ranking: Sequence[Found], options: SearchOptions) -> list[Hit]:
+    """The page `options` asks for, of a ranking from its top."""
+    end = min(options.start + options.num, MAX_RESULTS)
+    return _scored([found.hit for found in ranking[options.start : end]], options)
+
+
 def fused_page(
     store: Store,
     collection: str,
@@ -41,29 +79,15 @@ def fused_page(
     options: SearchOptions,
     filter: Filter | None,
 ) -> tuple[list[Hit], int]:
-    """One page of the ranking of several vectors of one query, each image (each product, with
-    DistinctProductId) at the best score any of them gives it; and which vector found the first result.
-
-    Exact, since each vector's first `end` results hold every image of the fused first `end`.
-    """
+    """One page of the fused ranking of several vectors (`fused_ranking`); and which vector found the
+    first result."""
     if len(vectors) == 1:
         return ranked_page(store, collection, vectors[0], options, filter), 0
     end = min(options.start + options.num, MAX_RESULTS)
     if end <= options.start:
         return [], 0
-    best: dict[object, tuple[Hit, int]] = {}
-    for which, vector in enumerate(vectors):
-        if options.distinct_product_id:
-            hits = _best_per_product(store, collection, vector, filter, end)
-        else:
-            hits = store.search(collection, vector, limit=end, filter=filter)
-        for hit in hits:
-            key = hit.record.product_id if options.distinct_product_id else hit.record.key
-            if key not in best or hit.score > best[key][0].score:
-                best[key] = (hit, which)
-    ranking = sorted(best.values(), key=lambda found: -found[0].score)
-    page = _scored([hit for hit, _ in ranking[options.start : end]], options)
-    return page, ranking[0][1] if ranking else 0
+    ranking = fused_ranking(store, collection, vectors, options, filter, end)
+    return page_of(ranking, options), ranking[0].look if ranking else 0
 
 
 def _scored(hits: list[Hit], options: SearchOptions) -> list[Hit]:

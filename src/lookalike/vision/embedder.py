@@ -1,11 +1,13 @@
 """Image embeddings from the packaged EfficientNet-Lite0 ONNX model (onnxruntime, CPU).
 
 The model (built by `tools/export_onnx.py`) takes `image` (N,3,224,224 float32, RGB, (x - 127) / 128) and
-returns `feature_map` (N,1280,7,7), `features` (N,1280, their average pool) and `logits` (N,1000). A
-vector is the map pooled by R-MAC regions of generalised means (vision/pooling.py), or the model's own
-`features` where the data directory's vectors were made that way, L2-normalised; the map follows a ReLU6,
-so vectors are non-negative and the cosine of two lies in [0, 1]. `look` returns the vectors, the logits and
-the map from the same pass: the map also tells where the subject is, the logits what it is.
+returns `feature_map` (N,1280,7,7), `features` (N,1280, their average pool) and `logits` (N,1000). A vector is
+the map pooled by R-MAC regions of generalised means (vision/pooling.py), or the model's own `features` where
+a data directory's vectors were made that way, L2-normalised; the map follows a ReLU6, so vectors are non-
+negative and the cosine of two lies in [0, 1]. `look` returns the vectors, the logits and the map from the
+same pass: the map also tells where the subject is, the logits what it is. A model of one's own (`--image-
+model`) needs only `features`; without the other two, `look` has no map and no class scores, and the vision
+does without them.
 """
 
 from __future__ import annotations
@@ -24,6 +26,10 @@ from lookalike.vision.pooling import DEFAULT, FEATURES, POOLINGS, rmac_gem
 
 INPUT_SIZE = 224
 MODEL_ASSET = "assets/efficientnet_lite0.onnx"
+# How a vector is made from the model is named by its pooling (vision/pooling.py: POOLINGS), of the picture
+# as `preprocess` gives it, L2-normalised. Any other change (input size, whitening) needs a name of its
+# own: the data directory records it (vision/fingerprint.py), and vectors made one way are not comparable
+# with vectors made another.
 MAX_BATCH = 32  # bounds the activation memory of one session.run
 
 
@@ -68,8 +74,8 @@ class Looks:
     """One model pass over a batch: row i of each array belongs to image i."""
 
     vectors: np.ndarray  # (n, dim), L2-normalised
-    logits: np.ndarray  # (n, 1000), ImageNet
-    feature_maps: np.ndarray  # (n, dim, 7, 7)
+    logits: np.ndarray | None  # (n, 1000), ImageNet; None from a model without them
+    feature_maps: np.ndarray | None  # (n, dim, 7, 7); None from a model without them
 
 
 def normalise(vectors: np.ndarray) -> np.ndarray:
@@ -87,8 +93,10 @@ class Embedder:
         """`pooling` (vision/pooling.py): by default R-MAC of generalised means when the model has a
         feature map, else its own features."""
         self.session = load_session(model_path, threads=threads)
-        outputs = {o.name: o.shape for o in self.session.get_outputs()}
-        self.dim = outputs["features"][1]
+        outputs = {o.name: o for o in self.session.get_outputs()}
+        self.dim = outputs["features"].shape[1]
+        # What a model of one's own may lack: the map of where things are and the class scores.
+        self.extras = [name for name in ("feature_map", "logits") if name in outputs]
         if pooling is None:
             pooling = DEFAULT if "feature_map" in outputs else FEATURES
         if pooling not in POOLINGS:
@@ -117,8 +125,8 @@ class Embedder:
         """Vectors, class scores and feature maps of a small batch (at most MAX_BATCH images)."""
         if len(images) > MAX_BATCH:
             raise ValueError(f"look() takes at most {MAX_BATCH} images, got {len(images)}")
-        feature_maps, features, logits = self.session.run(
-            ["feature_map", "features", "logits"], {"image": preprocess(images)}
-        )
-        pooled = features if self.pooling == FEATURES else rmac_gem(feature_maps)
-        return Looks(normalise(pooled), logits, feature_maps)
+        features, *extras = self.session.run(["features", *self.extras], {"image": preprocess(images)})
+        found = dict(zip(self.extras, extras, strict=True))
+        maps = found.get("feature_map")
+        pooled = features if self.pooling == FEATURES else rmac_gem(maps)
+        return Looks(normalise(pooled), found.get("logits"), maps)

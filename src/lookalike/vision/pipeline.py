@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
@@ -24,9 +25,12 @@ from PIL import Image
 
 from lookalike.errors import LookalikeError
 from lookalike.metrics import stage
+from lookalike.vision import local
+from lookalike.vision.budget import DecodeBudget
 from lookalike.vision.categories import category_scores
 from lookalike.vision.decode import Reduced, decode_reduced
-from lookalike.vision.embedder import INPUT_SIZE, Embedder
+from lookalike.vision.embedder import INPUT_SIZE, Embedder, Looks
+from lookalike.vision.local import Features
 from lookalike.vision.pooling import UNSURE
 from lookalike.vision.salience import MAX_SUBJECTS, salient_subjects
 from lookalike.vision.subjects import Box, crop, downscaled, plain_subjects, scale_box
@@ -106,6 +110,17 @@ class Sight:
         """Whether `further` has anything to offer: other subjects, or surroundings of the first."""
         return len(self.subjects) > 1 or self.located.whole is not None
 
+    @cached_property
+    def features(self) -> Features:
+        """Local features of the whole picture, for stored products to be looked for in: wherever the
+        product lies, whatever box the locating found."""
+        return local.extract(self.picture, local.QUERY_POINTS)
+
+    def subject_features(self) -> Features:
+        """Local features of the first subject: what an add keeps beside its vector."""
+        with stage("local features"):
+            return local.extract(self.picture, local.STORED_POINTS, self.first.region)
+
     def further(self) -> Further:
         """More of the picture, in one model pass: its other subjects; and, in a cluttered photo, its first
         subject widened by WIDEN and the whole picture. Searching these views beside the chosen subject
@@ -121,7 +136,7 @@ class Sight:
 
 
 class Vision:
-    def __init__(self, embedder: Embedder, text: TextTower | None = None):
+    def __init__(self, embedder: Embedder, text: TextTower | None = None, budget: DecodeBudget | None = None):
         if text is not None and text.dim != embedder.dim:
             raise ValueError(
                 f"the text tower gives {text.dim}-dimensional vectors but the image model {embedder.dim}: "
@@ -129,6 +144,7 @@ class Vision:
             )
         self.embedder = embedder
         self.text = text
+        self.budget = budget or DecodeBudget()  # shared by every request's decode
 
     @property
     def dim(self) -> int:
@@ -146,7 +162,7 @@ class Vision:
         region wins; else the subjects when `crop_subject`; else the whole picture. Without
         `every_subject`, only the first subject is looked for (all an add stores: a fifth less CPU)."""
         with stage("decode"):
-            picture = decode_reduced(data)
+            picture = decode_reduced(data, budget=self.budget)
         with stage("locate"):
             located = self.locate(
                 picture, crop_subject=crop_subject, region=region, every_subject=every_subject
@@ -184,8 +200,11 @@ class Vision:
         if found is None:
             looks = self.embedder.look([image])
             most = MAX_SUBJECTS if every_subject else 1
-            found = salient_subjects(image, looks.feature_maps[0], small, most=most)
-            whole = View(everything, looks.vectors[0], category_scores(looks.logits[0]))
+            if looks.feature_maps is None:  # a model without a map: the whole picture is the subject
+                found = [Box(0, image.width, 0, image.height)]
+            else:
+                found = salient_subjects(image, looks.feature_maps[0], small, most=most)
+            whole = View(everything, looks.vectors[0], _scores(looks, 0))
         elif not every_subject:
             found = found[:1]
         sx, sy = picture.width / image.width, picture.height / image.height
@@ -205,7 +224,7 @@ class Vision:
                 for box in boxes
             ]
         )
-        return [View(box, looks.vectors[i], category_scores(looks.logits[i])) for i, box in enumerate(boxes)]
+        return [View(box, looks.vectors[i], _scores(looks, i)) for i, box in enumerate(boxes)]
 
     def embed_text(self, text: str) -> np.ndarray:
         """The text's vector in the image space; UnsupportedOperationType without a text tower."""
@@ -216,3 +235,8 @@ class Vision:
                 status=500,
             )
         return self.text.embed_text([text])[0]
+
+
+def _scores(looks: Looks, i: int) -> dict[int, float]:
+    """The categories the model believes image `i` is of; none from a model without class scores."""
+    return {} if looks.logits is None else category_scores(looks.logits[i])

@@ -1,0 +1,80 @@
+"""Verified candidates move up: on real photos' local features, with a global ranking made up to be sure or
+unsure."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lookalike.service.search import Found
+from lookalike.service.verify import CANDIDATES, MARGIN, SURE, verified_first
+from lookalike.store.base import Hit, ImageKey, ImageRecord
+from lookalike.vision.decode import decode_reduced
+from lookalike.vision.local import QUERY_POINTS, STORED_POINTS, Features, extract
+from lookalike.vision.subjects import Box
+from tests.conftest import jpeg, photo_image, place, plain
+
+SIZE = (1000, 750)
+
+
+@pytest.fixture(scope="module")
+def stored() -> dict[ImageKey, Features]:
+    features = {}
+    for name in ("coffee", "rocket", "chelsea", "astronaut", "motorcycle"):
+        picture, box = place(plain((900, 700)), photo_image(name), at=(180, 140), width=540)
+        features[ImageKey(name, "shot.jpg")] = extract(decode_reduced(jpeg(picture)), STORED_POINTS, box)
+    return features
+
+
+@pytest.fixture(scope="module")
+def coffee_on_gravel() -> tuple[Features, Box]:
+    picture, truth = place(photo_image("gravel").resize(SIZE), photo_image("coffee"), (520, 300), 300, 10)
+    return extract(decode_reduced(jpeg(picture, quality=75)), QUERY_POINTS), truth
+
+
+def ranking(*scored: tuple[str, float]) -> list[Found]:
+    box = (180, 720, 140, 140 + round(540 * 400 / 600))  # where each catalog shot holds its product
+    return [
+        Found(Hit(ImageRecord(name, "shot.jpg", 0, box, vector=np.ones(2, np.float32)), score), look=0)
+        for name, score in scored
+    ]
+
+
+def names(found: list[Found]) -> list[str]:
+    return [f.hit.record.product_id for f in found]
+
+
+def test_an_unsure_ranking_puts_the_product_found_in_the_picture_first(stored, coffee_on_gravel):
+    query, truth = coffee_on_gravel
+    unsure = ranking(("rocket", 0.55), ("chelsea", 0.54), ("coffee", 0.53), ("astronaut", 0.5))
+    moved, region = verified_first(unsure, lambda: query, stored.get, SIZE)
+    assert names(moved) == ["coffee", "rocket", "chelsea", "astronaut"]
+    assert region is not None and region.iou(truth) >= 0.6
+
+
+def test_a_sure_ranking_stands_and_only_its_first_is_looked_for(stored, coffee_on_gravel):
+    query, truth = coffee_on_gravel
+    sure = ranking(("coffee", SURE + 0.1), ("rocket", SURE + 0.1 - MARGIN - 0.01))
+    moved, region = verified_first(sure, lambda: query, stored.get, SIZE)
+    assert moved == sure and region is not None and region.iou(truth) >= 0.6
+    assert verified_first(sure, lambda: query, stored.get, SIZE, region_wanted=False) == (sure, None)
+    # Sure of the wrong product: the ranking stands (nothing else is checked) and no region is claimed.
+    wrong = ranking(("rocket", SURE + 0.1), ("coffee", SURE - 0.1))
+    assert verified_first(wrong, lambda: query, stored.get, SIZE) == (wrong, None)
+
+
+def test_only_the_first_candidates_are_checked(stored, coffee_on_gravel):
+    query, _ = coffee_on_gravel
+    others = [(name, 0.5) for name in ("rocket", "chelsea", "astronaut", "motorcycle")]
+    far = ranking(*(others * 2)[:CANDIDATES], ("coffee", 0.4))
+    assert verified_first(far, lambda: query, stored.get, SIZE) == (far, None)
+
+
+def test_images_stored_without_features_keep_their_place_and_the_query_is_not_looked_at(coffee_on_gravel):
+    unsure = ranking(("rocket", 0.5), ("coffee", 0.45))
+
+    def query() -> Features:
+        raise AssertionError("no candidate has features: the query's are not worth finding")
+
+    assert verified_first(unsure, query, lambda key: None, SIZE) == (unsure, None)
+    assert verified_first([], query, lambda key: None, SIZE) == ([], None)

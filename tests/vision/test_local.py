@@ -1,0 +1,100 @@
+"""Local features and geometric verification on real photos: the same product found under rotation, scale and
+perspective wherever it lies, and its stored box carried into the query; another product not found."""
+
+from __future__ import annotations
+
+import io
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from lookalike.vision.decode import decode_reduced
+from lookalike.vision.local import MIN_INLIERS, QUERY_POINTS, STORED_POINTS, Features, extract, verify
+from lookalike.vision.subjects import Box
+from tests.conftest import jpeg, photo_image, place, plain
+
+
+def catalog_shot(name: str) -> tuple[bytes, Box]:
+    picture, truth = place(plain((900, 700)), photo_image(name), at=(180, 140), width=540)
+    return jpeg(picture), truth
+
+
+def stored(name: str) -> tuple[Features, Box]:
+    data, truth = catalog_shot(name)
+    return extract(decode_reduced(data), STORED_POINTS, truth), truth
+
+
+def in_perspective(image: Image.Image) -> Image.Image:
+    """The picture seen from the side: its right edge pushed back."""
+    w, h = image.size
+    source = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    target = np.float32([[0, 0], [w * 0.9, h * 0.08], [w * 0.9, h * 0.92], [0, h]])
+    rgba = np.asarray(image.convert("RGBA"))
+    warped = cv2.warpPerspective(rgba, cv2.getPerspectiveTransform(source, target), (w, h))
+    return Image.fromarray(warped, "RGBA")
+
+
+def shopper_photo(name: str, width: int, at: tuple[int, int], angle: float) -> tuple[bytes, Box]:
+    product = in_perspective(photo_image(name))
+    picture, truth = place(photo_image("gravel").resize((1000, 750)), product, at, width, angle)
+    return jpeg(picture, quality=70), truth
+
+
+@pytest.mark.parametrize(("width", "angle"), [(500, 12), (220, -18)])
+def test_a_stored_product_is_found_in_a_shoppers_photo_and_where(width, angle):
+    features, box = stored("coffee")
+    data, truth = shopper_photo("coffee", width, (400, 180), angle)
+    query = decode_reduced(data)
+    match = verify(extract(query, QUERY_POINTS), features, box, query.width, query.height)
+    assert match is not None and match.inliers >= MIN_INLIERS
+    assert match.region.iou(truth) >= 0.7  # the box of a turned product is looser than the product's own
+
+
+def test_another_product_is_not_found():
+    data, _ = shopper_photo("coffee", 500, (400, 180), 12)
+    query = decode_reduced(data)
+    seen = extract(query, QUERY_POINTS)
+    for other in ("rocket", "chelsea", "astronaut"):
+        assert verify(seen, *stored(other), query.width, query.height) is None
+
+
+def test_features_of_a_box_lie_in_it_and_are_in_the_originals_pixels():
+    """A phone-sized picture is looked at reduced, but its points are in its own pixels."""
+    picture, truth = place(plain((3200, 2400)), photo_image("coffee"), at=(900, 700), width=1600)
+    features, _ = extract(decode_reduced(jpeg(picture)), STORED_POINTS, truth), truth
+    assert 50 <= len(features) <= STORED_POINTS
+    x, y = features.points[:, 0], features.points[:, 1]
+    margin = 8  # a point sits a few pixels off its corner, at the reduced scale
+    assert (x >= truth.x1 - margin).all() and (x <= truth.x2 + margin).all()
+    assert (y >= truth.y1 - margin).all() and (y <= truth.y2 + margin).all()
+    assert x.max() - x.min() > 0.8 * truth.width  # spread over the whole product
+
+
+def test_features_round_trip_through_bytes():
+    features, _ = stored("rocket")
+    again = Features.from_bytes(features.to_bytes())
+    assert np.array_equal(again.points, features.points)
+    assert np.array_equal(again.descriptors, features.descriptors)
+    assert len(features.to_bytes()) == 8 + 40 * len(features)  # 8 bytes of points, 32 of descriptor each
+    with pytest.raises(ValueError):
+        Features.from_bytes(b"JUNK" + features.to_bytes()[4:])
+
+
+def test_a_plain_picture_has_nothing_to_match():
+    blank = decode_reduced(jpeg(plain((400, 300))))
+    nothing = extract(blank, QUERY_POINTS)
+    assert len(nothing) == 0
+    features, box = stored("coffee")
+    assert verify(nothing, features, box, 400, 300) is None
+    assert len(Features.from_bytes(nothing.to_bytes())) == 0
+
+
+def test_a_picture_decoded_from_any_format_gives_the_same_features():
+    picture, truth = catalog_shot("coffee")
+    png = io.BytesIO()
+    Image.open(io.BytesIO(picture)).save(png, "PNG")
+    one = extract(decode_reduced(picture), STORED_POINTS, truth)
+    other = extract(decode_reduced(png.getvalue()), STORED_POINTS, truth)
+    assert np.array_equal(one.descriptors, other.descriptors)
