@@ -14,9 +14,10 @@ The map is the backbone's last activation, (n, channels, 7, 7) for a 224x224 inp
   plain average smooths away.
 
 On the quality harness's development split (three seeds, true box given, the descriptor alone), R@1 of
-scene queries rises from 0.784 to 0.808 on the mean and from 0.773 to 0.798 on the worst seed, with every
-source of objects and every object size gaining; docs/quality.md has the figures and what lost. It costs
-0.3 ms of CPU a region beside the model's 6-7 ms pass.
+scene queries rises from 0.784 to 0.808 on the mean and from 0.773 to 0.798 on the worst seed; stamps,
+furniture, the other side of a model and small objects all gain, large objects (15-40 % of the frame) hold
+on the mean and lose 2 points on their worst seed. docs/quality.md has the figures and what lost. It costs
+0.3 ms of CPU a map beside the model's 6-7 ms pass.
 """
 
 from __future__ import annotations
