@@ -16,7 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -252,6 +252,9 @@ class Api:
         except LookalikeError as error:
             code = error.code
             return error_response(error, request_id, request.headers.get("host", ""))
+        except ClientDisconnect:  # answered by api/errors.py; counted as what it is, not as our failure
+            code = "ClientDisconnected"
+            raise
         finally:
             record.finish(code)
         return JSONResponse({"RequestId": request_id, **body}, headers={"x-acs-request-id": request_id})
