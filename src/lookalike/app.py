@@ -34,8 +34,9 @@ from lookalike.store.base import Store
 from lookalike.store.timed import timed
 from lookalike.vision.budget import DecodeBudget
 from lookalike.vision.embedder import Embedder
-from lookalike.vision.fingerprint import check_or_record, fingerprint
+from lookalike.vision.fingerprint import check_or_record, fingerprint, stored_pooling
 from lookalike.vision.pipeline import Vision
+from lookalike.vision.pooling import FEATURES, POOLINGS
 from lookalike.vision.text import OnnxTextTower
 
 log = logging.getLogger("lookalike")
@@ -68,11 +69,16 @@ def build_components(settings: Settings, url: str | None = None) -> Components:
     threads = settings.model_threads
     text = None if settings.text_model is None else OnnxTextTower(settings.text_model, threads=threads)
     budget = DecodeBudget(settings.decode_memory_bytes)
-    vision = Vision(Embedder(settings.image_model, threads=threads), text, budget)  # a wrong model stops here
     data = settings.data_dir
-    # Another model's vectors cannot be compared with the ones stored: refused before anything opens.
-    check_or_record(data, fingerprint(settings.image_model, vision.dim))
     instances = Instances(data / "instances")
+    stored = stored_pooling(data, bool(instances.list()))
+    # New vectors are pooled as the stored ones were (a way this version does not know is refused below);
+    # a text tower was trained against the model's own features.
+    pooling = stored if stored in POOLINGS else (FEATURES if text else None)
+    embedder = Embedder(settings.image_model, threads=threads, pooling=pooling)  # a wrong model stops here
+    vision = Vision(embedder, text, budget)
+    # Another model's vectors cannot be compared with the ones stored: refused before anything opens.
+    check_or_record(data, fingerprint(settings.image_model, vision.dim, embedder.pooling))
     with contextlib.ExitStack() as undo:  # what was opened is closed again if a later part fails
         store = timed(open_store(settings.store_uri, data / "store"))
         undo.callback(store.close)
