@@ -39,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, OSError, LookalikeError) as error:  # what the user can mend: one line, no traceback
         print(f"lookalike: {getattr(error, 'message', error)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("lookalike: interrupted", file=sys.stderr)
+        return 130
 
 
 def parser() -> argparse.ArgumentParser:

@@ -7,6 +7,7 @@ Three protocol generations share one pipeline: 2020-12-14 (RPC style, `/`), 2019
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -16,7 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -43,6 +44,8 @@ from lookalike.service.images import ImageService
 from lookalike.service.jobs import Jobs
 from lookalike.service.status import Status
 from lookalike.service.uploads import UploadStore
+
+log = logging.getLogger("lookalike.api")
 
 DEFAULT_VERSION = "2020-12-14"
 READY_TIMEOUT_SECONDS = 5
@@ -220,6 +223,11 @@ class Api:
             answer = uploads.receive(fields, data, self.keys, self.uploads, time.time())
         except LookalikeError as error:
             return oss_error_response(error, request_id, request.headers.get("host", ""))
+        except ClientDisconnect:  # its one line (an action's is its request line, see `_serve`)
+            host, port = request.client or ("?", "?")
+            log.info("upload %s from %s:%s: the client went away (or was too slow) mid-request", request_id,
+                     host, port)  # fmt: skip
+            raise
         return Response(answer, status_code=201, media_type="application/xml")
 
     async def _serve(self, request: Request, work: Work) -> Response:
@@ -252,6 +260,9 @@ class Api:
         except LookalikeError as error:
             code = error.code
             return error_response(error, request_id, request.headers.get("host", ""))
+        except ClientDisconnect:  # answered by api/errors.py; counted as what it is, not as our failure
+            code = "ClientDisconnected"
+            raise
         finally:
             record.finish(code)
         return JSONResponse({"RequestId": request_id, **body}, headers={"x-acs-request-id": request_id})

@@ -2,11 +2,13 @@
 made another way from the same model, are not comparable, so a server started with another one refuses to
 start instead of mixing them.
 
-The record is small and open to more: the image model's SHA-256 and vector size, and a version per
-descriptor under its own name: `vector`, how a vector is made from the model (embedder.VECTOR: pooling,
-input, whitening). A record written before a descriptor was recorded was made by its first version
-(FIRST_VERSIONS). Local features are not here: each stored image's carry their own format tag, and an image
-whose features another version wrote is left unverified rather than refused (vision/local.py).
+The record is small and open to more: the image model's SHA-256 and vector size, and a version per descriptor
+under its own name: `vector`, how a vector is made from the model (its pooling, vision/pooling.py). A record
+written before a descriptor was recorded was made by its first version (FIRST_VERSIONS). A data directory
+keeps the pooling its vectors were made with (`stored_pooling`), so vectors stored before a better pooling
+came keep working, and a new directory gets the better one. Local features are not here: each stored image's
+carry their own format tag, and an image whose features another version wrote is left unverified rather than
+refused (vision/local.py).
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ from importlib import resources
 from pathlib import Path
 
 from lookalike.datadir import write_whole
-from lookalike.vision.embedder import MODEL_ASSET, VECTOR
+from lookalike.vision.embedder import MODEL_ASSET
+from lookalike.vision.pooling import FEATURES
 
 RECORD_FILE = "model.json"
 # What every data directory was made with before its record named the descriptor.
-FIRST_VERSIONS = {"vector": "features"}
+FIRST_VERSIONS = {"vector": FEATURES}
 
 
 @dataclass(frozen=True)
@@ -36,9 +39,19 @@ class Fingerprint:
         return f"image model sha256 {self.image_model_sha256[:12]}… ({self.vector_size}-dimensional){extra}"
 
 
-def fingerprint(model_path: Path | None, vector_size: int) -> Fingerprint:
+def fingerprint(model_path: Path | None, vector_size: int, pooling: str) -> Fingerprint:
     """What the vision makes vectors with: the model file (the packaged one when None) and how."""
-    return Fingerprint(image_model_sha256(model_path), vector_size, {"vector": VECTOR})
+    return Fingerprint(image_model_sha256(model_path), vector_size, {"vector": pooling})
+
+
+def stored_pooling(data_dir: Path, has_instances: bool) -> str | None:
+    """The pooling of the vectors a data directory holds, so that new vectors are pooled the same way: the
+    recorded one (the first version for a record that names none); the model's own features for a
+    directory with instances but no record (made before records were kept); None for a new directory."""
+    recorded = recorded_in(data_dir)
+    if recorded is None:
+        return FEATURES if has_instances else None
+    return recorded.descriptors.get("vector", FIRST_VERSIONS["vector"])
 
 
 def image_model_sha256(model_path: Path | None) -> str:

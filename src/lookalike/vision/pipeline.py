@@ -33,6 +33,7 @@ from lookalike.vision.decode import Reduced, decode_reduced
 from lookalike.vision.detector import Detector, alongside
 from lookalike.vision.embedder import INPUT_SIZE, Embedder, Looks
 from lookalike.vision.local import Features
+from lookalike.vision.pooling import UNSURE
 from lookalike.vision.salience import MAX_SUBJECTS, salient_subjects
 from lookalike.vision.subjects import Box, crop, downscaled, plain_subjects, scale_box
 from lookalike.vision.text import TextTower
@@ -165,6 +166,11 @@ class Vision:
     @property
     def dim(self) -> int:
         return self.embedder.dim
+
+    @property
+    def unsure(self) -> float:
+        """The cosine under which a vector's nearest stored image is probably not the same product."""
+        return UNSURE[self.embedder.pooling]
 
     def see(
         self, data: bytes, *, crop_subject: bool = True, region: Box | None = None, every_subject: bool = True
