@@ -94,7 +94,8 @@ def parser() -> argparse.ArgumentParser:
         type=int,
         default=Settings.max_connections,
         metavar="N",
-        help=f"connections open at once; more are answered 503 (default: {Settings.max_connections})",
+        help=f"connections open at once; past it, the one waiting longest for a request is closed, or the "
+        f"new one answered 503 (default: {Settings.max_connections})",
     )
     serve_cmd.add_argument(
         "--log-json",

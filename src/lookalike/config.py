@@ -42,7 +42,7 @@ class Settings:
     link_ttl_seconds: int = 2 * 60 * 60  # how long a MetaUrl/ErrorUrl works: 2 hours, as in the cloud
     header_timeout_seconds: float = 10.0  # a request's line and headers arrive within this, or it is dropped
     body_timeout_seconds: float = 60.0  # its body within this after them: 8 MB at 1.1 Mbit/s
-    max_connections: int = 1000  # open at once; more are answered 503 and closed
+    max_connections: int = 1000  # open at once; past it, room is made (api/connections.py) or 503
     decode_memory_bytes: int = DECODE_BUDGET_BYTES  # what the pictures being decoded may take together
 
 
