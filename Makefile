@@ -13,6 +13,7 @@ test: $(VENV)/.dev
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	sh tests/install_chromium.sh
+	$(BIN)/python -m tests.acceptance.node_sdk  # from npm, before the tests' network namespace shuts it out
 	sh tests/private_network.sh $(BIN)/pytest -q --durations=10
 
 bench: $(VENV)/.dev

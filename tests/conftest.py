@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from importlib import resources
 from urllib.parse import urlsplit
 
@@ -63,6 +64,14 @@ def jpeg(image: Image.Image, quality: int = 90) -> bytes:
     out = io.BytesIO()
     image.save(out, "JPEG", quality=quality)
     return out.getvalue()
+
+
+def until(condition: Callable[[], object], most_seconds: float = 60) -> None:
+    """Wait for a state another thread reaches (the bound only stops a broken test from hanging)."""
+    deadline = time.monotonic() + most_seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the state was never reached"
+        time.sleep(0.005)
 
 
 @pytest.fixture(scope="session")

@@ -170,7 +170,7 @@ def main() -> None:
     _, random_features, _ = torch_outputs(heads, x_random)
     _, astro_features, astro_logits = torch_outputs(heads, astronaut)
     # The runtime class on the written file must reproduce torch too.
-    runtime = Embedder(ONNX_PATH).features([photo(REFERENCE_PHOTO)])
+    runtime = Embedder(ONNX_PATH, pooling="features").features([photo(REFERENCE_PHOTO)])
     print(f"  Embedder.features(astronaut) vs torch: {np.abs(runtime - astro_features).max():.2e}")
 
     versions = {

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+import logging
+import threading
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
@@ -18,6 +20,7 @@ from lookalike.api.replay import SharedNonceCache
 from lookalike.api.routes import Api
 from lookalike.config import Settings
 from lookalike.datadir import NamedLocks, Registration
+from lookalike.memory import GiveBackWhenIdle, return_big_blocks
 from lookalike.service.admin import Admin
 from lookalike.service.buckets import Buckets
 from lookalike.service.image_blobs import ImageBlobs
@@ -30,10 +33,19 @@ from lookalike.service.uploads import FileUploadStore
 from lookalike.store import open_store
 from lookalike.store.base import Store
 from lookalike.store.timed import timed
+from lookalike.vision.budget import DecodeBudget
+from lookalike.vision.detector import Detector
 from lookalike.vision.embedder import Embedder
-from lookalike.vision.fingerprint import Fingerprint, check_or_record, image_model_sha256
+from lookalike.vision.fingerprint import check_or_record, fingerprint, stored_pooling
 from lookalike.vision.pipeline import Vision
+from lookalike.vision.pooling import FEATURES, POOLINGS
 from lookalike.vision.text import OnnxTextTower
+
+log = logging.getLogger("lookalike")
+
+# What a stopping server gives its data to close, after the requests in flight (cli.py): together under
+# the 10 s a container runtime waits before it kills.
+CLOSE_SECONDS = 4
 
 
 @dataclass
@@ -55,13 +67,20 @@ class Components:
 def build_components(settings: Settings, url: str | None = None) -> Components:
     """Everything but HTTP, registered on the data directory as a process (a server if `url` says where it
     answers). Opening the embedded store claims the data directory (a second process is refused)."""
+    return_big_blocks()  # this process decodes pictures: their memory goes back to the system when freed
     threads = settings.model_threads
     text = None if settings.text_model is None else OnnxTextTower(settings.text_model, threads=threads)
-    vision = Vision(Embedder(settings.image_model, threads=threads), text)  # a wrong model stops here
+    budget = DecodeBudget(settings.decode_memory_bytes)
     data = settings.data_dir
-    # Another model's vectors cannot be compared with the ones stored: refused before anything opens.
-    check_or_record(data, Fingerprint(image_model_sha256(settings.image_model), vision.dim))
     instances = Instances(data / "instances")
+    stored = stored_pooling(data, bool(instances.list()))
+    # New vectors are pooled as the stored ones were (a way this version does not know is refused below);
+    # a text tower was trained against the model's own features.
+    pooling = stored if stored in POOLINGS else (FEATURES if text else None)
+    embedder = Embedder(settings.image_model, threads=threads, pooling=pooling)  # a wrong model stops here
+    vision = Vision(embedder, text, budget, Detector(threads=threads))
+    # Another model's vectors cannot be compared with the ones stored: refused before anything opens.
+    check_or_record(data, fingerprint(settings.image_model, vision.dim, embedder.pooling))
     with contextlib.ExitStack() as undo:  # what was opened is closed again if a later part fails
         store = timed(open_store(settings.store_uri, data / "store"))
         undo.callback(store.close)
@@ -90,6 +109,28 @@ def server_url(settings: Settings) -> str:
     return f"{'https' if settings.tls_cert else 'http'}://{host}:{settings.port}"
 
 
+def close_within(seconds: float, *closers: Callable[[], None]) -> bool:
+    """Run the closers, in order, in a thread of their own, and wait for them at most `seconds`; whether they
+    ended. Each collection of the embedded engine syncs all its memory maps as it closes: on a busy machine
+    that is up to half a second each, minutes for a server that opened hundreds. What is not closed in time
+    is left as a crash would leave it, which loses nothing: every acknowledged write is on disk already."""
+    done = threading.Event()
+
+    def close_all() -> None:
+        try:
+            for close in closers:
+                close()
+        except Exception:
+            log.exception("closing the data directory failed")
+        done.set()
+
+    threading.Thread(target=close_all, name="closing", daemon=True).start()  # daemon: exit need not wait
+    if done.wait(seconds):
+        return True
+    log.warning("the data directory is still closing after %g s: stopping without waiting for it", seconds)
+    return False
+
+
 def build_app(settings: Settings, keys: AccessKeys) -> Starlette:
     components = build_components(settings, server_url(settings))
     links = Links(link_key(settings.data_dir), settings.link_ttl_seconds)
@@ -105,9 +146,8 @@ def build_app(settings: Settings, keys: AccessKeys) -> Starlette:
         try:
             yield
         finally:
-            components.close()
-            callbacks.stop()  # after the jobs: those that ended meanwhile are called back too
-            nonces.close()
+            # After the jobs, so that those that ended meanwhile are called back too.
+            close_within(CLOSE_SECONDS, components.close, callbacks.stop, nonces.close)
 
     admin = Admin(components.service, components.jobs, settings.data_dir)
     status = Status(components.instances, components.service.store, components.jobs, settings.data_dir)
@@ -115,6 +155,6 @@ def build_app(settings: Settings, keys: AccessKeys) -> Starlette:
     return Starlette(
         routes=api.routes(),
         lifespan=lifespan,
-        middleware=[Middleware(LastResort)],
+        middleware=[Middleware(LastResort), Middleware(GiveBackWhenIdle)],
         exception_handlers={HTTPException: http_error},
     )

@@ -6,7 +6,7 @@ import argparse
 import contextlib
 import sys
 from collections.abc import Callable, Iterator
-from typing import TextIO, cast
+from typing import Any, TextIO, cast
 
 from lookalike import __version__, admin_command
 from lookalike.access_keys import load_access_keys
@@ -39,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, OSError, LookalikeError, ApiError) as error:  # what the user can mend: one line
         print(f"lookalike: {getattr(error, 'message', error)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("lookalike: interrupted", file=sys.stderr)
+        return 130
 
 
 def parser() -> argparse.ArgumentParser:
@@ -208,20 +211,31 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def instance_export(args: argparse.Namespace) -> int:
-    from lookalike.service.transfer import export_instance
+    from dataclasses import asdict
 
+    from lookalike.service.transfer import export_instance
+    from lookalike.vision.fingerprint import recorded_in
+
+    made_by = recorded_in(args.data)
+    model = None if made_by is None else asdict(made_by)
     with _store(args) as store, _open(args.output, "w", sys.stdout) as out, _progress("export") as shown:
-        count = export_instance(Instances(args.data / "instances"), store, args.name, out, shown)
+        count = export_instance(Instances(args.data / "instances"), store, args.name, out, shown, model)
     print(f"exported {count} images of {args.name!r}", file=sys.stderr)
     return 0
 
 
 def instance_import(args: argparse.Namespace) -> int:
     from lookalike.service.transfer import import_instance
+    from lookalike.vision.fingerprint import Fingerprint, check_or_record
+
+    def accept(model: dict[str, Any] | None) -> None:
+        """Vectors another model made (or the same one another way) must not join the stored ones."""
+        if model is not None:
+            check_or_record(args.data, Fingerprint(**model))
 
     with _store(args) as store, _open(args.file, "r", sys.stdin) as lines, _progress("import") as shown:
         instances = Instances(args.data / "instances")
-        instance, count = import_instance(instances, store, lines, args.name, shown)
+        instance, count = import_instance(instances, store, lines, args.name, shown, accept)
     print(f"imported {count} images into {instance.name!r}", file=sys.stderr)
     return 0
 

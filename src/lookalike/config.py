@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from lookalike.vision.budget import DEFAULT_BYTES as DECODE_BUDGET_BYTES
+
 
 def setting(
     default: Any,
@@ -25,10 +27,12 @@ def setting(
     env: str = "",
     metavar: str | None = None,
     unset: str = "",
+    show: Callable[[Any], str] = str,
 ) -> Any:
-    """A field of Settings: its default and help, how its text form is read, and its option's and environment
-    variable's names when they are not the field's (`unset`: what a default of None means)."""
+    """A field of Settings: its default and help, how its text form is read (and `show`n), and its option's
+    and environment variable's names when they are not the field's (`unset`: what a default of None means)."""
     meta = {"help": help, "parse": parse, "option": option, "env": env, "metavar": metavar, "unset": unset}
+    meta["show"] = show
     if isinstance(default, dict):
         return field(default_factory=dict, metadata=meta)
     return field(default=default, metadata=meta)
@@ -102,7 +106,21 @@ class Settings:
         60.0, "its body must arrive within, after the headers (s): 8 MB at 1.1 Mbit/s", float,
         option="--body-timeout",
     )  # fmt: skip
-    max_connections: int = setting(1000, "connections open at once; more are answered 503 and closed", int)
+    max_connections: int = setting(
+        1000,
+        "connections open at once; past it, the one waiting longest for a request is closed, or the new one "
+        "answered 503",
+        int,
+    )
+    decode_memory_bytes: int = setting(
+        DECODE_BUDGET_BYTES,
+        "memory the pictures being decoded may take together, in MB; more wait",
+        lambda mb: int(mb) * 2**20,
+        option="--decode-memory",
+        env="LOOKALIKE_DECODE_MEMORY_MB",
+        metavar="MB",
+        show=lambda size: f"{size // 2**20}",
+    )
     log_json: bool = setting(
         False,
         "log one JSON object a line: each request's line, and every other",
@@ -178,7 +196,7 @@ def _read(name: str, text: str) -> Any:
 def _shown(name: str, value: Any) -> str:
     if isinstance(value, dict):
         return " ".join(f"{key}={location}" for key, location in value.items()) or "none"
-    return str(_metadata(name)["unset"] if value is None else value)
+    return str(_metadata(name)["unset"]) if value is None else str(_metadata(name)["show"](value))
 
 
 class _Entries(argparse.Action):

@@ -9,11 +9,14 @@ directory and runs the job here. Either way the job is the same row of the job t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import socket
 import sys
 import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from lookalike.access_keys import load_access_keys
@@ -26,10 +29,12 @@ from lookalike.datadir import Process, live_processes
 from lookalike.domain.errors import JobRunning, LookalikeError
 from lookalike.progress import Progress
 from lookalike.service.job_table import Job
+from lookalike.service.jobs import Jobs
 
 POLL_SECONDS = 0.5
 INTERRUPTED = "Interrupted (Ctrl-C): run the import again; its lines are safe to apply twice"
 SHOWN_ERRORS = 20
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,17 +56,9 @@ def run(args: argparse.Namespace) -> int:
     jobs = components.jobs
     try:
         job = jobs.increase(args.instance, args.source, args.path, args.callback or "", background=False)
-        try:
-            print(f"import job {job.id}: {args.source} {args.path} into {args.instance}", flush=True)
-            progress = Progress("import", "line")
-            try:
-                job = jobs.run(job.id, lambda job: show_progress(progress, _counts(job)))
-            finally:
-                progress.close()
-            if job.status != "PROCESSING":  # it ended here (not taken over by a server)
-                call_back(job)
-        except KeyboardInterrupt:
-            job = jobs.table.update(job.id, status="FAIL", code="Interrupted", message=INTERRUPTED)
+        job = _run_here(jobs, job.id, f"import job {job.id}: {args.source} {args.path} into {args.instance}")
+        if job.status != "PROCESSING":  # it ended here (not taken over by a server)
+            call_back(job)
         errors = [(e.line, code_of(e.code).code, e.message) for e in jobs.line_errors(job.id)]
         return _report(job.status, _counts(job), job.message, errors)
     except JobRunning as error:
@@ -73,6 +70,47 @@ def run(args: argparse.Namespace) -> int:
         return _refuse(error.message)
     finally:
         components.close()
+
+
+def _run_here(jobs: Jobs, job_id: int, announcement: str) -> Job:
+    """Announce the job and run it here to its end. The first Ctrl-C or SIGTERM stops it after the line it is
+    on (no line is cut in two) and fails it as Interrupted; a second one ends the command at once."""
+    stopping = False
+
+    def stop() -> None:
+        nonlocal stopping
+        if stopping:
+            raise KeyboardInterrupt
+        stopping = True
+        jobs.stop()
+
+    with on_signals(stop, *STOP_SIGNALS):
+        print(announcement, flush=True)  # heard from here on: a signal sent on seeing it stops the job
+        progress = Progress("import", "line")
+        try:
+            job = jobs.run(job_id, lambda job: show_progress(progress, _counts(job)))
+        finally:
+            progress.close()
+    if job.status == "PROCESSING":  # stopped before its end
+        job = jobs.table.update(job_id, status="FAIL", code="Interrupted", message=INTERRUPTED)
+    return job
+
+
+@contextlib.contextmanager
+def on_signals(handler: Callable[[], None], *signals: signal.Signals) -> Iterator[None]:
+    """While the block runs, `handler()` runs (in the main thread, between two steps of Python) on these
+    signals, whatever the process inherited: a shell starts a command in the background with SIGINT ignored,
+    and the import would then run on through a Ctrl-C or a `kill -INT`."""
+    previous = {number: signal.signal(number, lambda signum, frame: handler()) for number in signals}
+    try:
+        yield
+    finally:
+        for number, former in previous.items():
+            signal.signal(number, former)
+
+
+def _interrupt() -> None:
+    raise KeyboardInterrupt
 
 
 def local_servers(args: argparse.Namespace) -> list[Process]:
@@ -95,20 +133,21 @@ def _through_server(args: argparse.Namespace, buckets: dict[str, str], servers: 
     job_id: str | None = None
     unreachable: set[str | None] = set()
     try:
-        while True:
-            reachable = [s for s in local_servers(args) if s.url not in unreachable]
-            if not reachable:
-                what = "the job goes on where it is taken over (IncreaseList)" if job_id else "nothing done"
-                return _refuse(f"no server on {args.data} answers ({where}): {what}")
-            client = Client(str(reachable[0].url), *key)
-            try:
-                if job_id is None:
-                    job_id = _submit(client, args)
-                    print(f"import job {job_id} handed to the server at {client.url}", flush=True)
-                item = _follow(client, args.instance, job_id)
-                break
-            except OSError:  # not listening (yet, or any more): another one
-                unreachable.add(client.url)
+        with on_signals(_interrupt, *STOP_SIGNALS):
+            while True:
+                reachable = [s for s in local_servers(args) if s.url not in unreachable]
+                if not reachable:
+                    what = "nothing done" if job_id is None else "the job goes on where it is taken over"
+                    return _refuse(f"no server on {args.data} answers ({where}): {what}")
+                client = Client(str(reachable[0].url), *key)
+                try:
+                    if job_id is None:
+                        job_id = _submit(client, args)
+                        print(f"import job {job_id} handed to the server at {client.url}", flush=True)
+                    item = _follow(client, args.instance, job_id)
+                    break
+                except OSError:  # not listening (yet, or any more): another one
+                    unreachable.add(client.url)
         errors = []
         if item["ErrorUrl"]:
             for text in client.get_text(item["ErrorUrl"]).splitlines():
@@ -118,6 +157,10 @@ def _through_server(args: argparse.Namespace, buckets: dict[str, str], servers: 
         return _report(item["Status"], _item_counts(item), message, errors)
     except ApiError as error:
         return _refuse(error.message)
+    except KeyboardInterrupt:  # the job is the server's: it goes on
+        what = "nothing handed over" if job_id is None else f"job {job_id} goes on at the server"
+        _refuse(f"stopped following: {what} (IncreaseList shows it)")
+        return 130
 
 
 def _submit(client: Client, args: argparse.Namespace) -> str:

@@ -13,6 +13,7 @@ import pytest
 from lookalike.cli import main
 from tests.acceptance.sdk import SIGNATURE_MODES, make_client
 from tests.acceptance.server import ServerProcess
+from tests.acceptance.tls import self_signed_certificate
 from tests.conftest import new_milvus_database
 
 _names = itertools.count()
@@ -31,6 +32,16 @@ def create_instance(data_dir: Path, *args: str) -> str:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     process = ServerProcess(tmp_path_factory.mktemp("server") / "data").start()
     yield process
+    process.stop()
+
+
+@pytest.fixture(scope="session")
+def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, Path]]:
+    """A real server that serves HTTPS itself (`serve --tls-cert/--tls-key`), and its certificate."""
+    directory = tmp_path_factory.mktemp("tls")
+    cert, key = self_signed_certificate(directory)
+    process = ServerProcess(directory / "data", extra_args=("--tls-cert", str(cert), "--tls-key", str(key)))
+    yield process.start(), cert
     process.stop()
 
 

@@ -72,15 +72,20 @@ def form(params: dict[str, str]) -> bytes:
     return urlencode(sorted(params.items())).encode()
 
 
-def post(endpoint: str, headers: dict, body: bytes, query: str = "", path: str = "/") -> tuple[int, dict]:
-    status, answer = send(endpoint, "POST", path + (f"?{query}" if query else ""), headers, body)
+def post(
+    endpoint: str, headers: dict, body: bytes, query: str = "", path: str = "/", timeout: float = 30
+) -> tuple[int, dict]:
+    target = path + (f"?{query}" if query else "")
+    status, answer = send(endpoint, "POST", target, headers, body, timeout)
     return status, json.loads(answer)
 
 
-def send(endpoint: str, method: str, target: str, headers: dict, body: bytes) -> tuple[int, bytes]:
+def send(
+    endpoint: str, method: str, target: str, headers: dict, body: bytes, timeout: float = 30
+) -> tuple[int, bytes]:
     """One request as given (a Host header among `headers` is sent instead of the endpoint's)."""
     host, port = endpoint.rsplit(":", 1)
-    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    connection = http.client.HTTPConnection(host, int(port), timeout=timeout)
     try:
         connection.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
         if not any(name.lower() == "host" for name in headers):
@@ -144,3 +149,31 @@ def record(call: Callable[[str], object]) -> Sent:
         thread.join()
     (request,) = sent
     return request
+
+
+def authorize_upload(endpoint: str, key_id: str, secret: str) -> dict:
+    """AuthorizeFileUpload's answer: the policy of one upload."""
+    headers = acs3_headers(endpoint, "AuthorizeFileUpload", b"", key_id, secret, version="2019-12-19")
+    status, answer = post(endpoint, headers, b"")
+    assert status == 200, answer
+    return answer
+
+
+def upload_form(policy: dict, picture: bytes) -> tuple[dict, bytes]:
+    """The headers and multipart body the SDKs post to the upload address with AuthorizeFileUpload's
+    answer: the policy's fields, then the file."""
+    boundary = uuid.uuid4().hex
+    fields = {
+        "OSSAccessKeyId": policy["AccessKeyId"],
+        "policy": policy["EncodedPolicy"],
+        "Signature": policy["Signature"],
+        "key": policy["ObjectKey"],
+        "success_action_status": "201",
+    }
+    body = b"".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields.items()
+    )
+    body += f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="p"\r\n\r\n'.encode()
+    body += picture + f"\r\n--{boundary}--\r\n".encode()
+    return {"content-type": f"multipart/form-data; boundary={boundary}"}, body

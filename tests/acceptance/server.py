@@ -50,6 +50,7 @@ class ServerProcess:
             **os.environ,
             "LOOKALIKE_ACCESS_KEY_ID": ACCESS_KEY_ID,
             "LOOKALIKE_ACCESS_KEY_SECRET": ACCESS_KEY_SECRET,
+            "PYTHONFAULTHANDLER": "1",  # see `stop`
             **self.extra_env,
         }
         command = [sys.executable, "-m", "lookalike", "serve", "--data", str(self.data_dir),
@@ -83,10 +84,15 @@ class ServerProcess:
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            process.send_signal(signal.SIGABRT)  # faulthandler writes every thread's stack to the log
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
             raise AssertionError(
-                f"the server did not stop within 30 s, so it was killed:\n{self.log()}"
+                f"the server did not stop within 30 s, so it was killed (its threads at the end):\n"
+                f"{self.log()}"
             ) from None
 
     def kill(self) -> None:

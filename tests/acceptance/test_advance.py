@@ -13,7 +13,10 @@ from alibabacloud_imagesearch20201214 import models
 from alibabacloud_tea_openapi.exceptions import ClientException
 from darabonba.runtime import RuntimeOptions
 
+from lookalike.config import Settings
+from tests.acceptance.raw import authorize_upload, upload_form
 from tests.acceptance.sdk import found
+from tests.acceptance.server import ACCESS_KEY_ID, ACCESS_KEY_SECRET
 
 
 @pytest.fixture
@@ -96,3 +99,38 @@ def test_an_upload_without_a_policy_we_signed_is_refused_as_oss_would(server, ph
     connection.close()
     assert response.status == 403 and "<Code>AccessDenied</Code>" in answer
     assert not any((server.data_dir / "uploads").glob("0" * 32))
+
+
+def post_chunked(endpoint: str, headers: dict, body: bytes, chunk: int = 64 * 1024) -> tuple[int, str]:
+    """A POST without Content-Length, its body in chunks (Transfer-Encoding: chunked), as Node's SDK sends."""
+    host, port = endpoint.split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=60)
+    try:
+        pieces = (body[at : at + chunk] for at in range(0, len(body), chunk))
+        connection.request("POST", "/uploads.oss/", pieces, headers, encode_chunked=True)
+        response = connection.getresponse()
+        return response.status, response.read().decode()
+    finally:
+        connection.close()
+
+
+def chunked_upload(endpoint: str, picture: bytes) -> tuple[dict, int, str]:
+    """A policy, and the answer to an upload under it sent chunked."""
+    policy = authorize_upload(endpoint, ACCESS_KEY_ID, ACCESS_KEY_SECRET)
+    return policy, *post_chunked(endpoint, *upload_form(policy, picture))
+
+
+def test_a_chunked_upload_without_content_length_is_accepted(client, server, instance, photos):
+    policy, status, answer = chunked_upload(server.endpoint, photos["coffee"])
+    assert status == 201, answer
+    url = f"http://{policy['Bucket']}.{policy['Endpoint']}/{policy['ObjectKey']}"
+    request = models.SearchImageByPicRequest(instance_name=instance, pic_content=url)
+    assert client.search_image_by_pic(request).body.success
+
+
+def test_a_chunked_upload_is_refused_as_soon_as_it_passes_the_limit(server, photos):
+    """Counted as it is read: the 64 MB sent are never held, nor kept."""
+    policy, status, answer = chunked_upload(server.endpoint, b"\xff" * (8 * Settings.max_body_bytes))
+    assert status == 400 and "<Code>EntityTooLarge</Code>" in answer
+    assert not any((server.data_dir / "uploads").rglob(policy["ObjectKey"].rsplit("/", 1)[-1]))
+    assert chunked_upload(server.endpoint, photos["coffee"])[1] == 201  # and the server still takes uploads

@@ -5,6 +5,7 @@ length of time; the generous timeouts only end a hang."""
 from __future__ import annotations
 
 import json
+import select
 import socket
 import time
 from collections.abc import Iterator
@@ -95,10 +96,17 @@ def health(server: ServerProcess) -> bytes:
         return everything_until_closed(sock)
 
 
+def busy(server: ServerProcess) -> socket.socket:
+    """A connection whose request is being read: its headers are in (the server said so), half its body."""
+    sock = connect(server)
+    sock.sendall(HALF_HEADERS + b"expect: 100-continue\r\ncontent-length: 1000\r\n\r\n")
+    assert sock.recv(65536).startswith(b"HTTP/1.1 100")  # the action is reading the body now
+    sock.sendall(b"InstanceName=x")
+    return sock
+
+
 def test_past_the_most_connections_a_new_one_gets_503_at_once_and_room_comes_back(crowded):
-    held = [connect(crowded) for _ in range(4)]
-    for sock in held:
-        sock.sendall(HALF_HEADERS)
+    held = [busy(crowded) for _ in range(4)]
     status, answer = json_answer(health(crowded))
     assert (status, answer["Code"]) == (503, "ServiceUnavailable")
     for sock in held:
@@ -109,6 +117,24 @@ def test_past_the_most_connections_a_new_one_gets_503_at_once_and_room_comes_bac
     while (answer := health(crowded)).startswith(b"HTTP/1.1 503") and time.monotonic() < deadline:
         pass
     assert answer.startswith(b"HTTP/1.1 200")
+
+
+def test_connections_that_send_nothing_make_room_for_one_that_does(crowded):
+    """Past the cap, the connection that has waited longest for its headers is closed for the new one."""
+    waiting = [connect(crowded) for _ in range(3)]
+    for sock in waiting:
+        sock.sendall(HALF_HEADERS)
+    held = busy(crowded)
+    try:
+        assert health(crowded).startswith(b"HTTP/1.1 200")
+        # The room was made before the answer was sent, so the closed one's answer is there already.
+        closed, _, _ = select.select(waiting, [], [], 0)
+        assert closed == [waiting[0]]
+        status, answer = json_answer(everything_until_closed(waiting[0]))
+        assert (status, answer["Code"]) == (408, "RequestTimeout")
+    finally:
+        for sock in [*waiting, held]:
+            sock.close()
 
 
 def test_a_request_that_is_not_http_gets_the_apis_json(strict):

@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 
+import pytest
+
 from tests.acceptance.conftest import create_instance
 from tests.acceptance.jobs import add_line, increments, write_folder
 from tests.acceptance.sdk import found, make_client, search_pic
@@ -68,15 +70,27 @@ def test_import_refuses_what_the_service_refuses(tmp_path, photos):
     assert no_folder.returncode == 2 and "is not a directory" in no_folder.stderr
 
 
-def test_ctrl_c_ends_the_import_and_leaves_the_instance_free_for_the_next(tmp_path, photos):
+def ignoring_ctrl_c() -> None:
+    """What a shell does to a command it starts in the background (without job control)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize(
+    ("stop", "started"),
+    [(signal.SIGINT, None), (signal.SIGINT, ignoring_ctrl_c), (signal.SIGTERM, None)],
+    ids=["ctrl-c", "ctrl-c-in-the-background", "sigterm"],
+)
+def test_ctrl_c_ends_the_import_and_leaves_the_instance_free_for_the_next(tmp_path, photos, stop, started):
     data, bucket = tmp_path / "data", tmp_path / "bucket"
     instance = create_instance(data)
     # Long enough (minutes) that the job cannot end before the signal, however busy the machine.
     write_folder(bucket, photos, *(add_line(f"p{i}", "coffee.jpg") for i in range(5000)))
     command = [sys.executable, "-m", "lookalike", "import", instance, str(bucket), "--data", str(data)]
-    running = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    running = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=started
+    )
     assert running.stdout.readline().startswith("import job 1:")  # it runs now
-    running.send_signal(signal.SIGINT)
+    running.send_signal(stop)
     out, err = running.communicate(timeout=120)
     assert running.returncode == 1, err
     assert "FAIL: " in out and "Interrupted (Ctrl-C)" in out

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import hmac
-import uuid
 from collections.abc import Callable
 from urllib.parse import urlencode
 
@@ -19,7 +18,16 @@ from alibabacloud_tea_openapi.exceptions import ClientException
 from aliyunsdkimagesearch.request.v20190325 import SearchImageRequest
 
 from lookalike.access_keys import create_access_key
-from tests.acceptance.raw import Sent, acs3_headers, form, post, record, send
+from tests.acceptance.raw import (
+    Sent,
+    acs3_headers,
+    authorize_upload,
+    form,
+    post,
+    record,
+    send,
+    upload_form,
+)
 from tests.acceptance.sdk import add, add_streamed, make_client, search_name, search_pic
 from tests.acceptance.server import ACCESS_KEY_ID, ACCESS_KEY_SECRET
 from tests.acceptance.test_sdk2019 import CoreClient, tea_client
@@ -117,30 +125,9 @@ def test_the_sdk_signs_its_content_type_and_is_served(server, instance, photos):
 # --- 3. An upload: one per policy, for the key that was authorised -----------------------------------
 
 
-def authorize_upload(endpoint: str, key_id: str, secret: str) -> dict:
-    headers = acs3_headers(endpoint, "AuthorizeFileUpload", b"", key_id, secret, version="2019-12-19")
-    status, answer = post(endpoint, headers, b"")
-    assert status == 200, answer
-    return answer
-
-
 def upload(endpoint: str, policy: dict, picture: bytes) -> tuple[int, str]:
     """The multipart POST an SDK makes to OSS with AuthorizeFileUpload's answer."""
-    boundary = uuid.uuid4().hex
-    fields = {
-        "OSSAccessKeyId": policy["AccessKeyId"],
-        "policy": policy["EncodedPolicy"],
-        "Signature": policy["Signature"],
-        "key": policy["ObjectKey"],
-        "success_action_status": "201",
-    }
-    body = b"".join(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
-        for name, value in fields.items()
-    )
-    body += f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="p"\r\n\r\n'.encode()
-    body += picture + f"\r\n--{boundary}--\r\n".encode()
-    headers = {"content-type": f"multipart/form-data; boundary={boundary}"}
+    headers, body = upload_form(policy, picture)
     status, answer = send(endpoint, "POST", "/uploads.oss/", headers, body)
     return status, answer.decode()
 

@@ -60,14 +60,14 @@ def test_a_product_laid_on_cluttered_ground_finds_its_catalog_shot(client, catal
 
 
 def test_a_photo_whose_subject_finds_nothing_close_is_also_searched_whole(client, catalog):
-    # The shop stored a whole photo (Crop=false). Its subject alone is not close to anything stored
-    # (cosine ~0.5), so the search also ranks the picture whole, which finds the photo itself at 1.0, and
-    # Region says the whole picture found it.
-    photo = jpeg(photo_image("retina"))
-    add(client, catalog, "retina", "whole.jpg", photo, crop=False)
+    # The shop stored a whole photo (Crop=false): a lawn with a small astronaut in a corner. The astronaut
+    # alone is not close to anything stored (cosine ~0.3 to the whole lawn), so the search also ranks the
+    # picture whole, which finds the photo itself at 1.0, and Region says the whole picture found it.
+    photo = jpeg(place(ground("grass"), photo_image("astronaut"), at=(60, 80), width=200)[0])
+    add(client, catalog, "lawn", "whole.jpg", photo, crop=False)
     body = search_pic(client, catalog, photo)
-    assert (body.auctions[0].product_id, body.auctions[0].score) == ("retina", 1.0)
-    assert body.pic_info.region == "0,1411,0,1411"
+    assert (body.auctions[0].product_id, body.auctions[0].score) == ("lawn", 1.0)
+    assert body.pic_info.region == "0,800,0,600"
     assert body.pic_info.multi_region[0].region == body.pic_info.region
     scores = [a.score for a in body.auctions]
     assert len(scores) == 5 and scores == sorted(scores, reverse=True) and scores[-1] >= 0.0

@@ -6,12 +6,14 @@ import numpy as np
 import pytest
 
 from lookalike.domain.image import Box, Hit, Image
-from lookalike.service.categorize import UNSURE, best_subject, predict_category
+from lookalike.service.categorize import LATER, best_subject, predict_category
 from lookalike.store.qdrant_edge import QdrantEdgeStore
 from lookalike.vision.categories import CATEGORIES, OTHER
 from lookalike.vision.pipeline import Further, View
+from lookalike.vision.pooling import DEFAULT, UNSURE
 
 DIM = 8
+CLOSE = UNSURE[DEFAULT]  # what the packaged descriptor counts as a close neighbour
 MODEL_SAYS_OTHER = {category: (0.96 if category == OTHER else 0.04 / 13) for category in CATEGORIES}
 
 
@@ -66,34 +68,53 @@ FIRST, SECOND = Box(0, 10, 0, 10), Box(20, 30, 0, 10)
 
 def test_a_first_subject_that_finds_something_close_is_kept_without_looking_further(store):
     first = View(FIRST, unit(1, 0.1, 0))
-    assert float(first.vector @ unit(1, 0, 0)) >= UNSURE
+    assert float(first.vector @ unit(1, 0, 0)) >= CLOSE
 
     def further():
         raise AssertionError("the other subjects were described though the first found its product")
 
-    chosen, hits, views = best_subject(store, "shop", first, further)
+    chosen, hits, views = best_subject(store, "shop", first, further, CLOSE)
     assert chosen is first and hits[0].image.product_id == "shoe" and views == []
 
 
 def test_when_the_first_finds_nothing_close_the_closest_subject_wins(store):
     first = View(FIRST, unit(1, 1, 3))  # background: far from both products
     second = View(SECOND, unit(0.1, 1, 0))
-    chosen, hits, _ = best_subject(store, "shop", first, lambda: Further([second], []))
+    chosen, hits, _ = best_subject(store, "shop", first, lambda: Further([second], []), CLOSE)
     assert chosen is second and hits[0].image.product_id == "bag"
     # ... and a first subject stays when the others are no closer.
     worse = View(SECOND, unit(0, 0, 1))
-    assert best_subject(store, "shop", first, lambda: Further([worse], [])).subject is first
+    assert best_subject(store, "shop", first, lambda: Further([worse], []), CLOSE).subject is first
+
+
+def test_a_subject_further_down_must_be_closer_by_later_per_place(store):
+    """A box around background finds something a little alike: the vision's order breaks near-ties."""
+    first = View(FIRST, unit(1, 1, 3))  # as close to the shoe as to the bag
+    closest = float(first.vector @ unit(1, 0, 0))
+    background = View(Box(40, 50, 0, 10), unit(0, 0, 1))
+
+    def third(closer_by: float) -> View:  # in third place, its nearest stored image (the shoe) closer
+        cosine = closest + closer_by
+        return View(SECOND, np.array([cosine, 0, (1 - cosine**2) ** 0.5, *[0] * (DIM - 3)], np.float32))
+
+    winner = third(2 * LATER + 0.01)
+    chosen, hits, _ = best_subject(store, "shop", first, lambda: Further([background, winner], []), CLOSE)
+    assert chosen is winner and hits[0].image.product_id == "shoe"
+    loser = third(2 * LATER - 0.01)
+    assert (
+        best_subject(store, "shop", first, lambda: Further([background, loser], []), CLOSE).subject is first
+    )
 
 
 def test_when_the_first_finds_nothing_close_the_views_of_its_surroundings_are_searched_too(store):
     lonely = View(FIRST, unit(1, 1, 3))
     around = [View(Box(0, 20, 0, 20), unit(1, 0.2, 0)), View(Box(0, 100, 0, 100), unit(1, 1, 1))]
-    chosen, _, views = best_subject(store, "shop", lonely, lambda: Further([], around))
+    chosen, _, views = best_subject(store, "shop", lonely, lambda: Further([], around), CLOSE)
     assert chosen is lonely and views == around
 
 
 def test_an_empty_instance_never_looks_further(store):
     store.ensure_collection("empty", DIM)
     first = View(FIRST, unit(1, 1, 3))
-    chosen = best_subject(store, "empty", first, lambda: pytest.fail("nothing to compare with"))
+    chosen = best_subject(store, "empty", first, lambda: pytest.fail("nothing to compare with"), CLOSE)
     assert chosen == (first, [], [])

@@ -4,6 +4,7 @@ a stop and a restart, and one job of a kind runs at a time per instance; an expo
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from lookalike.domain.errors import BadInstanceName, BadJob, InstanceNotFound, J
 from lookalike.service.job_table import Job
 from lookalike.service.jobs import Jobs
 from lookalike.service.models import Picture, SearchOptions
+from tests.conftest import until
 
 
 def meta(*lines: dict | str) -> str:
@@ -212,3 +214,21 @@ def test_a_job_that_cannot_start_is_refused(components, call, refusal):
     with pytest.raises(refusal):
         call(components.jobs)
     assert components.jobs.find("shop", "increment") == []
+
+
+def test_an_import_line_waits_for_room_to_decode_instead_of_failing(components, bucket):
+    """Requests that find the decode budget full are refused after a while; an import's line is not."""
+    line = {"OperationType": "ADD", "ProductId": "1", "PicName": "shoes/coffee.jpg"}
+    (bucket / "increment.meta").write_text(meta(line))
+    budget = components.service.vision.budget
+    budget.wait_seconds = 0  # every decode that finds it full is refused at once
+    job = components.jobs.increase("shop", "shop", "/", background=False)
+    ran: list[Job] = []
+    with budget.hold(budget.limit_bytes):  # big pictures of other requests take it all
+        importing = threading.Thread(target=lambda: ran.append(components.jobs.run(job.id)))
+        importing.start()
+        until(lambda: budget.denied >= 3)  # refused, and tried again
+    importing.join()
+    (job,) = ran
+    assert (job.status, job.added, job.failed) == ("SUCCESS", 1, 0)
+    assert stored(components) == {("1", "shoes/coffee.jpg"): {"int_attr": 0, "category_id": 88888888}}

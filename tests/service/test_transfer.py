@@ -4,6 +4,7 @@ Milvus (and from one data directory to another), so that search answers the same
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from lookalike.cli import main
 from lookalike.service.instances import Instances
 from lookalike.store import open_store
 from lookalike.store.base import Store
+from lookalike.vision.fingerprint import Fingerprint, check_or_record, recorded_in
 from tests.store.conftest import DIM, make_records, unit
 
 
@@ -95,3 +97,21 @@ def test_bad_input_is_refused_with_a_message(tmp_path: Path, capsys):
     assert "not a lookalike-instance export" in capsys.readouterr().err
     assert main(["instance", "export", "nope", "--data", str(tmp_path)]) == 2
     assert "no instance 'nope'" in capsys.readouterr().err
+
+
+def test_the_export_says_what_made_its_vectors_and_another_models_data_refuses_them(tmp_path: Path, capsys):
+    lite0 = Fingerprint("a" * 64, DIM, {"vector": "features"})
+    check_or_record(tmp_path / "a", lite0)
+    fill(tmp_path / "a", None, "shop", 5)
+    export = tmp_path / "shop.jsonl"
+    assert main(["instance", "export", "shop", "--data", str(tmp_path / "a"), "-o", str(export)]) == 0
+    assert json.loads(export.read_text().splitlines()[0])["model"] == asdict(lite0)
+
+    # A data directory whose vectors another pooling made refuses them, before anything is stored ...
+    check_or_record(tmp_path / "b", Fingerprint("a" * 64, DIM, {"vector": "rmac-gem3"}))
+    assert main(["instance", "import", str(export), "--data", str(tmp_path / "b")]) == 2
+    assert "vectors made two ways cannot be compared" in capsys.readouterr().err
+    assert not (tmp_path / "b" / "instances").exists()
+    # ... and a new one takes the export's record as its own.
+    assert main(["instance", "import", str(export), "--data", str(tmp_path / "c")]) == 0
+    assert recorded_in(tmp_path / "c") == lite0

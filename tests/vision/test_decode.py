@@ -256,3 +256,33 @@ def test_a_reduced_decode_refuses_what_a_whole_one_refuses(photo):
     with pytest.raises(BadPicture) as too_big:
         decode_reduced(encode(photo("coffee.png").resize((4200, 300)), "JPEG"))
     assert too_big.value.detail == "pixels"
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP", "TIFF", "GIF"])
+def test_big_pictures_of_formats_without_a_reduced_decode_are_reduced_after_it(photo, fmt):
+    big = photo("coffee.png").resize((300, 200)).resize((3000, 2000), Image.Resampling.NEAREST)  # < 4 MB
+    params = {"lossless": True} if fmt == "WEBP" else {"compression": "tiff_deflate"} if fmt == "TIFF" else {}
+    data = encode(big, fmt, **params)
+    reduced = decode_reduced(data)
+    assert (reduced.width, reduced.height) == (3000, 2000)
+    assert reduced.image.size == (1000, 667)  # a third: the most that keeps 960 px
+    expected = np.asarray(decode_image(data).reduce(3), np.float32)
+    assert np.abs(np.asarray(reduced.image, np.float32) - expected).max() <= 1  # whole 3 x 3 blocks
+
+
+def test_transparency_is_composited_before_the_reduction():
+    """Alternate columns of transparent black and opaque red: on white, each pair averages to pink. Averaged
+    before the compositing, the black under the transparent pixels would darken it."""
+    rgba = np.zeros((2000, 2000, 4), np.uint8)
+    rgba[:, 1::2] = (255, 0, 0, 255)
+    reduced = decode_reduced(encode(Image.fromarray(rgba), "PNG"))
+    assert reduced.image.size == (1000, 1000)
+    assert np.abs(np.asarray(reduced.image, np.int16) - (255, 128, 128)).max() <= 1
+
+
+def test_big_sixteen_bit_grey_is_scaled_and_reduced():
+    ramp = np.tile(np.arange(0, 65536, 16, dtype=np.uint16)[:4000], (2000, 1))  # 2000 x 4000
+    reduced = decode_reduced(encode(Image.fromarray(ramp), "PNG"))
+    assert reduced.image.size == (1000, 500)
+    expected = ramp.reshape(500, 4, 1000, 4).mean(axis=(1, 3)) / 257
+    assert np.abs(np.asarray(reduced.image, np.float32)[..., 0] - expected).max() <= 1

@@ -13,7 +13,8 @@ import onnxruntime as ort
 import pytest
 from PIL import Image
 
-from lookalike.vision.embedder import Embedder, load_session, preprocess
+from lookalike.vision.embedder import Embedder, load_session, normalise, preprocess
+from lookalike.vision.pooling import rmac_gem
 from tests.vision.conftest import PHOTOS
 
 ASSETS = resources.files("lookalike.vision").joinpath("assets")
@@ -120,6 +121,24 @@ def test_concurrent_calls_match_serial(embedder, photo):
         parallel = list(pool.map(lambda image: embedder.embed([image]), images * 2))
     for got, want in zip(parallel, serial * 2, strict=True):
         np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+def test_vectors_pool_the_map_by_rmac_gem_unless_told_to_keep_the_models_own(embedder, session, photo):
+    x = preprocess([photo("chelsea.png"), photo("coffee.png")])
+    feature_map, features = session.run(["feature_map", "features"], {"image": x})
+    images = [photo("chelsea.png"), photo("coffee.png")]
+    assert embedder.pooling == "rmac-gem3"
+    np.testing.assert_allclose(embedder.embed(images), normalise(rmac_gem(feature_map)), atol=1e-5)
+    np.testing.assert_allclose(embedder.look(images).vectors, embedder.embed(images), atol=1e-5)
+    # What data directories made before the pooling was a choice hold: the model's own features.
+    legacy = Embedder(pooling="features")
+    np.testing.assert_allclose(legacy.embed(images), normalise(features), atol=1e-5)
+    np.testing.assert_allclose(legacy.look(images).vectors, normalise(features), atol=1e-5)
+
+
+def test_an_unknown_pooling_is_refused():
+    with pytest.raises(ValueError, match="unknown pooling 'max'"):
+        Embedder(pooling="max")
 
 
 def test_model_path_and_threads_are_honoured(photo):

@@ -33,8 +33,8 @@ def features_only(tmp_path_factory) -> Path:
 
 
 def test_the_vectors_are_the_models_and_nothing_else_is_asked(features_only, photos):
-    full, own = Embedder(), Embedder(features_only)
-    assert own.extras == [] and own.dim == full.dim
+    full, own = Embedder(pooling="features"), Embedder(features_only)
+    assert own.extras == [] and own.dim == full.dim and own.pooling == "features"
     image = photo_image("coffee")
     looks = own.look([image])
     assert looks.logits is None and looks.feature_maps is None

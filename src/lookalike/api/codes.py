@@ -34,6 +34,7 @@ CODES: dict[str, Code] = {
     "ImageNotFound": Code("PicNotExist"),
     "OverQuota": Code("InstanceOverQuota"),
     "RateLimited": Code("DeniedRequest", 403),
+    "DecodeBusy": Code("DeniedRequest", 403),
     "Denied": Code("NoPermission", 403),
     "BadPicture.content": Code("InvalidPicContent"),
     "BadPicture.format": Code("UnsupportedPicFormat"),

@@ -6,7 +6,9 @@ arriving, and takes every connection offered. `GuardedH11Protocol` adds, per con
 - a deadline for the request line and headers: `header_seconds` from the connection's start, or from the
   first byte of a request that follows another on the connection;
 - a deadline for the body: `body_seconds` from the end of the headers;
-- a cap on open connections: past `max_connections`, a new connection is answered 503 and closed at once.
+- a cap on open connections: past `max_connections`, the connection that has waited longest for a
+  request's headers (half-sent, or idle between requests) is closed to make room, so that connections that
+  send nothing cannot keep out those that do; if none is waiting, the new connection is answered 503.
 
 A request that misses its deadline is answered 408 `RequestTimeout` (unless an answer already began) and its
 connection closed; the action that was reading its body sees the client gone. The answers are the API's JSON
@@ -42,15 +44,17 @@ class GuardedH11Protocol(H11Protocol):
     """One connection; `limits` is set on a subclass by `protocol_with`."""
 
     limits: ClassVar[Limits]
-    refused_at: ClassVar[float] = 0.0  # when a refusal was last logged (at most one line a minute)
+    logged_at: ClassVar[float] = 0.0  # when the cap was last logged (at most one line a minute)
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self._deadline: asyncio.TimerHandle | None = None
         self._waiting_for = ""  # "headers" or "body" while a deadline runs
         self._answered = False  # by this class, past h11: what the client still sends is thrown away
+        self._idle_since: float | None = time.monotonic()  # waiting for a request's headers since
         super().connection_made(transport)
-        if len(self.connections) > self.limits.max_connections:
-            self._log_refusal()
+        open_now = sum(1 for c in self._guarded() if not c._answered)  # the answered ones are closing
+        if open_now > self.limits.max_connections and not self._make_room():
+            self._log_cap("refusing connections")
             self._answer_and_close(
                 ApiError(
                     "ServiceUnavailable",
@@ -61,6 +65,25 @@ class GuardedH11Protocol(H11Protocol):
             )
             return
         self._start("headers", self.limits.header_seconds)
+
+    def _guarded(self) -> list[GuardedH11Protocol]:
+        """The server's connections (all of this class: see `protocol_with`)."""
+        return [c for c in self.connections if isinstance(c, GuardedH11Protocol)]
+
+    def _make_room(self) -> bool:
+        """Close the connection that has waited longest for a request's headers, if one has."""
+        waiting = [
+            c for c in self._guarded() if c is not self and c._idle_since is not None and not c._answered
+        ]
+        if not waiting:
+            return False
+        self._log_cap("closing the connections that have waited longest for a request")
+        oldest = min(waiting, key=lambda c: c._idle_since or 0.0)
+        message = (
+            "The request timed out: the server needed its connection for another before its headers came"
+        )
+        oldest._answer_and_close(ApiError("RequestTimeout", message, 408), linger=False)
+        return True
 
     def data_received(self, data: bytes) -> None:
         if self._answered:
@@ -85,6 +108,10 @@ class GuardedH11Protocol(H11Protocol):
         if self._answered:
             return
         state = self.conn.their_state
+        if state is not h11.IDLE:
+            self._idle_since = None
+        elif self._idle_since is None:
+            self._idle_since = time.monotonic()
         if state is h11.SEND_BODY:
             if self._waiting_for != "body":
                 self._start("body", self.limits.body_seconds)
@@ -117,11 +144,11 @@ class GuardedH11Protocol(H11Protocol):
         message = f"The request timed out: its {part} did not arrive within {seconds:g} s"
         self._answer_and_close(ApiError("RequestTimeout", message, 408))
 
-    def _answer_and_close(self, error: ApiError) -> None:
+    def _answer_and_close(self, error: ApiError, linger: bool = True) -> None:
         """Answer past h11 (whatever state it is in) and end the connection. Closing at once would lose the
         answer if the request is still coming in (unread bytes make the kernel reset the connection), so the
         sending side is closed, what comes in is thrown away, and the connection is closed when the client
-        closes it, or `LINGER_SECONDS` later."""
+        closes it, or `LINGER_SECONDS` later; unless not to `linger`."""
         if self.transport.is_closing() or self._answered:
             return
         self._stop()
@@ -132,18 +159,19 @@ class GuardedH11Protocol(H11Protocol):
             f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
         )
         self.transport.write(head.encode() + body)
-        if self.transport.can_write_eof():  # plain TCP; TLS cannot close one side only
+        if linger and self.transport.can_write_eof():  # plain TCP; TLS cannot close one side only
             self.transport.write_eof()
             self._deadline = self.loop.call_later(LINGER_SECONDS, self.transport.close)
         else:
             self.transport.close()
 
-    def _log_refusal(self) -> None:
+    def _log_cap(self, doing: str) -> None:
         now = time.monotonic()
-        if now - GuardedH11Protocol.refused_at >= 60:
-            GuardedH11Protocol.refused_at = now
-            open_now = len(self.connections) - 1
-            log.warning("refusing connections: %d are open, the most --max-connections allows", open_now)
+        if now - GuardedH11Protocol.logged_at >= 60:
+            GuardedH11Protocol.logged_at = now
+            log.warning(
+                "%s: %d are open, the most --max-connections allows", doing, self.limits.max_connections
+            )
 
 
 LINGER_SECONDS = 2.0

@@ -98,7 +98,8 @@ async def http_error(request: Request, error: Exception) -> Response:
 
 class LastResort:
     """The outermost guard: an error nobody expected is logged once, with its traceback, and answered as a
-    JSON InternalError; a client that went away mid-request costs one short line of log, not a traceback."""
+    JSON InternalError. A client that went away mid-request is no error: the route reading its body logs
+    one short line for it (an action's request line, or the upload's), no traceback."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -116,10 +117,8 @@ class LastResort:
 
         try:
             await self.app(scope, receive, watched)
-        except ClientDisconnect:
-            host, port = scope.get("client") or ("?", "?")
-            what = f"{scope['method']} {scope['path'][:100]}"
-            log.info("%s from %s:%s: the client went away (or was too slow) mid-request", what, host, port)
+        except ClientDisconnect:  # the route that was reading the body logged its one line
+            pass
         except Exception:
             request_id = new_request_id()
             log.exception("request %s failed", request_id)

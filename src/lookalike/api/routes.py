@@ -7,6 +7,7 @@ Three protocol generations share one pipeline: 2020-12-14 (RPC style, `/`), 2019
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -16,10 +17,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import Message
 
 from lookalike.access_keys import AccessKey, AccessKeys
 from lookalike.api import uploads
@@ -46,6 +48,8 @@ from lookalike.service.images import ImageService
 from lookalike.service.jobs import Jobs
 from lookalike.service.status import Status
 from lookalike.service.uploads import UploadStore
+
+log = logging.getLogger("lookalike.api")
 
 DEFAULT_VERSION = "2020-12-14"
 READY_TIMEOUT_SECONDS = 5
@@ -189,13 +193,14 @@ class Api:
         """The *_advance methods' multipart upload, authorised by the policy AuthorizeFileUpload signed."""
         request_id = new_request_id()
         try:
-            declared = request.headers.get("content-length", "")
-            if not declared.isdigit() or int(declared) > self.max_body:
-                raise ApiError(
-                    "EntityTooLarge", f"An upload needs a Content-Length of at most {self.max_body} bytes"
-                )
+            too_large = ApiError(
+                "EntityTooLarge",
+                f"Your proposed upload exceeds the maximum allowed size: {self.max_body} bytes",
+            )
             try:
-                form = await request.form(max_files=1, max_fields=16)
+                # The Node.js SDK sends it chunked, without a Content-Length: the size is counted as read.
+                limited = within(request, self.max_body, too_large)
+                form = await limited.form(max_files=1, max_fields=16)
             except HTTPException as error:
                 raise ApiError("InvalidArgument", f"The upload is not a valid form: {error.detail}") from None
             fields = {name: value for name, value in form.items() if isinstance(value, str)}
@@ -204,6 +209,11 @@ class Api:
             answer = uploads.receive(fields, data, self.keys, self.uploads, time.time())
         except ApiError as error:
             return oss_error_response(error, request_id, request.headers.get("host", ""))
+        except ClientDisconnect:  # its one line (an action's is its request line, see `_serve`)
+            host, port = request.client or ("?", "?")
+            log.info("upload %s from %s:%s: the client went away (or was too slow) mid-request", request_id,
+                     host, port)  # fmt: skip
+            raise
         return Response(answer, status_code=201, media_type="application/xml")
 
     async def _serve(self, request: Request, work: Work) -> Response:
@@ -236,6 +246,9 @@ class Api:
         except ApiError as error:
             code = error.code
             return error_response(error, request_id, request.headers.get("host", ""))
+        except ClientDisconnect:  # answered by api/errors.py; counted as what it is, not as our failure
+            code = "ClientDisconnected"
+            raise
         finally:
             record.finish(code)
         return JSONResponse({"RequestId": request_id, **body}, headers={"x-acs-request-id": request_id})
@@ -302,13 +315,23 @@ async def read_body(request: Request, limit: int) -> bytes:
         "InvalidPicContent",
         f"The request body is larger than {limit} bytes: PicContent may hold at most 4 MB of picture",
     )
+    return b"".join([chunk async for chunk in within(request, limit, too_large).stream()])
+
+
+def within(request: Request, limit: int, too_large: ApiError) -> Request:
+    """The request, its body refused with `too_large` as soon as it is known to pass `limit` bytes: at once
+    by its Content-Length, else (chunked) when the bytes read pass it, so no more than that is ever held."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise too_large
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
+    size = 0
+
+    async def receive() -> Message:
+        nonlocal size
+        message = await request.receive()
+        size += len(message.get("body", b""))
         if size > limit:
             raise too_large
-        chunks.append(chunk)
-    return b"".join(chunks)
+        return message
+
+    return Request(request.scope, receive)

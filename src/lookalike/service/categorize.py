@@ -1,12 +1,13 @@
 """Which subject a query means and which category it belongs to, when the caller did not say.
 
 Both ask the instance itself. The first subject the vision found is searched without restriction (a probe
-of a few results). When its nearest stored image is not close (cosine < UNSURE), the other subjects are
-described and probed too, and the one whose nearest stored image is closest is the one the shopper means:
-a product photographed in a scene matches its own catalog shot far better than the scene does. On the
-quality harness the first subject is right 99 % of the time when its probe reaches UNSURE, and about 60 %
-below it; a quarter to a third of scene queries look further. Those also bring views of the first subject in
-its surroundings (widened, and the whole picture), which the search ranks beside the chosen subject.
+of a few results). When its nearest stored image is not close (its cosine under the descriptor's
+`Vision.unsure`), the other subjects are described and probed too, and the one whose nearest stored image
+is closest is the one the shopper means: a product photographed in a scene matches its own catalog shot far
+better than the scene does. On the quality harness the first subject is right 99 % of the time when its
+probe reaches that, and about 60 % below it; a quarter to a third of scene queries look further. Those also
+bring views of the first subject in its surroundings (widened, and the whole picture), which the search
+ranks beside the chosen subject.
 
 The category combines two signals: the model's ImageNet classes mapped to categories, and the categories of
 the nearest stored images, weighted by how close they are (the catalog teaches the predictor: a shop that
@@ -26,7 +27,7 @@ from lookalike.vision.categories import OTHER
 from lookalike.vision.pipeline import Further, View
 
 PROBE = 10  # stored images each subject is compared with
-UNSURE = 0.6  # cosine: a first subject whose nearest stored image is further off may be the wrong one
+LATER = 0.01  # cosine a subject must beat the one before it in the vision's order by, per place
 CLOSENESS = 0.2  # cosine: a neighbour this much further from the query counts e (2.7) times less
 MODEL_WEIGHT = 0.5  # the model's scores count as much as one stored image at cosine 0.86
 CONFIDENT = 0.5  # a category needs this share of the belief, else Other
@@ -42,16 +43,26 @@ class Choice(NamedTuple):
     views: list[View]  # more of the picture for the search to rank beside the subject
 
 
-def best_subject(store: Store, collection: str, first: View, further: Callable[[], Further]) -> Choice:
-    """The subject the shopper means, with its probe: the first, unless it finds nothing close and
-    another subject (described by `further` only then) finds something closer; and, in that case, the
-    views of the picture that `further` brings."""
+def best_subject(
+    store: Store, collection: str, first: View, further: Callable[[], Further], unsure: float
+) -> Choice:
+    """The subject the shopper means, with its probe: the first, unless it finds nothing close (its
+    nearest stored image's cosine under `unsure`, `Vision.unsure`) and another subject (described by
+    `further` only then) finds something closer, by LATER for each place it stands further down; and, in
+    that case, the views of the picture that `further` brings."""
     hits = probe(store, collection, first)
-    if not hits or hits[0].score >= UNSURE:
+    if not hits or hits[0].score >= unsure:
         return Choice(first, hits, [])
     more = further()
     probes = [(first, hits), *((other, probe(store, collection, other)) for other in more.others)]
-    chosen, neighbours = max(probes, key=lambda found: found[1][0].score if found[1] else -1.0)
+
+    # A box around any stretch of background has some stored image that looks a little like it: the
+    # further down the vision's order a subject stands, the closer its neighbour must be to win.
+    def merit(place: int) -> float:
+        neighbours = probes[place][1]
+        return neighbours[0].score - place * LATER if neighbours else -1.0
+
+    chosen, neighbours = probes[max(range(len(probes)), key=merit)]
     return Choice(chosen, neighbours, more.around)
 
 

@@ -219,7 +219,9 @@ class ImageService:
         chosen, views = sight.first, list[View]()
         # A choice to make: the category, the subject, or whether a cluttered photo needs more views.
         if predicts or sight.may_see_more:
-            chosen, neighbours, views = best_subject(self.store, instance.collection, chosen, sight.further)
+            chosen, neighbours, views = best_subject(
+                self.store, instance.collection, chosen, sight.further, self.vision.unsure
+            )
             if predicts:
                 category = predict_category(chosen.category_scores, neighbours)
         subjects = (chosen.region, *(other for other in sight.subjects if other != chosen.region))

@@ -33,6 +33,7 @@ from lookalike.service.images import ImageService
 from lookalike.service.instances import NAME_PATTERN
 from lookalike.service.job_table import AlreadyRunning, Job, JobTable, Kind, LineError, NotOwner, Outcome
 from lookalike.service.models import AddImage, Picture
+from lookalike.vision.budget import DecodeBusy
 from lookalike.vision.decode import MAX_PIC_BYTES
 
 log = logging.getLogger("lookalike.jobs")
@@ -263,10 +264,21 @@ class Jobs:
             add = AddImage(
                 instance, line.product_id, line.pic_name, picture, line.category_id, line.attributes
             )
-            self.images.add(add)
+            self._add(add)
             return "added"
         except LookalikeError as error:
             return LineError(number, error.kind, error.message)
+
+    def _add(self, add: AddImage) -> None:
+        """Add, however long the picture waits for room to be decoded: the server's requests are refused
+        after a while (DeniedRequest, try again), an import's lines wait their turn."""
+        while True:
+            try:
+                self.images.add(add)
+                return
+            except DecodeBusy:
+                if self._stopping.is_set():
+                    raise _Stopped from None
 
     def running(self, instance: str) -> list[Job]:
         """The instance's jobs that have not ended (some may wait to be taken over)."""

@@ -1,9 +1,12 @@
 """Move an instance between stores (the embedded engine, a Milvus server) as a stream of JSON lines.
 
-The first line describes the instance; each further line is one image with every stored field and its
-vector (float32, little-endian, base64), so an import needs neither the pictures nor a model run:
+The first line describes the instance and what made its vectors (the data directory's record,
+vision/fingerprint.py: an import into a data directory whose vectors were made otherwise is refused); each
+further line is one image with every stored field and its vector (float32, little-endian, base64), so an
+import needs neither the pictures nor a model run. Local features and thumbnails are not carried: imported
+images are searched by their vectors alone, unverified.
 
-    {"format": "lookalike-instance", "version": 1, "instance": {"name": "shop", "type": "product", ...}}
+    {"format": "lookalike-instance", "version": 1, "instance": {"name": "shop", ...}, "model": {...}}
     {"product_id": "p1", "pic_name": "a.jpg", "category_id": 3, "region": [0, 64, 0, 48], ..., "vector": ...}
 """
 
@@ -14,7 +17,7 @@ import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
-from typing import TextIO
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -32,12 +35,18 @@ Progress = Callable[[int, int | None], None]  # images done so far, of how many 
 
 
 def export_instance(
-    instances: Instances, store: Store, name: str, out: TextIO, progress: Progress = lambda done, total: None
+    instances: Instances,
+    store: Store,
+    name: str,
+    out: TextIO,
+    progress: Progress = lambda done, total: None,
+    model: dict[str, Any] | None = None,
 ) -> int:
-    """Write the instance and every image of it to `out`; returns the number of images."""
+    """Write the instance and every image of it to `out`, with `model` (what made the vectors, as the data
+    directory records it) if known; returns the number of images."""
     instance = instances.get(name)
     total = store.count(instance.collection)
-    header = {"format": FORMAT, "version": VERSION, "instance": asdict(instance)}
+    header = {"format": FORMAT, "version": VERSION, "instance": asdict(instance), "model": model}
     out.write(json.dumps(header, ensure_ascii=False) + "\n")
     written, cursor = 0, None
     while True:
@@ -57,13 +66,17 @@ def import_instance(
     lines: Iterable[str],
     name: str | None = None,
     progress: Progress = lambda done, total: None,
+    accept_model: Callable[[dict[str, Any] | None], None] = lambda model: None,
 ) -> tuple[Instance, int]:
     """Add the images of an export to the instance `name` (by default the exported one's name), which is
-    created with the exported type and capacity if it does not exist; returns it and the number of images."""
+    created with the exported type and capacity if it does not exist; returns it and the number of images.
+    `accept_model` sees what made the exported vectors (None for an export that does not say) and raises
+    ValueError if they cannot join the store's."""
     source = iter(lines)
     header = json.loads(next(source, "null"))
     if not isinstance(header, dict) or (header.get("format"), header.get("version")) != (FORMAT, VERSION):
         raise ValueError(f"not a {FORMAT} export of version {VERSION}")
+    accept_model(header.get("model"))
     exported = Instance(**header["instance"])
     try:
         instance = instances.get(name or exported.name)

@@ -1,11 +1,13 @@
 """Image embeddings from the packaged EfficientNet-Lite0 ONNX model (onnxruntime, CPU).
 
 The model (built by `tools/export_onnx.py`) takes `image` (N,3,224,224 float32, RGB, (x - 127) / 128) and
-returns `feature_map` (N,1280,7,7), `features` (N,1280, their average pool) and `logits` (N,1000). `embed`
-asks only for `features` and L2-normalises them; the features follow a ReLU6, so they are non-negative and
-the cosine of two embeddings lies in [0, 1]. `look` returns all three from the same pass: the map tells where
-the subject is, the logits what it is. A model of one's own (`--image-model`) needs only `features`; without
-the other two, `look` has no map and no class scores, and the vision does without them.
+returns `feature_map` (N,1280,7,7), `features` (N,1280, their average pool) and `logits` (N,1000). A vector is
+the map pooled by R-MAC regions of generalised means (vision/pooling.py), or the model's own `features` where
+a data directory's vectors were made that way, L2-normalised; the map follows a ReLU6, so vectors are non-
+negative and the cosine of two lies in [0, 1]. `look` returns the vectors, the logits and the map from the
+same pass: the map also tells where the subject is, the logits what it is. A model of one's own (`--image-
+model`) needs only `features`; without the other two, `look` has no map and no class scores, and the vision
+does without them.
 """
 
 from __future__ import annotations
@@ -20,8 +22,14 @@ import numpy as np
 import onnxruntime as ort
 from PIL import Image
 
+from lookalike.vision.pooling import DEFAULT, FEATURES, POOLINGS, rmac_gem
+
 INPUT_SIZE = 224
 MODEL_ASSET = "assets/efficientnet_lite0.onnx"
+# How a vector is made from the model is named by its pooling (vision/pooling.py: POOLINGS), of the picture
+# as `preprocess` gives it, L2-normalised. Any other change (input size, whitening) needs a name of its
+# own: the data directory records it (vision/fingerprint.py), and vectors made one way are not comparable
+# with vectors made another.
 MAX_BATCH = 32  # bounds the activation memory of one session.run
 
 
@@ -79,19 +87,34 @@ def normalise(vectors: np.ndarray) -> np.ndarray:
 class Embedder:
     dim: int = 1280
 
-    def __init__(self, model_path: Path | None = None, *, threads: int | None = None) -> None:
+    def __init__(
+        self, model_path: Path | None = None, *, threads: int | None = None, pooling: str | None = None
+    ) -> None:
+        """`pooling` (vision/pooling.py): by default R-MAC of generalised means when the model has a
+        feature map, else its own features."""
         self.session = load_session(model_path, threads=threads)
         outputs = {o.name: o for o in self.session.get_outputs()}
         self.dim = outputs["features"].shape[1]
         # What a model of one's own may lack: the map of where things are and the class scores.
         self.extras = [name for name in ("feature_map", "logits") if name in outputs]
+        if pooling is None:
+            pooling = DEFAULT if "feature_map" in outputs else FEATURES
+        if pooling not in POOLINGS:
+            raise ValueError(f"unknown pooling {pooling!r}: one of {', '.join(POOLINGS)}")
+        if pooling != FEATURES and "feature_map" not in outputs:
+            raise ValueError(f"pooling {pooling!r} needs the model's feature_map output; this model has none")
+        self.pooling = pooling
 
     def features(self, images: Sequence[Image.Image]) -> np.ndarray:
-        """Raw (not normalised) pooled features, (n, dim) float32."""
+        """Pooled features, not normalised, (n, dim) float32."""
         out = np.empty((len(images), self.dim), dtype=np.float32)
         for start in range(0, len(images), MAX_BATCH):
             chunk = preprocess(images[start : start + MAX_BATCH])
-            (out[start : start + len(chunk)],) = self.session.run(["features"], {"image": chunk})
+            if self.pooling == FEATURES:
+                (out[start : start + len(chunk)],) = self.session.run(["features"], {"image": chunk})
+            else:
+                (maps,) = self.session.run(["feature_map"], {"image": chunk})
+                out[start : start + len(chunk)] = rmac_gem(maps)
         return out
 
     def embed(self, images: Sequence[Image.Image]) -> np.ndarray:
@@ -104,4 +127,6 @@ class Embedder:
             raise ValueError(f"look() takes at most {MAX_BATCH} images, got {len(images)}")
         features, *extras = self.session.run(["features", *self.extras], {"image": preprocess(images)})
         found = dict(zip(self.extras, extras, strict=True))
-        return Looks(normalise(features), found.get("logits"), found.get("feature_map"))
+        maps = found.get("feature_map")
+        pooled = features if self.pooling == FEATURES else rmac_gem(maps)
+        return Looks(normalise(pooled), found.get("logits"), maps)

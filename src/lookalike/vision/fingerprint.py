@@ -1,23 +1,31 @@
-"""What made a data directory's vectors, recorded in it (`DATA/model.json`): vectors of another model are
-not comparable, so a server started with another one refuses to start instead of mixing them.
+"""What made a data directory's vectors, recorded in it (`DATA/model.json`): vectors of another model, or
+made another way from the same model, are not comparable, so a server started with another one refuses to
+start instead of mixing them.
 
-The record is small and open to more: the image model's SHA-256 and vector size, and a version per
-descriptor that the vision keeps beside the vectors (a kind of local features, say), which the part that
-makes them adds under its own name.
+The record is small and open to more: the image model's SHA-256 and vector size, and a version per descriptor
+under its own name: `vector`, how a vector is made from the model (its pooling, vision/pooling.py). A record
+written before a descriptor was recorded was made by its first version (FIRST_VERSIONS). A data directory
+keeps the pooling its vectors were made with (`stored_pooling`), so vectors stored before a better pooling
+came keep working, and a new directory gets the better one. Local features are not here: each stored image's
+carry their own format tag, and an image whose features another version wrote is left unverified rather than
+refused (vision/local.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
 from lookalike.datadir import write_whole
 from lookalike.vision.embedder import MODEL_ASSET
+from lookalike.vision.pooling import FEATURES
 
 RECORD_FILE = "model.json"
+# What every data directory was made with before its record named the descriptor.
+FIRST_VERSIONS = {"vector": FEATURES}
 
 
 @dataclass(frozen=True)
@@ -29,6 +37,21 @@ class Fingerprint:
     def describe(self) -> str:
         extra = "".join(f", {name} {version}" for name, version in sorted(self.descriptors.items()))
         return f"image model sha256 {self.image_model_sha256[:12]}… ({self.vector_size}-dimensional){extra}"
+
+
+def fingerprint(model_path: Path | None, vector_size: int, pooling: str) -> Fingerprint:
+    """What the vision makes vectors with: the model file (the packaged one when None) and how."""
+    return Fingerprint(image_model_sha256(model_path), vector_size, {"vector": pooling})
+
+
+def stored_pooling(data_dir: Path, has_instances: bool) -> str | None:
+    """The pooling of the vectors a data directory holds, so that new vectors are pooled the same way: the
+    recorded one (the first version for a record that names none); the model's own features for a
+    directory with instances but no record (made before records were kept); None for a new directory."""
+    recorded = recorded_in(data_dir)
+    if recorded is None:
+        return FEATURES if has_instances else None
+    return recorded.descriptors.get("vector", FIRST_VERSIONS["vector"])
 
 
 def image_model_sha256(model_path: Path | None) -> str:
@@ -49,11 +72,31 @@ def check_or_record(data_dir: Path, current: Fingerprint) -> None:
         return
     except FileExistsError:
         pass
-    recorded = Fingerprint(**json.loads(path.read_text()))
-    if recorded != current:
-        raise ValueError(
-            f"the vectors in {data_dir} were made by {recorded.describe()}, and this server has "
-            f"{current.describe()}: vectors of two models cannot be compared. Start it with the model "
-            "the data directory was made with (--image-model), or give it a new data directory and add "
-            f"the pictures again (the record is {path})"
-        )
+    recorded = recorded_in(data_dir)
+    assert recorded is not None
+    named = set(current.descriptors)
+    first = {name: version for name, version in FIRST_VERSIONS.items() if name in named}
+    recorded = replace(recorded, descriptors=first | recorded.descriptors)
+    if recorded == current:
+        return
+    same_model = (recorded.image_model_sha256, recorded.vector_size) == (
+        current.image_model_sha256,
+        current.vector_size,
+    )
+    if same_model:  # this version of Lookalike makes vectors from the model another way
+        fix = "Run the version of Lookalike that made them"
+    else:
+        fix = "Start it with the model the data directory was made with (--image-model)"
+    raise ValueError(
+        f"the vectors in {data_dir} were made by {recorded.describe()}, and this server has "
+        f"{current.describe()}: vectors made two ways cannot be compared. {fix}, or give it a new data "
+        f"directory and add the pictures again (the record is {path})"
+    )
+
+
+def recorded_in(data_dir: Path) -> Fingerprint | None:
+    """The record of the data directory, None if it has none yet."""
+    try:
+        return Fingerprint(**json.loads((data_dir / RECORD_FILE).read_text()))
+    except FileNotFoundError:
+        return None

@@ -89,7 +89,8 @@ class Collection:
             self.closed = True
             if self.child is not None:
                 self.child.kill()
-            self.shard.flush()
+            if self.commit.unflushed:  # else there is nothing to write back: closing syncs what is mapped
+                self.shard.flush()
             self.shard.close()
         builder = self.builder
         if builder is not None and builder is not threading.current_thread():

@@ -30,6 +30,11 @@ class GroupCommit:
         self._unflushed = 0  # records written since the last full flush
         self._wal_names: frozenset[str] = frozenset()  # WAL files whose directory entries are known synced
 
+    @property
+    def unflushed(self) -> int:
+        """Records written since the shard was last flushed whole (or loaded)."""
+        return self._unflushed
+
     def ticket(self, records: int) -> int:
         """The number of a write of `records` records just applied; taken under the write lock."""
         self._written += 1
