@@ -67,6 +67,7 @@ class StandInSight:
 
 class StandInVision:
     dim = DIM
+    unsure = 0.6  # the cosine under which the first subject's nearest stored image is not trusted
 
     def __init__(self) -> None:
         self.scenes: dict[bytes, Scene] = {}

@@ -96,7 +96,7 @@ def test_bad_input_is_refused_with_a_message(tmp_path: Path, capsys):
     assert main(["instance", "import", str(bad), "--data", str(tmp_path)]) == 2
     assert "not a lookalike-instance export" in capsys.readouterr().err
     assert main(["instance", "export", "nope", "--data", str(tmp_path)]) == 2
-    assert "no instance 'nope'" in capsys.readouterr().err
+    assert "is not found: 'nope'" in capsys.readouterr().err
 
 
 def test_the_export_says_what_made_its_vectors_and_another_models_data_refuses_them(tmp_path: Path, capsys):

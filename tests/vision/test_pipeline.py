@@ -178,8 +178,7 @@ def test_a_picture_waits_for_room_in_the_decode_budget_or_is_denied(embedder):
     budget = DecodeBudget(64 * 2**20, wait_seconds=0)
     vision = Vision(embedder, budget=budget)
     data, _ = on_white(("chelsea", (250, 160), 400))
-    with budget.hold(budget.limit_bytes):  # other decodes hold it all
-        with pytest.raises(DecodeBusy):
-            vision.see(data)
+    with budget.hold(budget.limit_bytes), pytest.raises(DecodeBusy):  # other decodes hold it all
+        vision.see(data)
     assert vision.see(data).first.vector.shape == (embedder.dim,)
     assert budget.used == 0
