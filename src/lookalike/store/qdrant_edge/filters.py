@@ -13,7 +13,7 @@ _NOTHING = qe.Filter(must=[qe.HasIdCondition(set())])  # matches no point
 
 
 def compile_filter(tree: Filter) -> qe.Filter:
-    """The Qdrant filter matching exactly the records `base.matches(tree, record)` accepts."""
+    """The Qdrant filter matching exactly the records `domain.filters.matches(tree, image)` accepts."""
     condition = _condition(tree)
     return condition if isinstance(condition, qe.Filter) else qe.Filter(must=[condition])
 

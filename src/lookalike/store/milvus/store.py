@@ -24,19 +24,18 @@
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
 
 import numpy as np
 from pymilvus import DataType, MilvusClient, MilvusException
 
-from lookalike.domain.filters import FILTER_FIELDS, INT64_MIN, And, Compare, Filter, In, Not, Or, check_value
+from lookalike.domain.filters import FILTER_FIELDS, Filter
 from lookalike.domain.image import SCALAR_FIELDS, Hit, Image, ImageKey
 from lookalike.store.base import Capabilities, check_collection_name, vector_values
+from lookalike.store.milvus.address import MilvusAddress
+from lookalike.store.milvus.filters import compile_filter, literal, literal_list
 
 EF_SEARCH = 512  # HNSW candidate list of a search: at least every window the service asks for (<= 500)
 _HNSW = {"M": 16, "efConstruction": 200}
@@ -47,80 +46,7 @@ _MAX_VARCHAR = 65_535  # bytes; the longest VARCHAR Milvus stores (no field of L
 _COLLECTION_NOT_FOUND = 100  # Milvus's error code
 _STRONG = "Strong"
 _FIELDS = [*SCALAR_FIELDS, "region"]  # every column but key and vector
-_NOTHING = "key in []"
-_EVERYTHING = "key not in []"
-_OPS = {"=": "==", "!=": "!=", ">": ">", ">=": ">=", "<": "<", "<=": "<="}
 Row = dict[str, Any]  # a row of a query's answer, by field name
-
-
-@dataclass(frozen=True)
-class MilvusAddress:
-    """Where Milvus is and how to log in: parsed from `milvus://[user[:password]@]host[:port][/db][?options]`.
-
-    Options: `tls=true` (verify with the system's CAs, or `ca=PATH`), `cert=PATH&key=PATH` (a client
-    certificate, for mutual TLS), `server_name=NAME` (the name in the server's certificate). A password not in
-    the URI is read from LOOKALIKE_MILVUS_PASSWORD, so that it need not appear in a command line.
-    """
-
-    host: str
-    port: int = 19530
-    user: str = ""
-    password: str = ""
-    database: str = ""
-    tls: bool = False
-    ca: str = ""
-    cert: str = ""
-    key: str = ""
-    server_name: str = ""
-
-    @classmethod
-    def parse(cls, uri: str, environ: dict[str, str] | None = None) -> MilvusAddress:
-        env = os.environ if environ is None else environ
-        parts = urlsplit(uri)
-        if parts.scheme != "milvus" or not parts.hostname:
-            raise ValueError(
-                f"not a Milvus URI: {uri!r}; expected milvus://[user[:password]@]host[:port][/db]"
-            )
-        options = {name: values[-1] for name, values in parse_qs(parts.query, keep_blank_values=True).items()}
-        unknown = set(options) - {"tls", "ca", "cert", "key", "server_name"}
-        if unknown:
-            raise ValueError(f"unknown Milvus URI options {sorted(unknown)}: tls, ca, cert, key, server_name")
-        if options.get("tls", "false") not in ("true", "false", "1", "0"):
-            raise ValueError(f"tls={options['tls']!r}: true or false")
-        if bool(options.get("cert")) != bool(options.get("key")):
-            raise ValueError("a client certificate needs both cert=PATH and key=PATH")
-        user = unquote(parts.username or "")
-        password = unquote(parts.password or "") or (env.get("LOOKALIKE_MILVUS_PASSWORD", "") if user else "")
-        return cls(
-            host=parts.hostname,
-            port=parts.port or 19530,
-            user=user,
-            password=password,
-            database=unquote(parts.path.strip("/")),
-            tls=options.get("tls") in ("true", "1") or "ca" in options or "cert" in options,
-            ca=options.get("ca", ""),
-            cert=options.get("cert", ""),
-            key=options.get("key", ""),
-            server_name=options.get("server_name", ""),
-        )
-
-    def client_options(self) -> dict[str, object]:
-        """Keyword arguments of `pymilvus.MilvusClient` (whose TLS parameters are named oddly)."""
-        options: dict[str, object] = {
-            "uri": f"{'https' if self.tls else 'http'}://{self.host}:{self.port}",
-            "user": self.user,
-            "password": self.password,
-            "db_name": self.database,
-        }
-        if self.tls:
-            options["secure"] = True
-            if self.cert:  # mutual TLS
-                options |= {"ca_pem_path": self.ca, "client_pem_path": self.cert, "client_key_path": self.key}
-            elif self.ca:
-                options["server_pem_path"] = self.ca  # used as the root certificate to verify the server
-            if self.server_name:
-                options["server_name"] = self.server_name
-        return options
 
 
 class MilvusStore:
@@ -237,7 +163,7 @@ class MilvusStore:
     def _delete_keys(self, collection: str, target: str, keys: list[str]) -> None:
         for start in range(0, len(keys), _BATCH):
             chunk = keys[start : start + _BATCH]
-            self._call(collection, self._client.delete, target, filter=f"key in {_list(chunk)}")
+            self._call(collection, self._client.delete, target, filter=f"key in {literal_list(chunk)}")
 
     def _delete_lock(self, collection: str) -> threading.Lock:
         with self._lock:
@@ -309,7 +235,7 @@ class MilvusStore:
             raise ValueError(f"limit must be 1 to {MAX_WINDOW - 1}, not {limit}")
         conditions = [] if filter is None else [compile_filter(filter)]
         if cursor is not None:
-            conditions.append(f"key > {_literal(cursor)}")
+            conditions.append(f"key > {literal(cursor)}")
         output = ["key", *_FIELDS, *(["vector"] if with_vectors else [])]
         rows = self._query_page(collection, target, conditions, output, limit + 1)
         following = rows[limit - 1]["key"] if len(rows) > limit else None
@@ -332,7 +258,7 @@ class MilvusStore:
         target = milvus_name(collection)
         last: str | None = None
         while True:
-            conditions = [expression] + ([] if last is None else [f"key > {_literal(last)}"])
+            conditions = [expression] + ([] if last is None else [f"key > {literal(last)}"])
             rows = self._query_page(collection, target, conditions, output, 4 * _BATCH)
             yield from rows
             if len(rows) < 4 * _BATCH:
@@ -402,7 +328,7 @@ def _key_text(key: ImageKey) -> str:
 
 def _keys_in(keys: Sequence[str]) -> Iterator[str]:
     for start in range(0, len(keys), _BATCH):
-        yield f"key in {_list(keys[start : start + _BATCH])}"
+        yield f"key in {literal_list(keys[start : start + _BATCH])}"
 
 
 def _row(record: Image, dim: int) -> dict[str, object]:
@@ -412,64 +338,3 @@ def _row(record: Image, dim: int) -> dict[str, object]:
 def _record(row: Row) -> Image:
     vector = row.get("vector")
     return Image.from_payload(row, None if vector is None else np.asarray(vector, dtype=np.float32))
-
-
-# -- filters -------------------------------------------------------------------------------------------------
-
-
-def compile_filter(tree: Filter) -> str:
-    """The Milvus boolean expression matching exactly the records `base.matches(tree, record)` accepts.
-
-    Field names come from the whitelist, strings are quoted as JSON (whose escapes Milvus's parser reads the
-    same way), integers are checked to be integers: nothing of a request is pasted in as it came.
-    """
-    match tree:
-        case Compare(field=name, op=op, value=value):
-            kind = check_value(name, value)
-            if op not in _OPS:
-                raise ValueError(f"unknown operator {op!r}")
-            if kind is str and op not in ("=", "!="):
-                raise ValueError(f"{op} compares int fields only, not {name}")
-            if value == INT64_MIN and kind is int:
-                return _at_lowest(name, op)
-            return f"{name} {_OPS[op]} {_literal(value)}"
-        case In(field=name, values=values, negated=negated):
-            plain = [v for v in values if not (check_value(name, v) is int and v == INT64_MIN)]
-            inside = f"{name} in {_list(plain)}"
-            if len(plain) < len(values):
-                inside = f"({inside} or {_at_lowest(name, '=')})"
-            return f"not ({inside})" if negated else inside
-        case And(items=items):
-            return " and ".join(f"({compile_filter(item)})" for item in items) if items else _EVERYTHING
-        case Or(items=items):
-            return " or ".join(f"({compile_filter(item)})" for item in items) if items else _NOTHING
-        case Not(item=item):
-            return f"not ({compile_filter(item)})"
-    raise TypeError(f"not a filter: {tree!r}")
-
-
-def _at_lowest(name: str, op: str) -> str:
-    """`name op INT64_MIN`, written without the literal -2**63, which Milvus's parser cannot read."""
-    above = f"{INT64_MIN + 1}"
-    return {
-        "=": f"{name} < {above}",
-        "<=": f"{name} < {above}",
-        "!=": f"{name} >= {above}",
-        ">": f"{name} >= {above}",
-        "<": _NOTHING,
-        ">=": _EVERYTHING,
-    }[op]
-
-
-def _literal(value: int | str) -> str:
-    if isinstance(value, int):
-        return str(value)
-    try:
-        value.encode()
-    except UnicodeEncodeError:
-        raise ValueError(f"not a valid unicode string: {value!r}") from None
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _list(values: Sequence[int | str]) -> str:
-    return "[" + ", ".join(_literal(value) for value in values) + "]"
