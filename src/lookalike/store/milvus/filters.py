@@ -13,7 +13,7 @@ _OPS = {"=": "==", "!=": "!=", ">": ">", ">=": ">=", "<": "<", "<=": "<="}
 
 
 def compile_filter(tree: Filter) -> str:
-    """The Milvus boolean expression matching exactly the records `domain.filters.matches(tree, image)` accepts.
+    """The Milvus boolean expression matching exactly the images `domain.filters.matches` accepts.
 
     Field names come from the whitelist, strings are quoted as JSON (whose escapes Milvus's parser reads the
     same way), integers are checked to be integers: nothing of a request is pasted in as it came.
