@@ -61,7 +61,7 @@ MODEL_JSON = "package/models/centernet.json"
 ASSETS = ROOT / "src" / "lookalike" / "vision" / "assets"
 ONNX_PATH = ASSETS / "centernet_mobilenetv3.onnx"
 MANIFEST_PATH = ASSETS / "centernet_mobilenetv3.json"
-SIDE = 384  # input side: see lookalike.vision.detector for why
+SIDE = 320  # input side: as good as 384 on the harness, for 8 ms less CPU a search that looks further
 OPSET = 17
 NAMES = {"tower_0/images": "image", "tower_0/keypoints": "heat", "tower_0/wh": "sides"}
 # The head's three upsamplings have their output sizes baked in for a 512 px input: side / 16, / 8, / 4.

@@ -33,6 +33,7 @@ from lookalike.store import open_store
 from lookalike.store.base import Store
 from lookalike.store.timed import timed
 from lookalike.vision.budget import DecodeBudget
+from lookalike.vision.detector import Detector
 from lookalike.vision.embedder import Embedder
 from lookalike.vision.fingerprint import check_or_record, fingerprint, stored_pooling
 from lookalike.vision.pipeline import Vision
@@ -76,7 +77,7 @@ def build_components(settings: Settings, url: str | None = None) -> Components:
     # a text tower was trained against the model's own features.
     pooling = stored if stored in POOLINGS else (FEATURES if text else None)
     embedder = Embedder(settings.image_model, threads=threads, pooling=pooling)  # a wrong model stops here
-    vision = Vision(embedder, text, budget)
+    vision = Vision(embedder, text, budget, Detector(threads=threads))
     # Another model's vectors cannot be compared with the ones stored: refused before anything opens.
     check_or_record(data, fingerprint(settings.image_model, vision.dim, embedder.pooling))
     with contextlib.ExitStack() as undo:  # what was opened is closed again if a later part fails

@@ -29,7 +29,7 @@ REQUESTS = Counter(
 )  # fmt: skip
 STAGE_SECONDS = Histogram(
     "lookalike_stage_seconds",
-    "Time spent per stage of a request: decode, locate, describe (vision), store (engine calls), total",
+    "Time per stage of a request: decode, locate, detect, describe (vision), store (engine calls), total",
     ["stage"],
     buckets=BUCKETS,
     registry=REGISTRY,

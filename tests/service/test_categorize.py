@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lookalike.service.categorize import best_subject, predict_category
+from lookalike.service.categorize import LATER, best_subject, predict_category
 from lookalike.store.base import Hit, ImageRecord
 from lookalike.store.qdrant_edge import QdrantEdgeStore
 from lookalike.vision.categories import CATEGORIES, OTHER
@@ -86,6 +86,25 @@ def test_when_the_first_finds_nothing_close_the_closest_subject_wins(store):
     # ... and a first subject stays when the others are no closer.
     worse = View(SECOND, unit(0, 0, 1))
     assert best_subject(store, "shop", first, lambda: Further([worse], []), CLOSE).subject is first
+
+
+def test_a_subject_further_down_must_be_closer_by_later_per_place(store):
+    """A box around background finds something a little alike: the vision's order breaks near-ties."""
+    first = View(FIRST, unit(1, 1, 3))  # as close to the shoe as to the bag
+    closest = float(first.vector @ unit(1, 0, 0))
+    background = View(Box(40, 50, 0, 10), unit(0, 0, 1))
+
+    def third(closer_by: float) -> View:  # in third place, its nearest stored image (the shoe) closer
+        cosine = closest + closer_by
+        return View(SECOND, np.array([cosine, 0, (1 - cosine**2) ** 0.5, *[0] * (DIM - 3)], np.float32))
+
+    winner = third(2 * LATER + 0.01)
+    chosen, hits, _ = best_subject(store, "shop", first, lambda: Further([background, winner], []), CLOSE)
+    assert chosen is winner and hits[0].record.product_id == "shoe"
+    loser = third(2 * LATER - 0.01)
+    assert (
+        best_subject(store, "shop", first, lambda: Further([background, loser], []), CLOSE).subject is first
+    )
 
 
 def test_when_the_first_finds_nothing_close_the_views_of_its_surroundings_are_searched_too(store):

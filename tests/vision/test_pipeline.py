@@ -11,6 +11,7 @@ from lookalike.vision import pipeline
 from lookalike.vision.budget import DecodeBudget
 from lookalike.vision.categories import CATEGORIES
 from lookalike.vision.decode import decode_reduced
+from lookalike.vision.detector import Detector
 from lookalike.vision.pipeline import WIDEN, Vision, square
 from lookalike.vision.subjects import Box
 from tests.conftest import jpeg, photo_image, place, plain
@@ -18,7 +19,7 @@ from tests.conftest import jpeg, photo_image, place, plain
 
 @pytest.fixture(scope="module")
 def vision(embedder) -> Vision:
-    return Vision(embedder)
+    return Vision(embedder, detector=Detector())
 
 
 def on_white(*things: tuple[str, tuple[int, int], int], size=(900, 700)) -> tuple[bytes, list[Box]]:
@@ -58,6 +59,24 @@ def test_a_product_on_cluttered_ground_is_also_seen_in_its_surroundings(vision):
     assert abs(float(np.linalg.norm(around.vector)) - 1.0) < 1e-5
     assert 0.5 < float(around.vector @ first.vector) < 0.99  # the subject, with something around it
     assert everything == whole
+
+
+def test_a_small_product_beside_a_big_one_is_a_further_subject(vision):
+    """The activations find the big product; the detector the small one, under 5 % of the frame, that
+    the 7 x 7 activation map has no cell of. Further subjects list both cues' finds, the first unchanged."""
+    ground = photo_image("gravel").resize((800, 600))
+    picture, big = place(ground, photo_image("coffee"), (40, 60), 380)
+    picture, small = place(picture, photo_image("motorcycle").crop((100, 50, 700, 460)), (560, 380), 170)
+    assert small.width * small.height / (800 * 600) < 0.05
+    seen = vision.see(jpeg(picture))
+    assert seen.subjects[0].iou(big) >= 0.7
+    assert all(box.iou(small) < 0.5 for box in seen.subjects)  # the activations alone miss it
+    first = seen.subjects[0]
+    others, _ = seen.further()  # the detector looks only when asked for more
+    assert seen.subjects[0] == first and len(seen.subjects) <= 1 + pipeline.MAX_OTHERS
+    assert max(box.iou(small) for box in seen.subjects[1:]) >= 0.5, seen.subjects
+    assert [other.region for other in others] == list(seen.subjects[1:])
+    assert seen.further() is seen.further()  # looked for once
 
 
 def test_a_given_region_or_the_whole_picture_has_no_further_views(vision):

@@ -26,6 +26,7 @@ from lookalike.vision.categories import OTHER
 from lookalike.vision.pipeline import Further, View
 
 PROBE = 10  # stored images each subject is compared with
+LATER = 0.01  # cosine a subject must beat the one before it in the vision's order by, per place
 CLOSENESS = 0.2  # cosine: a neighbour this much further from the query counts e (2.7) times less
 MODEL_WEIGHT = 0.5  # the model's scores count as much as one stored image at cosine 0.86
 CONFIDENT = 0.5  # a category needs this share of the belief, else Other
@@ -46,14 +47,21 @@ def best_subject(
 ) -> Choice:
     """The subject the shopper means, with its probe: the first, unless it finds nothing close (its
     nearest stored image's cosine under `unsure`, `Vision.unsure`) and another subject (described by
-    `further` only then) finds something closer; and, in that case, the views of the picture that `further`
-    brings."""
+    `further` only then) finds something closer, by LATER for each place it stands further down; and, in
+    that case, the views of the picture that `further` brings."""
     hits = probe(store, collection, first)
     if not hits or hits[0].score >= unsure:
         return Choice(first, hits, [])
     more = further()
     probes = [(first, hits), *((other, probe(store, collection, other)) for other in more.others)]
-    chosen, neighbours = max(probes, key=lambda found: found[1][0].score if found[1] else -1.0)
+
+    # A box around any stretch of background has some stored image that looks a little like it: the
+    # further down the vision's order a subject stands, the closer its neighbour must be to win.
+    def merit(place: int) -> float:
+        neighbours = probes[place][1]
+        return neighbours[0].score - place * LATER if neighbours else -1.0
+
+    chosen, neighbours = probes[max(range(len(probes)), key=merit)]
     return Choice(chosen, neighbours, more.around)
 
 
