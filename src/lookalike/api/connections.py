@@ -53,8 +53,7 @@ class GuardedH11Protocol(H11Protocol):
         self._answered = False  # by this class, past h11: what the client still sends is thrown away
         self._idle_since: float | None = time.monotonic()  # waiting for a request's headers since
         super().connection_made(transport)
-        open_now = sum(1 for c in self._others() if not c._answered) + 1  # the answered ones are closing
-        if open_now > self.limits.max_connections and not self._make_room():
+        if self._over_the_cap() and not self._make_room():
             self._log_cap("refusing connections")
             self._answer_and_close(
                 LookalikeError(
@@ -66,6 +65,11 @@ class GuardedH11Protocol(H11Protocol):
             )
             return
         self._start("headers", self.limits.header_seconds)
+
+    def _over_the_cap(self) -> bool:
+        """Whether more connections are open than the cap, not counting those already answered (closing)."""
+        most = self.limits.max_connections
+        return len(self.connections) > most and sum(1 for c in self._others() if not c._answered) + 1 > most
 
     def _make_room(self) -> bool:
         """Close the connection that has waited longest for a request's headers, if one has."""
