@@ -50,6 +50,7 @@ def main() -> int:
             cpu_before, started = cpu_seconds(server.process.pid), time.monotonic()
             for family in FAMILIES:
                 drive(target, family, each, args.seed, answers, wrong)
+                print(f"{family}: {each} sent, {len(wrong)} wrong answers so far", flush=True)
             seconds, cpu = time.monotonic() - started, cpu_seconds(server.process.pid) - cpu_before
             changes = hostile.victim_changes(server, victim, stored)
             log = server.log()

@@ -23,6 +23,11 @@ from lookalike.store.base import Store
 # 10 s a container runtime waits before it kills. It also bounds each client's TLS close, which asyncio
 # would otherwise await for 30 s, and an idle keep-alive client (every SDK keeps one) never answers it.
 GRACEFUL_SHUTDOWN_SECONDS = 5
+# How long an idle keep-alive connection stays open. The SDKs keep their connections in a pool and reuse
+# them; one reused just as the server closes it is reset, and the SDK does not send its POST again. With
+# uvicorn's 5 s that cost 2 of 16,000 requests of bench/bench_mixed.py; idle connections cost little, and
+# past --max-connections they are the first closed.
+KEEP_ALIVE_SECONDS = 60
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -200,6 +205,7 @@ def serve(args: argparse.Namespace) -> int:
         ssl_certfile=settings.tls_cert,
         ssl_keyfile=settings.tls_key,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
     return 0
 

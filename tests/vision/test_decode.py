@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import struct
-import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 
@@ -141,11 +140,9 @@ def test_sides_on_the_limits_are_accepted(photo):
 def test_huge_declared_sizes_are_refused_without_decoding(width, height):
     data = png_declaring(width, height)
     assert len(data) < 200
-    started = time.perf_counter()
     refused(data, "pixels")
     # The file holds 64 bytes of pixels, so a decode attempt would have failed as truncated (a problem
-    # with its content): the problem proves the header alone decided. The clock is a coarse second check.
-    assert time.perf_counter() - started < 0.2
+    # with its content): the problem proves the header alone decided.
 
 
 def test_jpeg_declaring_huge_size_is_refused(photo):

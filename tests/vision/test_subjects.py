@@ -4,7 +4,6 @@ full-frame photos."""
 from __future__ import annotations
 
 import io
-import time
 from collections import deque
 
 import numpy as np
@@ -92,15 +91,6 @@ def test_blank_or_tiny_subject_gives_the_whole_image(photo):
     assert find_subject(blank) == whole(blank)
     speck, _ = pasted(photo("chelsea.png").resize((60, 40)), (1000, 800), (500, 400))
     assert find_subject(speck) == whole(speck)
-
-
-def test_fast_on_an_800px_photo(photo):
-    image, _ = pasted(photo("astronaut.png"), (800, 800), (150, 140))
-    find_subject(image)
-    started = time.perf_counter()
-    for _ in range(10):
-        find_subject(image)
-    assert (time.perf_counter() - started) / 10 < 0.05  # a few ms normally; generous for a busy CI box
 
 
 def flood_fill_components(mask: np.ndarray) -> set[tuple[Box, int]]:

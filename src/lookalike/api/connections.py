@@ -52,8 +52,7 @@ class GuardedH11Protocol(H11Protocol):
         self._answered = False  # by this class, past h11: what the client still sends is thrown away
         self._idle_since: float | None = time.monotonic()  # waiting for a request's headers since
         super().connection_made(transport)
-        open_now = sum(1 for c in self._guarded() if not c._answered)  # the answered ones are closing
-        if open_now > self.limits.max_connections and not self._make_room():
+        if self._over_the_cap() and not self._make_room():
             self._log_cap("refusing connections")
             self._answer_and_close(
                 ApiError(
@@ -66,15 +65,14 @@ class GuardedH11Protocol(H11Protocol):
             return
         self._start("headers", self.limits.header_seconds)
 
-    def _guarded(self) -> list[GuardedH11Protocol]:
-        """The server's connections (all of this class: see `protocol_with`)."""
-        return [c for c in self.connections if isinstance(c, GuardedH11Protocol)]
+    def _over_the_cap(self) -> bool:
+        """Whether more connections are open than the cap, not counting those already answered (closing)."""
+        most = self.limits.max_connections
+        return len(self.connections) > most and sum(1 for c in self._others() if not c._answered) + 1 > most
 
     def _make_room(self) -> bool:
         """Close the connection that has waited longest for a request's headers, if one has."""
-        waiting = [
-            c for c in self._guarded() if c is not self and c._idle_since is not None and not c._answered
-        ]
+        waiting = [c for c in self._others() if c._idle_since is not None and not c._answered]
         if not waiting:
             return False
         self._log_cap("closing the connections that have waited longest for a request")
@@ -102,6 +100,10 @@ class GuardedH11Protocol(H11Protocol):
     def send_400_response(self, msg: str) -> None:
         """A request h11 cannot parse (or headers past its size limit): the API's JSON, not plain text."""
         self._answer_and_close(ApiError("BadRequest", f"The request is not valid HTTP/1.1: {msg}"))
+
+    def _others(self) -> list[GuardedH11Protocol]:
+        """The server's other connections."""
+        return [c for c in self.connections if isinstance(c, GuardedH11Protocol) and c is not self]
 
     def _follow(self) -> None:
         """Run the deadline that fits where the request being received stands."""
