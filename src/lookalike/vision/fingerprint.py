@@ -18,6 +18,7 @@ import json
 from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from lookalike.datadir import write_whole
 from lookalike.vision.embedder import MODEL_ASSET
@@ -42,6 +43,16 @@ class Fingerprint:
 def fingerprint(model_path: Path | None, vector_size: int, pooling: str) -> Fingerprint:
     """What the vision makes vectors with: the model file (the packaged one when None) and how."""
     return Fingerprint(image_model_sha256(model_path), vector_size, {"vector": pooling})
+
+
+def exported(model: dict[str, Any] | None, vector_size: int) -> Fingerprint:
+    """What made an export's vectors, from the record it carries (a descriptor the record does not name was
+    made by its first version). An export without one comes from a data directory made before records were
+    kept: the packaged model's own `features`, as `stored_pooling` takes such a directory to hold."""
+    if model is None:
+        return Fingerprint(image_model_sha256(None), vector_size, dict(FIRST_VERSIONS))
+    made = Fingerprint(**model)
+    return replace(made, descriptors=FIRST_VERSIONS | made.descriptors)
 
 
 def stored_pooling(data_dir: Path, has_instances: bool) -> str | None:
