@@ -14,7 +14,7 @@ from lookalike.access_keys import AccessKey
 from lookalike.api.errors import ApiError
 from lookalike.api.handlers import Backends, Handler
 from lookalike.api.params import Params
-from lookalike.api.responses import Body
+from lookalike.api.responses import Body, success
 from lookalike.service.admin import InstanceStatus
 from lookalike.service.models import CLOUD_QPS, DEFAULT_CAPACITY, INSTANCE_TYPES, REQUEST_KINDS, RequestKind
 
@@ -63,11 +63,11 @@ def key_fields(key: AccessKey) -> Body:
 
 
 def list_instances(params: Params, on: Backends) -> Body:
-    return {"Success": True, "Instances": [instance_fields(s) for s in on.admin.list_instances()]}
+    return success(None, Instances=[instance_fields(s) for s in on.admin.list_instances()])
 
 
 def describe_instance(params: Params, on: Backends) -> Body:
-    return {"Success": True, "Instance": instance_fields(on.admin.describe_instance(_name(params)))}
+    return success(None, Instance=instance_fields(on.admin.describe_instance(_name(params))))
 
 
 def create_instance(params: Params, on: Backends) -> Body:
@@ -78,7 +78,7 @@ def create_instance(params: Params, on: Backends) -> Body:
     qps = _limits(params, CLOUD_QPS if params.boolean("CloudLimits", False) else {})
     thumbnails = params.boolean("Thumbnails", True)
     status = _domain(lambda: on.admin.create_instance(name, type, capacity, qps, thumbnails))
-    return {"Success": True, "Instance": instance_fields(status)}
+    return success(None, Instance=instance_fields(status))
 
 
 def update_instance(params: Params, on: Backends) -> Body:
@@ -86,29 +86,29 @@ def update_instance(params: Params, on: Backends) -> Body:
     qps = _limits(params, CLOUD_QPS if params.boolean("CloudLimits", False) else {})
     thumbnails = None if params.get("Thumbnails") in (None, "") else params.boolean("Thumbnails", True)
     status = _domain(lambda: on.admin.update_instance(name, _capacity(params), qps, thumbnails))
-    return {"Success": True, "Instance": instance_fields(status)}
+    return success(None, Instance=instance_fields(status))
 
 
 def delete_instance(params: Params, on: Backends) -> Body:
     on.admin.delete_instance(_name(params))
-    return {"Success": True}
+    return success(None)
 
 
 def list_access_keys(params: Params, on: Backends) -> Body:
-    return {"Success": True, "AccessKeys": [key_fields(key) for key in on.admin.list_keys()]}
+    return success(None, AccessKeys=[key_fields(key) for key in on.admin.list_keys()])
 
 
 def create_access_key(params: Params, on: Backends) -> Body:
     listed = params.optional_text("Instances")
     instances = None if listed is None else [n.strip() for n in listed.split(",") if n.strip()]
     key = on.admin.create_key(instances)
-    return {"Success": True, "AccessKey": {**key_fields(key), "AccessKeySecret": key.access_key_secret}}
+    return success(None, AccessKey={**key_fields(key), "AccessKeySecret": key.access_key_secret})
 
 
 def revoke_access_key(params: Params, on: Backends) -> Body:
     # KeyId, not AccessKeyId: an RPC-signed request carries its own AccessKeyId.
     on.admin.revoke_key(params.required("KeyId", "MissingKeyId"))
-    return {"Success": True}
+    return success(None)
 
 
 ADMIN_ACTIONS: dict[str, Handler] = {

@@ -13,7 +13,7 @@ import json
 from lookalike.api.errors import ApiError
 from lookalike.api.handlers import Backends, Handler, instance_for
 from lookalike.api.params import Params
-from lookalike.api.responses import Body, image_fields
+from lookalike.api.responses import Body, image_fields, success
 from lookalike.domain.image import ImageKey
 from lookalike.formats import region_text
 
@@ -30,12 +30,12 @@ def list_images(params: Params, on: Backends) -> Body:
         images, next_cursor = on.images.page(instance, filter, cursor, limit)
     except ValueError as error:  # a cursor that is not one
         raise ApiError("InvalidParameter", f"The specified parameter Cursor is not valid: {error}") from None
-    return {
-        "Success": True,
-        "Images": [{**image_fields(image), "Region": region_text(image.region)} for image in images],
-        "NextCursor": next_cursor or "",
-        "TotalCount": on.images.count(instance, filter),
-    }
+    return success(
+        None,
+        Images=[{**image_fields(image), "Region": region_text(image.region)} for image in images],
+        NextCursor=next_cursor or "",
+        TotalCount=on.images.count(instance, filter),
+    )
 
 
 def get_thumbnails(params: Params, on: Backends) -> Body:
@@ -44,13 +44,13 @@ def get_thumbnails(params: Params, on: Backends) -> Body:
     instance = instance_for(params, on.images, None)
     keys = _keys(params.required("Keys", "InvalidParameter"))
     found = on.images.thumbnails(instance, keys)
-    return {
-        "Success": True,
-        "Thumbnails": [
+    return success(
+        None,
+        Thumbnails=[
             {"ProductId": k.product_id, "PicName": k.pic_name, "Data": base64.b64encode(data).decode()}
             for k, data in found.items()
         ],
-    }
+    )
 
 
 BROWSE_ACTIONS: dict[str, Handler] = {

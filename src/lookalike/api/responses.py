@@ -15,7 +15,8 @@ Body = dict[str, Any]
 
 def success(message_field: Literal["Message", "Msg"] | None = "Message", /, **fields: object) -> Body:
     """A successful answer: Success; Code 0 and "success" in the field the action's SDK model reads
-    (`Message` or `Msg`; the console actions have neither); then the action's own fields."""
+    (`Message` or `Msg`; the console actions and Lookalike's own have neither); then the action's own
+    fields."""
     body: Body = {"Success": True}
     if message_field is not None:
         body |= {"Code": 0, message_field: "success"}
