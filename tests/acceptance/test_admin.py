@@ -50,6 +50,8 @@ def test_refusals_say_what_is_wrong(admin, server):
     cases = [
         ({"InstanceName": instance}, "LookalikeCreateInstance", "InvalidParameter", "already exists"),
         ({"InstanceName": "x", "Type": "shoes"}, "LookalikeCreateInstance", "InvalidParameter", "Type"),
+        ({"InstanceName": "with space"}, "LookalikeCreateInstance", "InvalidParameter", "instance name"),
+        ({"InstanceName": "with space"}, "LookalikeDeleteInstance", "InvalidParameter", "instance name"),
         ({"InstanceName": instance, "Capacity": "0"}, "LookalikeUpdateInstance", "InvalidParameter", "0"),
         ({"InstanceName": instance, "AddQps": "-1"}, "LookalikeUpdateInstance", "InvalidParameter", "-1"),
         ({"InstanceName": "nosuch"}, "LookalikeDeleteInstance", "InvalidInstance", "nosuch"),

@@ -14,7 +14,14 @@ from pymilvus import MilvusClient
 from lookalike.access_keys import load_access_keys
 from lookalike.app import Components, build_components
 from lookalike.config import Settings
-from lookalike.domain.errors import BadPicture, InstanceBusy, InstanceNotFound, KeyNotFound, OverQuota
+from lookalike.domain.errors import (
+    BadPicture,
+    BadValue,
+    InstanceBusy,
+    InstanceNotFound,
+    KeyNotFound,
+    OverQuota,
+)
 from lookalike.domain.filters import Compare
 from lookalike.domain.image import Box, ImageKey
 from lookalike.service.admin import Admin
@@ -102,7 +109,7 @@ def test_capacity_and_limits_change_but_not_below_what_is_held(tmp_path, photos)
         admin.create_instance("shop", capacity=5)
         add(components, "shop", "coffee", photos["coffee"])
         add(components, "shop", "rocket", photos["rocket"])
-        with pytest.raises(ValueError, match="holds 2 images"):
+        with pytest.raises(BadValue, match="holds 2 images"):
             admin.update_instance("shop", capacity=1)
         status = admin.update_instance("shop", capacity=2, qps={"add": 3})
         assert (status.instance.capacity, status.instance.add_qps, status.images) == (2, 3, 2)

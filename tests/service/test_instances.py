@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lookalike.domain.errors import InstanceNotFound
+from lookalike.domain.errors import BadInstanceName, BadValue, InstanceExists, InstanceNotFound
 from lookalike.service.instances import Instances
 from lookalike.service.models import INSTANCE_TYPES
 
@@ -37,7 +37,7 @@ def test_a_new_instance_has_no_limits_unless_asked(tmp_path):
     bulk = instances.create("bulk", qps={"add": 5, "search": 50})
     assert (bulk.qps("search"), bulk.qps("add"), bulk.qps("delete")) == (50, 5, 0)
     assert Instances(tmp_path).get("bulk") == bulk
-    with pytest.raises(ValueError, match="limit"):
+    with pytest.raises(BadValue, match="limit"):
         instances.create("bad", qps={"delete": -1})
 
 
@@ -55,7 +55,7 @@ def test_an_update_is_seen_by_another_registry_at_once_and_keeps_the_type(tmp_pa
     assert server.get("shop") == changed
     assert (changed.type, changed.capacity, changed.created_ms) == ("trademark", 80, made.created_ms)
     assert (changed.qps("search"), changed.qps("add"), changed.qps("delete")) == (3, 7, 0)
-    with pytest.raises(ValueError, match="capacity"):
+    with pytest.raises(BadValue, match="capacity"):
         command_line.update("shop", capacity=0)
     with pytest.raises(InstanceNotFound):
         command_line.update("nothing", capacity=5)
@@ -69,13 +69,25 @@ def test_a_deleted_instance_is_gone_for_every_registry_and_its_name_waits_for_th
     with pytest.raises(InstanceNotFound):
         server.get("shop")
     assert server.list() == []
-    with pytest.raises(ValueError, match="being deleted"):
+    with pytest.raises(InstanceExists, match="being deleted"):
         command_line.create("shop")
     assert command_line.start_deleting("shop") is None  # a deletion cut short is taken up again
     command_line.finish_deleting("shop")
     assert command_line.create("shop").created_ms >= made.created_ms
     with pytest.raises(InstanceNotFound):
         command_line.start_deleting("never")
+
+
+def test_a_name_is_plain_and_taken_once(tmp_path):
+    instances = Instances(tmp_path)
+    instances.create("shop")
+    with pytest.raises(InstanceExists, match="already exists"):
+        instances.create("shop")
+    for name in ["a" * 21, "", "_x", "with space", "../up", "ü"]:
+        with pytest.raises(BadInstanceName, match="invalid instance name"):
+            instances.create(name)
+        with pytest.raises(BadInstanceName):
+            instances.start_deleting(name)
 
 
 def test_the_documented_instance_types_and_their_numbers(tmp_path):
@@ -85,5 +97,5 @@ def test_the_documented_instance_types_and_their_numbers(tmp_path):
         "product": 0, "generic": 1, "fabric": 2, "trademark": 3, "copyright": 4, "furniture": 5,
         "hardware": 6, "cloth": 8,
     }  # fmt: skip
-    with pytest.raises(ValueError, match="unknown instance type"):
+    with pytest.raises(BadValue, match="unknown instance type"):
         instances.create("x", "shoes")  # type: ignore[arg-type]

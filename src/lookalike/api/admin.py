@@ -7,9 +7,6 @@ keys limited to instances are the ones handed to applications.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
-
 from lookalike.access_keys import AccessKey
 from lookalike.api.errors import ApiError
 from lookalike.api.handlers import Backends, Handler
@@ -21,7 +18,6 @@ from lookalike.service.models import CLOUD_QPS, DEFAULT_CAPACITY, INSTANCE_TYPES
 PREFIX = "Lookalike"
 QPS_PARAMS: dict[RequestKind, str] = {kind: f"{kind.capitalize()}Qps" for kind in REQUEST_KINDS}
 MAX_CAPACITY = 2**31 - 1
-T = TypeVar("T")
 
 
 def unrestricted(handler: Handler) -> Handler:
@@ -77,7 +73,7 @@ def create_instance(params: Params, on: Backends) -> Body:
     capacity = _capacity(params) or DEFAULT_CAPACITY
     qps = _limits(params, CLOUD_QPS if params.boolean("CloudLimits", False) else {})
     thumbnails = params.boolean("Thumbnails", True)
-    status = _domain(lambda: on.admin.create_instance(name, type, capacity, qps, thumbnails))
+    status = on.admin.create_instance(name, type, capacity, qps, thumbnails)
     return success(None, Instance=instance_fields(status))
 
 
@@ -85,7 +81,7 @@ def update_instance(params: Params, on: Backends) -> Body:
     name = _name(params)
     qps = _limits(params, CLOUD_QPS if params.boolean("CloudLimits", False) else {})
     thumbnails = None if params.get("Thumbnails") in (None, "") else params.boolean("Thumbnails", True)
-    status = _domain(lambda: on.admin.update_instance(name, _capacity(params), qps, thumbnails))
+    status = on.admin.update_instance(name, _capacity(params), qps, thumbnails)
     return success(None, Instance=instance_fields(status))
 
 
@@ -139,14 +135,6 @@ def _limits(params: Params, base: dict[RequestKind, int]) -> dict[RequestKind, i
         if value is not None:
             limits[kind] = value
     return limits
-
-
-def _domain(call: Callable[[], T]) -> T:
-    """The call's answer; what it refused (a name taken, a capacity below the count) as InvalidParameter."""
-    try:
-        return call()
-    except ValueError as error:
-        raise _invalid(str(error)) from None
 
 
 def _invalid(what: str) -> ApiError:

@@ -30,6 +30,10 @@ class Code:
 CODES: dict[str, Code] = {
     "InstanceNotFound": Code("InvalidInstance"),
     "BadInstanceName": Code("InvalidInstance"),
+    "InstanceExists": Code("InvalidParameter"),  # Lookalike's own actions only, as the three below
+    "BadValue.type": Code("InvalidParameter"),
+    "BadValue.capacity": Code("InvalidParameter"),
+    "BadValue.qps": Code("InvalidParameter"),
     "InstanceBusy": Code("InstanceBusy", 409),
     "ImageNotFound": Code("PicNotExist"),
     "OverQuota": Code("InstanceOverQuota"),
@@ -69,7 +73,10 @@ FAMILIES: dict[Family, dict[str, Code]] = {
         "Internal": Code("Console.InternalError", 500),
     },
     "compare": {"InstanceNotFound": Code("Console.InstanceNotFound")},
-    "admin": {"MissingValue.instance": Code("MissingInstanceName")},
+    "admin": {
+        "MissingValue.instance": Code("MissingInstanceName"),
+        "BadInstanceName": Code("InvalidParameter"),
+    },
 }
 
 

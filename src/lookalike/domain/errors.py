@@ -40,6 +40,10 @@ class BadInstanceName(LookalikeError):
     """A name no instance can have."""
 
 
+class InstanceExists(LookalikeError):
+    """An instance of the name exists already, or is still being deleted."""
+
+
 class InstanceBusy(LookalikeError):
     """The instance has a job that has not ended."""
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lookalike.access_keys import KEYS_FILE, AccessKey, create_access_key, read_keys_file, revoke_access_key
-from lookalike.domain.errors import InstanceBusy, KeyNotFound
+from lookalike.domain.errors import BadValue, InstanceBusy, KeyNotFound
 from lookalike.service.images import ImageService
 from lookalike.service.jobs import Jobs
 from lookalike.service.models import DEFAULT_CAPACITY, REQUEST_KINDS, Instance, InstanceType, RequestKind
@@ -62,9 +62,10 @@ class Admin:
         with self.images.locks.hold(name):  # no add between the count and the change
             status = self.describe_instance(name)
             if capacity is not None and capacity < status.images:
-                raise ValueError(
+                raise BadValue(
+                    "capacity",
                     f"instance {name!r} holds {status.images} images: its capacity cannot be less "
-                    "(delete images first)"
+                    "(delete images first)",
                 )
             changed = self.instances.update(name, capacity, qps, thumbnails)
             return InstanceStatus(changed, status.images)

@@ -26,11 +26,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lookalike.datadir import Registration, written_whole
-from lookalike.domain.errors import BadInstanceName, BadJob, DownloadFailed, JobRunning, LookalikeError
+from lookalike.domain.errors import BadJob, DownloadFailed, JobRunning, LookalikeError
 from lookalike.formats import export_line, parse_meta_line
 from lookalike.service.buckets import META_FILE, Bucket, Buckets, folder_of
 from lookalike.service.images import ImageService
-from lookalike.service.instances import NAME_PATTERN
+from lookalike.service.instances import check_name
 from lookalike.service.job_table import AlreadyRunning, Job, JobTable, Kind, LineError, NotOwner, Outcome
 from lookalike.service.models import AddImage, Picture
 from lookalike.vision.budget import DecodeBusy
@@ -293,11 +293,7 @@ class Jobs:
 
     def _check_instance(self, name: str) -> None:
         """BadInstanceName for a name no instance can have, InstanceNotFound for one there is none of."""
-        if not NAME_PATTERN.fullmatch(name):
-            raise BadInstanceName(
-                f"The specified instance name is invalid: {name!r} is not 1 to 20 letters, digits, - or _"
-            )
-        self.images.instances.get(name)
+        self.images.instances.get(check_name(name))
 
     def _create(self, kind: Kind, instance: str, busy_message: str, **columns: str) -> Job:
         try:
