@@ -341,12 +341,11 @@ def instance_export(args: argparse.Namespace) -> int:
 
 def instance_import(args: argparse.Namespace) -> int:
     from lookalike.service.transfer import import_instance
-    from lookalike.vision.fingerprint import Fingerprint, check_or_record
+    from lookalike.vision.fingerprint import check_or_record, exported
 
-    def accept(model: dict | None) -> None:
+    def accept(model: dict | None, vector_size: int) -> None:
         """Vectors another model made (or the same one another way) must not join the stored ones."""
-        if model is not None:
-            check_or_record(args.data, Fingerprint(**model))
+        check_or_record(args.data, exported(model, vector_size))
 
     with _store(args) as store, _open(args.file, "r", sys.stdin) as lines, _progress("import") as shown:
         instances = Instances(args.data / "instances")

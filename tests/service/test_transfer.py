@@ -4,7 +4,7 @@ Milvus (and from one data directory to another), so that search answers the same
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +14,13 @@ from lookalike.cli import main
 from lookalike.service.instances import Instances
 from lookalike.store import open_store
 from lookalike.store.base import Store
-from lookalike.vision.fingerprint import Fingerprint, check_or_record, recorded_in
+from lookalike.vision.fingerprint import (
+    Fingerprint,
+    check_or_record,
+    image_model_sha256,
+    recorded_in,
+    stored_pooling,
+)
 from tests.store.conftest import DIM, make_records, unit
 
 
@@ -115,3 +121,49 @@ def test_the_export_says_what_made_its_vectors_and_another_models_data_refuses_t
     # ... and a new one takes the export's record as its own.
     assert main(["instance", "import", str(export), "--data", str(tmp_path / "c")]) == 0
     assert recorded_in(tmp_path / "c") == lite0
+
+
+def record_less_export(tmp_path: Path) -> Path:
+    """An export of a data directory that recorded nothing (made before records were kept): its vectors
+    were made by the model's own `features`."""
+    fill(tmp_path / "old", None, "shop", 5)
+    export = tmp_path / "old.jsonl"
+    assert main(["instance", "export", "shop", "--data", str(tmp_path / "old"), "-o", str(export)]) == 0
+    assert json.loads(export.read_text().splitlines()[0])["model"] is None
+    return export
+
+
+def test_a_record_less_export_is_taken_as_the_models_own_features(tmp_path: Path, capsys):
+    export = record_less_export(tmp_path)
+    assert main(["instance", "import", str(export), "--data", str(tmp_path / "new")]) == 0
+    recorded = recorded_in(tmp_path / "new")
+    assert recorded == Fingerprint(image_model_sha256(None), DIM, {"vector": "features"})
+    assert stored_pooling(tmp_path / "new", has_instances=True) == "features"  # new vectors join them
+
+
+def test_a_record_less_export_never_joins_vectors_pooled_another_way(tmp_path: Path, capsys):
+    export = record_less_export(tmp_path)
+    check_or_record(tmp_path / "b", Fingerprint(image_model_sha256(None), DIM, {"vector": "rmac-gem3"}))
+    assert main(["instance", "import", str(export), "--data", str(tmp_path / "b")]) == 2
+    assert "vectors made two ways cannot be compared" in capsys.readouterr().err
+    assert not (tmp_path / "b" / "instances").exists()
+
+
+def test_an_export_recorded_before_descriptors_were_named_was_made_by_their_first_versions(
+    tmp_path: Path, capsys
+):
+    made = Fingerprint(image_model_sha256(None), DIM, {"vector": "features"})
+    check_or_record(tmp_path / "old", made)
+    fill(tmp_path / "old", None, "shop", 5)
+    export = tmp_path / "old.jsonl"
+    assert main(["instance", "export", "shop", "--data", str(tmp_path / "old"), "-o", str(export)]) == 0
+    header, *lines = export.read_text().splitlines()
+    older = json.loads(header)
+    del older["model"]["descriptors"]  # as a record written before descriptors were named says it
+    export.write_text("\n".join([json.dumps(older), *lines]) + "\n")
+
+    check_or_record(tmp_path / "same", made)
+    assert main(["instance", "import", str(export), "--data", str(tmp_path / "same")]) == 0
+    check_or_record(tmp_path / "other", replace(made, descriptors={"vector": "rmac-gem3"}))
+    assert main(["instance", "import", str(export), "--data", str(tmp_path / "other")]) == 2
+    assert "vectors made two ways cannot be compared" in capsys.readouterr().err

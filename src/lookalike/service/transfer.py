@@ -65,30 +65,33 @@ def import_instance(
     lines: Iterable[str],
     name: str | None = None,
     progress: Progress = lambda done, total: None,
-    accept_model: Callable[[dict | None], None] = lambda model: None,
+    accept_model: Callable[[dict | None, int], None] = lambda model, vector_size: None,
 ) -> tuple[Instance, int]:
     """Add the images of an export to the instance `name` (by default the exported one's name), which is
     created with the exported type and capacity if it does not exist; returns it and the number of images.
-    `accept_model` sees what made the exported vectors (None for an export that does not say) and raises
-    ValueError if they cannot join the store's."""
+    `accept_model` sees what made the exported vectors (None for an export that does not say) and their
+    size, and raises ValueError, before anything is stored, if they cannot join the store's."""
     source = iter(lines)
     header = json.loads(next(source, "null"))
     if not isinstance(header, dict) or (header.get("format"), header.get("version")) != (FORMAT, VERSION):
         raise ValueError(f"not a {FORMAT} export of version {VERSION}")
-    accept_model(header.get("model"))
+    records = _records(source)
+    batch = list(itertools.islice(records, _BATCH))
+    if batch:
+        accept_model(header.get("model"), len(batch[0].vector))
     exported = Instance(**header["instance"])
     try:
         instance = instances.get(name or exported.name)
     except LookalikeError:  # none of that name yet
         instance = instances.create(name or exported.name, exported.type, exported.capacity)
     imported = 0
-    records = _records(source)
-    while batch := list(itertools.islice(records, _BATCH)):
+    while batch:
         if not imported:
             store.ensure_collection(instance.collection, len(batch[0].vector))
         store.upsert(instance.collection, batch)
         imported += len(batch)
         progress(imported, None)
+        batch = list(itertools.islice(records, _BATCH))
     return instance, imported
 
 

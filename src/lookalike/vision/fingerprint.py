@@ -44,6 +44,16 @@ def fingerprint(model_path: Path | None, vector_size: int, pooling: str) -> Fing
     return Fingerprint(image_model_sha256(model_path), vector_size, {"vector": pooling})
 
 
+def exported(model: dict | None, vector_size: int) -> Fingerprint:
+    """What made an export's vectors, from the record it carries (a descriptor the record does not name was
+    made by its first version). An export without one comes from a data directory made before records were
+    kept: the packaged model's own `features`, as `stored_pooling` takes such a directory to hold."""
+    if model is None:
+        return Fingerprint(image_model_sha256(None), vector_size, dict(FIRST_VERSIONS))
+    made = Fingerprint(**model)
+    return replace(made, descriptors=FIRST_VERSIONS | made.descriptors)
+
+
 def stored_pooling(data_dir: Path, has_instances: bool) -> str | None:
     """The pooling of the vectors a data directory holds, so that new vectors are pooled the same way: the
     recorded one (the first version for a record that names none); the model's own features for a
