@@ -11,6 +11,7 @@ serve: $(VENV)/.runtime
 test: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	sh tests/install_chromium.sh
 	$(BIN)/python -m tests.acceptance.node_sdk  # from npm, before the tests' network namespace shuts it out
 	sh tests/private_network.sh $(BIN)/pytest -q --durations=10

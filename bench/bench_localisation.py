@@ -34,11 +34,11 @@ from bench.quality.dataset import build
 from bench.quality.fetch import fetch
 from bench.quality.objects import SPLITS
 from bench.quality.queries import Query, size_bin
+from lookalike.domain.image import Box
 from lookalike.vision.decode import Reduced, decode_reduced
 from lookalike.vision.detector import Detector
 from lookalike.vision.embedder import Embedder
 from lookalike.vision.pipeline import Vision
-from lookalike.vision.subjects import Box
 
 HIT = 0.5  # IoU with the true box that counts as finding the object
 Finder = Callable[[Reduced], list[Box]]

@@ -39,7 +39,7 @@ from tests.acceptance.server import ServerProcess
 from bench.bench_http import percentile, run_parallel
 from bench.perf_fixture import INSTANCE, Bases, all_copies, copies, ensure_fixture
 from bench.photos import photo_set, query_copy
-from lookalike.store.base import Compare, Filter
+from lookalike.domain.filters import Compare, Filter
 from lookalike.store.qdrant_edge import QdrantEdgeStore
 
 QUERIES = 200
@@ -83,7 +83,7 @@ def vector_search(data: Path, bases: Bases, count: int) -> dict[str, dict[str, f
                 started = time.perf_counter()
                 hits = store.search(INSTANCE, query, limit=K, filter=filter)
                 latencies.append((time.perf_counter() - started) * 1000)
-                got = {int(h.record.product_id[1:]) for h in hits}
+                got = {int(h.image.product_id[1:]) for h in hits}
                 recalls.append(len(got & set(exact.tolist())) / K)
             out[name] = {"p50_ms": statistics.median(latencies), "recall": statistics.mean(recalls)}
     finally:

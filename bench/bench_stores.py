@@ -27,7 +27,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import numpy as np
-from PIL import Image
+from PIL import Image as PILImage
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -35,8 +35,10 @@ from pymilvus import MilvusClient
 
 from bench.milvus import milvus, resident_bytes
 from bench.photos import photo_set
+from lookalike.domain.filters import And, Compare, Filter, matches
+from lookalike.domain.image import Attributes, Box, Image
 from lookalike.store import open_store
-from lookalike.store.base import And, Compare, Filter, ImageRecord, Store, matches
+from lookalike.store.base import Store
 from lookalike.store.milvus import EF_SEARCH, MilvusAddress, milvus_name
 from lookalike.vision.categories import CATEGORIES
 from lookalike.vision.embedder import Embedder
@@ -54,8 +56,8 @@ FILTERS: dict[str, Filter | None] = {
 }
 
 
-def catalog(count: int, queries: int, seed: int = 1) -> tuple[list[ImageRecord], np.ndarray]:
-    photos = [Image.open(io.BytesIO(jpeg)).convert("RGB") for jpeg in photo_set(300)]
+def catalog(count: int, queries: int, seed: int = 1) -> tuple[list[Image], np.ndarray]:
+    photos = [PILImage.open(io.BytesIO(jpeg)).convert("RGB") for jpeg in photo_set(300)]
     bases = Embedder().embed(photos)
     rng = np.random.default_rng(seed)
 
@@ -66,13 +68,12 @@ def catalog(count: int, queries: int, seed: int = 1) -> tuple[list[ImageRecord],
     vectors = noisy(count)
     categories = [c for c in CATEGORIES if c != 88888888]
     records = [
-        ImageRecord(
+        Image(
             product_id=f"p{i // 3}",
             pic_name=f"{i % 3}.jpg",
             category_id=int(categories[rng.integers(len(categories))]),
-            region=(0, 800, 0, 600),
-            int_attr=int(rng.integers(100)),
-            str_attr=f"w{rng.integers(100)}",
+            region=Box(0, 800, 0, 600),
+            attributes=Attributes(int_attr=int(rng.integers(100)), str_attr=f"w{rng.integers(100)}"),
             vector=vectors[i],
         )
         for i in range(count)
@@ -95,7 +96,7 @@ def p(latencies: list[float], q: float) -> float:
     return float(np.percentile(latencies, q))
 
 
-def add_all(store: Store, records: list[ImageRecord]) -> dict:
+def add_all(store: Store, records: list[Image]) -> dict:
     single, latencies, _ = timed([lambda r=r: store.upsert(COLLECTION, [r]) for r in records[:SINGLE_ADDS]])
     rest = records[SINGLE_ADDS:]
     batched, _, _ = timed(
@@ -109,7 +110,7 @@ def add_all(store: Store, records: list[ImageRecord]) -> dict:
     }
 
 
-def searches(store: Store, records: list[ImageRecord], queries: np.ndarray) -> dict:
+def searches(store: Store, records: list[Image], queries: np.ndarray) -> dict:
     matrix = np.stack([r.vector for r in records])
     out = {}
     for label, filter in FILTERS.items():
@@ -123,7 +124,7 @@ def searches(store: Store, records: list[ImageRecord], queries: np.ndarray) -> d
             scores = np.where(allowed, matrix @ query, -np.inf)
             best = np.argsort(-scores)[: min(K, int(allowed.sum()))]
             exact = {records[i].key for i in best}
-            recalls.append(len(exact & {h.record.key for h in hits}) / len(exact) if exact else 1.0)
+            recalls.append(len(exact & {h.image.key for h in hits}) / len(exact) if exact else 1.0)
         recall = float(np.mean(recalls))
         out[label] = {"p50_ms": p(latencies, 50), "p99_ms": p(latencies, 99), "recall": recall}
     return out

@@ -21,9 +21,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.photos import photo_set
+from lookalike.domain.image import ImageKey
 from lookalike.service.image_blobs import THUMBNAIL, ImageBlobs
 from lookalike.service.models import Instance
-from lookalike.store.base import ImageKey
 from lookalike.vision.decode import decode_reduced
 from lookalike.vision.thumbnail import thumbnail
 

@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from bench.photos import photo_set
+from lookalike.domain.image import Attributes, Box, Image
 from lookalike.service.instances import Instances
 from lookalike.service.models import NO_LIMITS
-from lookalike.store.base import ImageRecord
 from lookalike.store.qdrant_edge import QdrantEdgeStore
 from lookalike.vision.categories import OTHER
 from lookalike.vision.embedder import Embedder
@@ -82,19 +82,18 @@ def all_copies(bases: Bases, count: int) -> Iterator[tuple[int, np.ndarray, np.n
         yield start, *copies(bases, start, min(count, start + CHUNK))
 
 
-def records(bases: Bases, start: int, which: np.ndarray, vectors: np.ndarray) -> list[ImageRecord]:
+def records(bases: Bases, start: int, which: np.ndarray, vectors: np.ndarray) -> list[Image]:
     out = []
     for offset, (base, vector) in enumerate(zip(which, vectors, strict=True)):
         i = start + offset
         x1, x2, y1, y2 = (int(v) for v in bases.regions[base])
         out.append(
-            ImageRecord(
+            Image(
                 product_id=f"p{i}",
                 pic_name="0.jpg",
                 category_id=int(bases.categories[base]),
-                region=(x1, x2, y1, y2),
-                int_attr=i % 100,
-                str_attr=f"s{i % 10}",
+                region=Box(x1, x2, y1, y2),
+                attributes=Attributes(int_attr=i % 100, str_attr=f"s{i % 10}"),
                 vector=vector,
             )
         )

@@ -16,8 +16,8 @@ import pytest
 from PIL import Image
 from pymilvus import MilvusClient
 
+from lookalike.domain.image import Box
 from lookalike.store.milvus import MilvusAddress
-from lookalike.vision.subjects import Box
 from tests.milvus_server import MilvusServer, MilvusUnavailable
 
 # Colour photographs that ship inside the scikit-image wheel (public domain or CC0, see skimage/data/README).

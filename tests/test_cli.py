@@ -8,8 +8,8 @@ from importlib import resources
 import pytest
 
 from lookalike import __version__
+from lookalike.access_keys import load_access_keys
 from lookalike.cli import main
-from lookalike.config import load_access_keys
 from lookalike.store import open_store
 from lookalike.vision.embedder import MODEL_ASSET
 
@@ -129,7 +129,7 @@ def test_an_instance_shown_updated_and_deleted_without_a_server(tmp_path, capsys
     assert main(["instance", "list", *data]) == 0
     assert capsys.readouterr().out == ""
     assert main(["instance", "delete", "shop", *data]) == 2
-    assert "no instance 'shop'" in capsys.readouterr().err
+    assert "is not found: 'shop'" in capsys.readouterr().err
 
 
 def test_a_revoked_key_is_gone_from_the_keys_file(tmp_path, capsys):

@@ -24,7 +24,7 @@ from bench.quality.objects import (
     of_split,
 )
 from bench.quality.queries import Query, duplicate_query, scene_query
-from lookalike.vision.subjects import Box
+from lookalike.domain.image import Box
 
 SKIMAGE_PHOTOS = ("astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png")
 

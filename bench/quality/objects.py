@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from lookalike.domain.image import Box
 from lookalike.vision.categories import IMAGENET, OTHER
-from lookalike.vision.subjects import Box
 
 CATALOG_SIDE = 480  # longer side of a catalog picture
 MIN_COLOURS = 400  # distinct 15-bit colours among opaque pixels: photos have many, clip art few

@@ -25,7 +25,7 @@ import numpy as np
 from PIL import Image, ImageEnhance, ImageFilter
 
 from bench.quality.objects import StockObject, jpeg
-from lookalike.vision.subjects import Box
+from lookalike.domain.image import Box
 
 MIN_SHARE, MAX_SHARE = 0.02, 0.40  # of the frame's area, for the object's box
 SIZE_BINS = ((0.05, "<5 %"), (0.15, "5-15 %"), (1.0, "15-40 %"))

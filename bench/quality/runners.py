@@ -25,8 +25,8 @@ from tests.acceptance.server import ServerProcess
 
 from lookalike.app import build_components
 from lookalike.config import Settings
+from lookalike.domain.image import Box
 from lookalike.service.models import AddImage, Picture, SearchOptions
-from lookalike.vision.subjects import Box
 
 MODES = ("default", "crop=false", "true box")
 RESULTS = 5
@@ -102,7 +102,7 @@ class InProcess:
         result = self.service.search_by_pic(
             self.instance, Picture(data, crop, region), SearchOptions(num=RESULTS)
         )
-        products = [hit.record.product_id for hit in result.hits]
+        products = [hit.image.product_id for hit in result.hits]
         return Answer(products, result.pic_info.region, result.pic_info.category_id)
 
     def category_alone(self, data: bytes) -> int:

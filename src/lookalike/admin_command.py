@@ -13,18 +13,19 @@ import argparse
 import contextlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from lookalike.client import Client
-from lookalike.config import (
+from lookalike.access_keys import (
     KEYS_FILE,
-    Settings,
     create_access_key,
     load_access_keys,
     read_keys_file,
     revoke_access_key,
 )
-from lookalike.errors import LookalikeError
+from lookalike.api.errors import ApiError
+from lookalike.client import Client
+from lookalike.config import Settings
+from lookalike.domain.errors import LookalikeError
 from lookalike.import_command import local_servers
 from lookalike.service.admin import InstanceStatus
 from lookalike.service.instances import Instances
@@ -102,7 +103,7 @@ def _admin_key(args: argparse.Namespace) -> tuple[str, str]:
     )
 
 
-def _status(fields: dict) -> InstanceStatus:
+def _status(fields: dict[str, Any]) -> InstanceStatus:
     instance = Instance(
         name=fields["Name"],
         type=fields["Type"],
@@ -182,7 +183,7 @@ def delete(args: argparse.Namespace) -> int:
     with instance_admin(args) as admin:
         try:
             images = admin.describe_instance(args.name).images
-        except LookalikeError:  # gone already, or a deletion cut short: finish it
+        except (LookalikeError, ApiError):  # gone already, or a deletion cut short: finish it
             images = None
         admin.delete_instance(args.name)
     held = "" if images is None else f" and its {images} images"

@@ -12,12 +12,13 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
+from lookalike.access_keys import AccessKeys, link_key
 from lookalike.api.errors import LastResort, http_error
-from lookalike.api.jobs import call_back, dump_line, parse_meta_line
+from lookalike.api.jobs import CallBacks
 from lookalike.api.links import Links
 from lookalike.api.replay import SharedNonceCache
 from lookalike.api.routes import Api
-from lookalike.config import AccessKeys, Settings, link_key
+from lookalike.config import Settings
 from lookalike.datadir import NamedLocks, Registration
 from lookalike.memory import GiveBackWhenIdle, return_big_blocks
 from lookalike.service.admin import Admin
@@ -90,7 +91,7 @@ def build_components(settings: Settings, url: str | None = None) -> Components:
         blobs = ImageBlobs(data / "blobs", wal=wal)
         service = ImageService(instances, store, vision, limiter, locks, blobs)
         buckets = Buckets.configure(settings.buckets)
-        jobs = Jobs(data / "jobs", process, service, buckets, parse_meta_line, dump_line, call_back, wal=wal)
+        jobs = Jobs(data / "jobs", process, service, buckets, wal=wal)
         undo.pop_all()
     return Components(instances, service, jobs, process)
 
@@ -136,13 +137,17 @@ def build_app(settings: Settings, keys: AccessKeys) -> Starlette:
     uploads = FileUploadStore(settings.data_dir / "uploads")
     nonces = SharedNonceCache(settings.data_dir / "nonces.sqlite3", wal=one_machine(components.service.store))
 
+    callbacks = CallBacks(components.jobs)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         components.jobs.watch()
+        callbacks.start()
         try:
             yield
         finally:
-            close_within(CLOSE_SECONDS, components.close, nonces.close)
+            # After the jobs, so that those that ended meanwhile are called back too.
+            close_within(CLOSE_SECONDS, components.close, callbacks.stop, nonces.close)
 
     admin = Admin(components.service, components.jobs, settings.data_dir)
     status = Status(components.instances, components.service.store, components.jobs, settings.data_dir)

@@ -6,17 +6,17 @@ import argparse
 import contextlib
 import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO, cast
 
 from lookalike import __version__, admin_command
+from lookalike.access_keys import load_access_keys
+from lookalike.api.errors import ApiError
 from lookalike.api.observe import configure_logging
-from lookalike.config import Settings, data_dir_from_env, load_access_keys, store_uri_from_env
-from lookalike.errors import LookalikeError
+from lookalike.config import Settings, add_options
+from lookalike.domain.errors import LookalikeError
 from lookalike.progress import Progress
-from lookalike.service.buckets import parse_bucket_option
-from lookalike.service.instances import DEFAULT_CAPACITY, Instances
-from lookalike.service.models import CLOUD_QPS, INSTANCE_TYPES, REQUEST_KINDS
+from lookalike.service.instances import Instances
+from lookalike.service.models import CLOUD_QPS, DEFAULT_CAPACITY, INSTANCE_TYPES, REQUEST_KINDS
 from lookalike.store.base import Store
 
 # How long a stopping server lets requests in flight finish before it closes its data and exits: under the
@@ -40,8 +40,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     try:
-        return args.run(args)
-    except (ValueError, OSError, LookalikeError) as error:  # what the user can mend: one line, no traceback
+        return int(args.run(args))
+    except (ValueError, OSError, LookalikeError, ApiError) as error:  # what the user can mend: one line
         print(f"lookalike: {getattr(error, 'message', error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -54,66 +54,9 @@ def parser() -> argparse.ArgumentParser:
     root.add_argument("--version", action="version", version=f"lookalike {__version__}")
     commands = root.add_subparsers(required=True, metavar="COMMAND")
 
-    serve_cmd = commands.add_parser("serve", help="start the server")
-    add_data_option(serve_cmd, must_exist=False)
-    serve_cmd.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    serve_cmd.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080)")
-    add_store_option(serve_cmd)
-    serve_cmd.add_argument(
-        "--tls-cert", type=Path, default=None, help="serve HTTPS with this certificate (PEM)"
-    )
-    serve_cmd.add_argument("--tls-key", type=Path, default=None, help="the certificate's private key (PEM)")
-    serve_cmd.add_argument(
-        "--image-model", type=Path, default=None, help="an ONNX image model (default: EfficientNet-Lite0)"
-    )
-    serve_cmd.add_argument(
-        "--text-model",
-        type=Path,
-        default=None,
-        help="the ONNX text tower of the image model, for SearchImageByText (default: none)",
-    )
-    add_bucket_option(serve_cmd)
-    serve_cmd.add_argument(
-        "--public-url", help="base of MetaUrl and ErrorUrl links (default: the Host the request came to)"
-    )
-    serve_cmd.add_argument(
-        "--link-ttl",
-        type=int,
-        default=Settings.link_ttl_seconds,
-        metavar="SECONDS",
-        help=f"how long those links work (default: {Settings.link_ttl_seconds})",
-    )
-    for name, default, text in [
-        (
-            "header-timeout",
-            Settings.header_timeout_seconds,
-            "a request's line and headers must arrive within",
-        ),
-        ("body-timeout", Settings.body_timeout_seconds, "its body must arrive within, after the headers"),
-    ]:
-        serve_cmd.add_argument(
-            f"--{name}", type=float, default=default, metavar="SECONDS", help=f"{text} (default: {default:g})"
-        )
-    serve_cmd.add_argument(
-        "--max-connections",
-        type=int,
-        default=Settings.max_connections,
-        metavar="N",
-        help=f"connections open at once; past it, the one waiting longest for a request is closed, or the "
-        f"new one answered 503 (default: {Settings.max_connections})",
-    )
-    serve_cmd.add_argument(
-        "--log-json",
-        action="store_true",
-        help="log one JSON object a line (default: plain text): each request's line, and every other",
-    )
-    serve_cmd.add_argument(
-        "--decode-memory",
-        type=int,
-        default=Settings.decode_memory_bytes // 2**20,
-        metavar="MB",
-        help="memory the pictures being decoded may take together; more wait (default: %(default)s)",
-    )
+    serve_cmd = commands.add_parser("serve", help="start the server (every setting: docs/configuration.md)")
+    add_options(serve_cmd)
+    serve_cmd.set_defaults(data_must_exist=False)
     serve_cmd.set_defaults(run=serve)
 
     import_cmd = commands.add_parser(
@@ -127,9 +70,7 @@ def parser() -> argparse.ArgumentParser:
         "path", nargs="?", default="/", help="the folder in the bucket that holds increment.meta (default: /)"
     )
     import_cmd.add_argument("--callback", help="an http(s) URL to POST the outcome to when the job ends")
-    add_bucket_option(import_cmd)
-    add_data_option(import_cmd, must_exist=False)
-    add_store_option(import_cmd)
+    add_data_options(import_cmd, "buckets", "store_uri", must_exist=False)
     import_cmd.set_defaults(run=run_import)
 
     instance_cmd = commands.add_parser("instance", help="create, list, show, update and delete instances")
@@ -139,43 +80,38 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--type", choices=list(INSTANCE_TYPES), default="product", help="default: product")
     create.add_argument("--capacity", type=int, default=DEFAULT_CAPACITY, help="most images it may hold")
     add_setting_options(create, "no limit")
-    add_data_option(create, must_exist=False)
+    add_data_options(create, must_exist=False)
     create.set_defaults(run=admin_command.create)
     listing = instance_sub.add_parser("list", help="list instances")
-    add_data_option(listing)
+    add_data_options(listing)
     listing.set_defaults(run=admin_command.list_)
     show = instance_sub.add_parser("show", help="an instance's type, images, capacity and limits")
     show.add_argument("name", help="the instance")
-    add_data_option(show)
-    add_store_option(show)
+    add_data_options(show, "store_uri")
     show.set_defaults(run=admin_command.show)
     update = instance_sub.add_parser("update", help="change an instance's capacity or request limits")
     update.add_argument("name", help="the instance")
     update.add_argument("--capacity", type=int, default=None, help="most images it may hold")
     add_setting_options(update, "unchanged")
-    add_data_option(update)
-    add_store_option(update)
+    add_data_options(update, "store_uri")
     update.set_defaults(run=admin_command.update)
     delete = instance_sub.add_parser(
         "delete", help="delete an instance and everything it holds: images, vectors, jobs and their files"
     )
     delete.add_argument("name", help="the instance")
-    add_data_option(delete)
-    add_store_option(delete)
+    add_data_options(delete, "store_uri")
     delete.set_defaults(run=admin_command.delete)
     export = instance_sub.add_parser(
         "export", help="write an instance and its images, vectors included, as JSON lines"
     )
     export.add_argument("name", help="the instance")
     export.add_argument("--output", "-o", default="-", help="file to write (default: standard output)")
-    add_data_option(export)
-    add_store_option(export)
+    add_data_options(export, "store_uri")
     export.set_defaults(run=instance_export)
     load = instance_sub.add_parser("import", help="add the images of an export to an instance")
     load.add_argument("file", help="an export file, or - for standard input")
     load.add_argument("--name", help="the instance to fill (default: the exported one's name)")
-    add_data_option(load, must_exist=False)
-    add_store_option(load)
+    add_data_options(load, "store_uri", must_exist=False)
     load.set_defaults(run=instance_import)
 
     keys_cmd = commands.add_parser("keys", help="create, list and revoke access keys")
@@ -186,29 +122,24 @@ def parser() -> argparse.ArgumentParser:
     key_create.add_argument(
         "--instances", default=None, metavar="A,B", help="the only instances it may use (default: all)"
     )
-    add_data_option(key_create, must_exist=False)
+    add_data_options(key_create, must_exist=False)
     key_create.set_defaults(run=admin_command.keys_create)
     key_list = keys_sub.add_parser("list", help="list access keys, without their secrets")
-    add_data_option(key_list)
+    add_data_options(key_list)
     key_list.set_defaults(run=admin_command.keys_list)
     key_revoke = keys_sub.add_parser(
         "revoke", help="revoke an access key: every server refuses it from its next request on"
     )
     key_revoke.add_argument("access_key_id", metavar="ACCESS_KEY_ID", help="the key to revoke")
-    add_data_option(key_revoke)
+    add_data_options(key_revoke)
     key_revoke.set_defaults(run=admin_command.keys_revoke)
     return root
 
 
-def add_data_option(command: argparse.ArgumentParser, *, must_exist: bool = True) -> None:
-    """--data; `must_exist`: the command only reads or changes what is there, so a data directory that is
-    not there is a mistake (a wrong path), said in one line."""
-    command.add_argument(
-        "--data",
-        type=Path,
-        default=data_dir_from_env(),
-        help="data directory (default: $LOOKALIKE_DATA_DIR or ./lookalike-data)",
-    )
+def add_data_options(command: argparse.ArgumentParser, *settings: str, must_exist: bool = True) -> None:
+    """--data and the options of the other settings named; `must_exist`: the command only reads or changes
+    what is there, so a data directory that is not there is a mistake (a wrong path), said in one line."""
+    add_options(command, ["data_dir", *settings])
     command.set_defaults(data_must_exist=must_exist)
 
 
@@ -235,54 +166,14 @@ def add_setting_options(command: argparse.ArgumentParser, unset: str) -> None:
     )
 
 
-def add_bucket_option(command: argparse.ArgumentParser) -> None:
-    command.add_argument(
-        "--bucket",
-        action="append",
-        default=[],
-        metavar="NAME=LOCATION",
-        help="a bucket to import from: NAME=DIR, or "
-        "NAME=s3://bucket/prefix[?endpoint=URL&region=R&profile=P] (repeatable)",
-    )
-
-
-def add_store_option(command: argparse.ArgumentParser) -> None:
-    command.add_argument(
-        "--store",
-        default=store_uri_from_env(),
-        help="storage engine: qdrant-edge (embedded, in the data directory) or milvus://host:port "
-        "(see the README); default: $LOOKALIKE_STORE or qdrant-edge",
-    )
-
-
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from lookalike.api.connections import Limits, protocol_with, raise_file_limit
     from lookalike.app import build_app
 
-    configure_logging(as_json=args.log_json)
-    try:
-        settings = Settings(
-            data_dir=args.data,
-            host=args.host,
-            port=args.port,
-            store_uri=args.store,
-            image_model=args.image_model,
-            text_model=args.text_model,
-            tls_cert=args.tls_cert,
-            tls_key=args.tls_key,
-            buckets=dict(parse_bucket_option(option) for option in args.bucket),
-            public_url=args.public_url.rstrip("/") if args.public_url else None,
-            link_ttl_seconds=args.link_ttl,
-            header_timeout_seconds=args.header_timeout,
-            body_timeout_seconds=args.body_timeout,
-            max_connections=args.max_connections,
-            decode_memory_bytes=args.decode_memory * 2**20,
-        )
-    except ValueError as error:
-        print(f"lookalike: {error}", file=sys.stderr)
-        return 2
+    settings = Settings.from_options(args)
+    configure_logging(as_json=settings.log_json)
     if (settings.tls_cert is None) != (settings.tls_key is None):
         print("lookalike: --tls-cert and --tls-key go together", file=sys.stderr)
         return 2
@@ -343,7 +234,7 @@ def instance_import(args: argparse.Namespace) -> int:
     from lookalike.service.transfer import import_instance
     from lookalike.vision.fingerprint import check_or_record, exported
 
-    def accept(model: dict | None, vector_size: int) -> None:
+    def accept(model: dict[str, Any] | None, vector_size: int) -> None:
         """Vectors another model made (or the same one another way) must not join the stored ones."""
         check_or_record(args.data, exported(model, vector_size))
 
@@ -375,4 +266,4 @@ def _progress(what: str) -> Iterator[Callable[[int, int | None], None]]:
 
 
 def _open(path: str, mode: str, standard: TextIO) -> contextlib.AbstractContextManager[TextIO]:
-    return contextlib.nullcontext(standard) if path == "-" else open(path, mode)
+    return contextlib.nullcontext(standard) if path == "-" else cast(TextIO, open(path, mode))

@@ -12,10 +12,11 @@ import urllib.error
 import urllib.request
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from lookalike.api.errors import ApiError
 from lookalike.api.signing import acs3_signature
-from lookalike.errors import LookalikeError
 
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
@@ -27,8 +28,8 @@ class Client:
         self.access_key_secret = access_key_secret
         self.timeout = timeout
 
-    def call(self, action: str, **params: object) -> dict:
-        """The action's JSON answer; a LookalikeError with the server's code if it refused."""
+    def call(self, action: str, **params: object) -> dict[str, Any]:
+        """The action's JSON answer; an ApiError with the server's code if it refused."""
         query = sorted((k, str(v)) for k, v in params.items() if v is not None)
         headers = {
             "host": urlsplit(self.url).netloc,
@@ -48,14 +49,13 @@ class Client:
         request = urllib.request.Request(f"{self.url}/?{urlencode(query)}", b"", headers, method="POST")
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return json.load(response)
+                answer: dict[str, Any] = json.load(response)
+                return answer
         except urllib.error.HTTPError as error:
             body = json.loads(error.read() or b"{}")
-            raise LookalikeError(
-                body.get("Code", "Unknown"), body.get("Message", str(error)), error.code
-            ) from None
+            raise ApiError(body.get("Code", "Unknown"), body.get("Message", str(error)), error.code) from None
 
     def get_text(self, url: str) -> str:
         """A link the server handed out (MetaUrl, ErrorUrl)."""
         with urllib.request.urlopen(url, timeout=self.timeout) as response:
-            return response.read().decode()
+            return bytes(response.read()).decode()

@@ -1,188 +1,215 @@
-"""Settings: where data lives, where to listen, which engine and models, and the access keys.
+"""Settings, each declared once with its default: where data lives, where to listen, which engine and models,
+the buckets imports read, the links jobs hand out, and the limits of a connection.
 
-Every setting has a default that works on one laptop; the command line and environment override it.
+Every setting is also the environment variable LOOKALIKE_<NAME> and the option --<name> of `lookalike serve`
+(the option wins over the variable, the variable over the default); `--help` lists them all. The access keys
+are in `access_keys`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import json
+import argparse
 import os
-import secrets
-import threading
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
-from lookalike.datadir import write_whole
 from lookalike.vision.budget import DEFAULT_BYTES as DECODE_BUDGET_BYTES
 
-DEFAULT_DATA_DIR = Path("lookalike-data")
-KEYS_FILE = "access_keys.json"
-LINK_KEY_FILE = "link.key"
+
+def setting(
+    default: Any,
+    help: str,
+    parse: Callable[[str], Any] = str,
+    *,
+    option: str = "",
+    env: str = "",
+    metavar: str | None = None,
+    unset: str = "",
+    show: Callable[[Any], str] = str,
+) -> Any:
+    """A field of Settings: its default and help, how its text form is read (and `show`n), and its option's
+    and environment variable's names when they are not the field's (`unset`: what a default of None means)."""
+    meta = {"help": help, "parse": parse, "option": option, "env": env, "metavar": metavar, "unset": unset}
+    meta["show"] = show
+    if isinstance(default, dict):
+        return field(default_factory=dict, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def bucket_entry(text: str) -> tuple[str, str]:
+    """`NAME=LOCATION`, as given to --bucket (a folder, or s3://bucket/prefix)."""
+    name, sep, location = text.partition("=")
+    if not (sep and name and location):
+        raise ValueError(f"a bucket is NAME=DIR or NAME=s3://bucket/prefix, not {text!r}")
+    return name, location
+
+
+def _optional_text(text: str) -> str | None:
+    return text or None
+
+
+def _boolean(text: str) -> bool:
+    if text.lower() not in ("1", "true", "yes", "0", "false", "no"):
+        raise ValueError(f"true or false, not {text!r}")
+    return text.lower() in ("1", "true", "yes")
 
 
 @dataclass(frozen=True)
 class Settings:
-    data_dir: Path = DEFAULT_DATA_DIR
-    host: str = "127.0.0.1"
-    port: int = 8080
-    store_uri: str | None = None  # None: the embedded engine inside data_dir
-    max_body_bytes: int = 8 * 1024 * 1024
-    clock_skew_seconds: int = 15 * 60
-    model_threads: int | None = None  # None: one per core
-    image_model: Path | None = None  # None: the packaged EfficientNet-Lite0
-    text_model: Path | None = None  # None: no text tower, no SearchImageByText
-    tls_cert: Path | None = None  # with tls_key: serve HTTPS
-    tls_key: Path | None = None
-    region_id: str = "cn-shanghai"  # reported where the service reports a region
-    buckets: dict[str, str] = field(default_factory=dict)  # bucket name -> folder or s3:// URI
-    public_url: str | None = None  # base of MetaUrl/ErrorUrl; None: the Host a request came to
-    link_ttl_seconds: int = 2 * 60 * 60  # how long a MetaUrl/ErrorUrl works: 2 hours, as in the cloud
-    header_timeout_seconds: float = 10.0  # a request's line and headers arrive within this, or it is dropped
-    body_timeout_seconds: float = 60.0  # its body within this after them: 8 MB at 1.1 Mbit/s
-    max_connections: int = 1000  # open at once; past it, room is made (api/connections.py) or 503
-    decode_memory_bytes: int = DECODE_BUDGET_BYTES  # what the pictures being decoded may take together
-
-
-def data_dir_from_env() -> Path:
-    return Path(os.environ.get("LOOKALIKE_DATA_DIR") or DEFAULT_DATA_DIR)
-
-
-def store_uri_from_env() -> str | None:
-    return os.environ.get("LOOKALIKE_STORE") or None
-
-
-@dataclass(frozen=True)
-class AccessKey:
-    access_key_id: str
-    access_key_secret: str
-    instances: frozenset[str] | None = None  # the instances it may use; None: every instance
-
-    def may_use(self, instance: str) -> bool:
-        return self.instances is None or instance in self.instances
-
-
-class AccessKeys:
-    """The key pairs the server accepts: the environment's (every instance), and those in the keys file.
-
-    The file is read again whenever it changes, so a key made by `lookalike keys create` works at once.
-    """
-
-    def __init__(self, fixed: Sequence[AccessKey] = (), path: Path | None = None):
-        self._fixed = {key.access_key_id: key for key in fixed}
-        self._path = path
-        self._stamp: tuple[int, int, int] | None = None
-        self._from_file: dict[str, AccessKey] = {}
-        self._lock = threading.Lock()
-
-    def get(self, access_key_id: str) -> AccessKey | None:
-        if access_key_id in self._fixed:
-            return self._fixed[access_key_id]
-        return self._read_file().get(access_key_id)
-
-    def secret_for(self, access_key_id: str) -> str | None:
-        key = self.get(access_key_id)
-        return None if key is None else key.access_key_secret
-
-    @property
-    def secrets(self) -> dict[str, str]:
-        """AccessKeyId -> AccessKeySecret of every key."""
-        keys = {**self._read_file(), **self._fixed}
-        return {key_id: key.access_key_secret for key_id, key in keys.items()}
-
-    def _read_file(self) -> dict[str, AccessKey]:
-        if self._path is None:
-            return {}
-        try:
-            stat = self._path.stat()
-        except FileNotFoundError:
-            return {}
-        with self._lock:
-            stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)  # a rewrite is a new file: a new inode
-            if stamp != self._stamp:
-                self._from_file = {key.access_key_id: key for key in read_keys_file(self._path)}
-                self._stamp = stamp
-            return self._from_file
-
-
-def read_keys_file(path: Path) -> list[AccessKey]:
-    """`[{"access_key_id": .., "access_key_secret": .., "instances": [..]}, ...]`; no "instances": all."""
-    entries = json.loads(path.read_text())
-    return [
-        AccessKey(
-            e["access_key_id"],
-            e["access_key_secret"],
-            None if e.get("instances") is None else frozenset(e["instances"]),
-        )
-        for e in entries
-    ]
-
-
-def create_access_key(data_dir: Path, instances: Sequence[str] | None = None) -> AccessKey:
-    """A new key pair, added to the data directory's keys file (kept private to its owner)."""
-    key = AccessKey(
-        "LTAI" + secrets.token_hex(10),
-        secrets.token_urlsafe(24),
-        None if instances is None else frozenset(instances),
+    data_dir: Path = setting(Path("lookalike-data"), "data directory", Path, option="--data")
+    host: str = setting("127.0.0.1", "address to listen on")
+    port: int = setting(8080, "port to listen on", int)
+    store_uri: str | None = setting(
+        None,
+        "storage engine: qdrant-edge (embedded, in the data directory) or milvus://host:port "
+        "(docs/milvus.md)",
+        _optional_text,
+        option="--store",
+        env="LOOKALIKE_STORE",
+        unset="qdrant-edge",
     )
-    _change_keys(data_dir, lambda keys: [*keys, key])
-    return key
+    max_body_bytes: int = setting(8 * 1024 * 1024, "the largest request body accepted, in bytes", int)
+    clock_skew_seconds: int = setting(
+        15 * 60, "how far a request's signed time may be from this server's clock", int
+    )
+    model_threads: int | None = setting(None, "threads of each model run", int, unset="one per core")
+    image_model: Path | None = setting(None, "an ONNX image model", Path, unset="EfficientNet-Lite0")
+    text_model: Path | None = setting(
+        None, "the ONNX text tower of the image model, for SearchImageByText", Path, unset="none"
+    )
+    tls_cert: Path | None = setting(None, "serve HTTPS with this certificate (PEM)", Path, unset="none")
+    tls_key: Path | None = setting(None, "the certificate's private key (PEM)", Path, unset="none")
+    region_id: str = setting("cn-shanghai", "the region the service reports it runs in")
+    buckets: dict[str, str] = setting(
+        {},
+        "a bucket to import from: NAME=DIR or NAME=s3://bucket/prefix[?endpoint=URL&region=R&profile=P] "
+        "(repeatable; in the environment, separated by spaces)",
+        bucket_entry,
+        option="--bucket",
+        metavar="NAME=LOCATION",
+    )
+    public_url: str | None = setting(
+        None,
+        "base of MetaUrl and ErrorUrl links",
+        lambda text: text.rstrip("/") or None,
+        unset="the Host the request came to",
+    )
+    link_ttl_seconds: int = setting(
+        2 * 60 * 60, "how long those links work, in seconds", int, option="--link-ttl"
+    )
+    header_timeout_seconds: float = setting(
+        10.0, "a request's line and headers must arrive within (s)", float, option="--header-timeout"
+    )
+    body_timeout_seconds: float = setting(
+        60.0, "its body must arrive within, after the headers (s): 8 MB at 1.1 Mbit/s", float,
+        option="--body-timeout",
+    )  # fmt: skip
+    max_connections: int = setting(
+        1000,
+        "connections open at once; past it, the one waiting longest for a request is closed, or the new one "
+        "answered 503",
+        int,
+    )
+    decode_memory_bytes: int = setting(
+        DECODE_BUDGET_BYTES,
+        "memory the pictures being decoded may take together, in MB; more wait",
+        lambda mb: int(mb) * 2**20,
+        option="--decode-memory",
+        env="LOOKALIKE_DECODE_MEMORY_MB",
+        metavar="MB",
+        show=lambda size: f"{size // 2**20}",
+    )
+    log_json: bool = setting(
+        False,
+        "log one JSON object a line: each request's line, and every other",
+        _boolean,
+        unset="plain text",
+    )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """The defaults, with what the environment's LOOKALIKE_* variables set instead."""
+        env = os.environ if environ is None else environ
+        values = {f.name: _read(f.name, text) for f in fields(cls) if (text := env.get(env_name(f.name)))}
+        return cls(**values)
+
+    @classmethod
+    def from_options(cls, options: argparse.Namespace) -> Settings:
+        """The settings a command line parsed (see `add_options`); those it has no option for, defaulted."""
+        given = vars(options)
+        return cls(**{f.name: given[dest(f.name)] for f in fields(cls) if dest(f.name) in given})
 
 
-def revoke_access_key(data_dir: Path, access_key_id: str) -> bool:
-    """Take a key out of the keys file: every server of the data directory refuses it from its next
-    request on. False if the file has no such key (a key from the environment is not in it)."""
-    found = False
-
-    def without(keys: list[AccessKey]) -> list[AccessKey]:
-        nonlocal found
-        kept = [key for key in keys if key.access_key_id != access_key_id]
-        found = len(kept) < len(keys)
-        return kept
-
-    _change_keys(data_dir, without)
-    return found
-
-
-def _change_keys(data_dir: Path, change: Callable[[list[AccessKey]], list[AccessKey]]) -> None:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / KEYS_FILE
-    with (data_dir / f"{KEYS_FILE}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # two writers at once must not lose a key
-        keys = change(read_keys_file(path) if path.exists() else [])
-        entries = [
-            {"access_key_id": k.access_key_id, "access_key_secret": k.access_key_secret}
-            | ({} if k.instances is None else {"instances": sorted(k.instances)})
-            for k in keys
-        ]
-        write_whole(path, json.dumps(entries, indent=2).encode() + b"\n", mode=0o600)
+def add_options(
+    command: argparse.ArgumentParser, names: Sequence[str] = (), environ: Mapping[str, str] | None = None
+) -> None:
+    """The options of the named settings (all by default), defaulting to the environment, else the default."""
+    base = Settings.from_env(environ)
+    for f in fields(Settings):
+        if names and f.name not in names:
+            continue
+        meta, default = f.metadata, getattr(base, f.name)
+        kind: dict[str, Any] = {"type": meta["parse"]}
+        if isinstance(default, dict):
+            kind = {"action": _Entries}
+        elif isinstance(default, bool):
+            kind = {"action": argparse.BooleanOptionalAction}
+        command.add_argument(
+            option(f.name),
+            dest=dest(f.name),
+            default=default,
+            metavar=meta["metavar"],
+            help=f"{meta['help']} (default: {_shown(f.name, default)}; ${env_name(f.name)})",
+            **kind,
+        )
 
 
-def load_access_keys(
-    data_dir: Path, environ: dict[str, str] | None = None, *, create: bool = True
-) -> tuple[AccessKeys, bool]:
-    """The keys of LOOKALIKE_ACCESS_KEY_ID/SECRET if set, and those of the data directory's keys file.
-
-    The first start with neither creates a key pair in the data directory; the flag says so, so that
-    the caller prints it once.
-    """
-    env = os.environ if environ is None else environ
-    key_id, key_secret = env.get("LOOKALIKE_ACCESS_KEY_ID"), env.get("LOOKALIKE_ACCESS_KEY_SECRET")
-    path = data_dir / KEYS_FILE
-    if key_id and key_secret:
-        return AccessKeys([AccessKey(key_id, key_secret)], path), False
-    created = create and not path.exists()
-    if created:
-        create_access_key(data_dir)
-    return AccessKeys(path=path), created
+def option(name: str) -> str:
+    return _metadata(name)["option"] or "--" + name.replace("_", "-")
 
 
-def link_key(data_dir: Path) -> bytes:
-    """The key that signs download links, made on first use and kept, so links outlive a restart and work
-    on every server of the data directory."""
-    path = data_dir / LINK_KEY_FILE
-    with contextlib.suppress(FileExistsError):  # of two servers starting at once, the first one's key wins
-        write_whole(path, secrets.token_hex(32).encode(), mode=0o600, exclusive=True)
-    return path.read_bytes()
+def dest(name: str) -> str:
+    return option(name).removeprefix("--").replace("-", "_")
+
+
+def env_name(name: str) -> str:
+    return _metadata(name)["env"] or "LOOKALIKE_" + name.upper()
+
+
+def _metadata(name: str) -> Mapping[str, Any]:
+    return _FIELDS[name].metadata
+
+
+def _read(name: str, text: str) -> Any:
+    """A setting's value from its text form (in the environment, buckets are separated by spaces)."""
+    parse = _metadata(name)["parse"]
+    if name == "buckets":
+        return dict(parse(entry) for entry in text.split())
+    try:
+        return parse(text)
+    except ValueError as error:
+        raise ValueError(f"{env_name(name)}={text!r}: {error}") from None
+
+
+def _shown(name: str, value: Any) -> str:
+    if isinstance(value, dict):
+        return " ".join(f"{key}={location}" for key, location in value.items()) or "none"
+    return str(_metadata(name)["unset"]) if value is None else str(_metadata(name)["show"](value))
+
+
+class _Entries(argparse.Action):
+    """A repeatable NAME=VALUE option that fills a dict (the environment's entries first)."""
+
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, value: Any, *_: Any
+    ) -> None:
+        try:
+            name, location = bucket_entry(str(value))
+        except ValueError as error:
+            parser.error(str(error))
+        setattr(namespace, self.dest, {**getattr(namespace, self.dest), name: location})
+
+
+_FIELDS = {f.name: f for f in fields(Settings)}

@@ -17,13 +17,17 @@ import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
+from lookalike.access_keys import load_access_keys
+from lookalike.api.codes import code_of
+from lookalike.api.errors import ApiError
+from lookalike.api.jobs import call_back
 from lookalike.client import Client
-from lookalike.config import Settings, load_access_keys
+from lookalike.config import Settings
 from lookalike.datadir import Process, live_processes
-from lookalike.errors import LookalikeError
+from lookalike.domain.errors import JobRunning, LookalikeError
 from lookalike.progress import Progress
-from lookalike.service.buckets import parse_bucket_option
 from lookalike.service.job_table import Job
 from lookalike.service.jobs import Jobs
 
@@ -37,10 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from lookalike.app import build_components
     from lookalike.store.qdrant_edge import DataDirectoryLocked
 
-    try:
-        buckets = dict(parse_bucket_option(option) for option in args.bucket)
-    except ValueError as error:
-        return _refuse(str(error))
+    buckets: dict[str, str] = args.bucket
     if servers := local_servers(args):
         return _through_server(args, buckets, servers)
     try:
@@ -56,14 +57,16 @@ def run(args: argparse.Namespace) -> int:
     try:
         job = jobs.increase(args.instance, args.source, args.path, args.callback or "", background=False)
         job = _run_here(jobs, job.id, f"import job {job.id}: {args.source} {args.path} into {args.instance}")
-        errors = [(e.line, e.code, e.message) for e in jobs.line_errors(job.id)]
+        if job.status != "PROCESSING":  # it ended here (not taken over by a server)
+            call_back(job)
+        errors = [(e.line, code_of(e.code).code, e.message) for e in jobs.line_errors(job.id)]
         return _report(job.status, _counts(job), job.message, errors)
+    except JobRunning as error:
+        return _refuse(
+            f"{error.message}: another `lookalike import` runs it, or it was cut short and "
+            "`lookalike serve` takes it over"
+        )
     except LookalikeError as error:
-        if error.code == "Console.IncrementStatusError":
-            return _refuse(
-                f"{error.message}: another `lookalike import` runs it, or it was cut short and "
-                "`lookalike serve` takes it over"
-            )
         return _refuse(error.message)
     finally:
         components.close()
@@ -127,7 +130,8 @@ def _through_server(args: argparse.Namespace, buckets: dict[str, str], servers: 
     if not keys.secrets:
         return _refuse("no access key to call the server with: set LOOKALIKE_ACCESS_KEY_ID and _SECRET")
     key = next(iter(keys.secrets.items()))
-    job_id, unreachable = None, set()
+    job_id: str | None = None
+    unreachable: set[str | None] = set()
     try:
         with on_signals(_interrupt, *STOP_SIGNALS):
             while True:
@@ -135,7 +139,7 @@ def _through_server(args: argparse.Namespace, buckets: dict[str, str], servers: 
                 if not reachable:
                     what = "nothing done" if job_id is None else "the job goes on where it is taken over"
                     return _refuse(f"no server on {args.data} answers ({where}): {what}")
-                client = Client(reachable[0].url, *key)
+                client = Client(str(reachable[0].url), *key)
                 try:
                     if job_id is None:
                         job_id = _submit(client, args)
@@ -151,7 +155,7 @@ def _through_server(args: argparse.Namespace, buckets: dict[str, str], servers: 
                 errors.append((error["Line"], error["Code"], error["Message"]))
         message = item["Msg"] if item["Status"] == "FAIL" else ""
         return _report(item["Status"], _item_counts(item), message, errors)
-    except LookalikeError as error:
+    except ApiError as error:
         return _refuse(error.message)
     except KeyboardInterrupt:  # the job is the server's: it goes on
         what = "nothing handed over" if job_id is None else f"job {job_id} goes on at the server"
@@ -161,15 +165,16 @@ def _through_server(args: argparse.Namespace, buckets: dict[str, str], servers: 
 
 def _submit(client: Client, args: argparse.Namespace) -> str:
     params = {"BucketName": args.source, "Path": args.path, "CallbackAddress": args.callback}
-    return client.call("IncreaseInstance", InstanceName=args.instance, **params)["Data"]["Id"]
+    return str(client.call("IncreaseInstance", InstanceName=args.instance, **params)["Data"]["Id"])
 
 
-def _follow(client: Client, instance: str, job_id: str) -> dict:
+def _follow(client: Client, instance: str, job_id: str) -> dict[str, Any]:
     """The job's IncreaseList item once it ended, showing its progress meanwhile."""
     progress = Progress("import", "line")
     try:
         while True:
             answer = client.call("IncreaseList", InstanceName=instance, Id=job_id)
+            item: dict[str, Any]
             (item,) = answer["Data"]["Increments"]["Instance"]
             show_progress(progress, _item_counts(item))
             if item["Status"] != "PROCESSING":
@@ -186,7 +191,7 @@ def _counts(job: Job) -> Counts:
     return job.done, job.lines, job.added, job.deleted, job.failed
 
 
-def _item_counts(item: dict) -> Counts:
+def _item_counts(item: dict[str, Any]) -> Counts:
     """The counts of an IncreaseList item."""
     counts = item["Counts"]
     return counts["Done"], counts["Lines"], counts["Added"], counts["Deleted"], counts["Failed"]

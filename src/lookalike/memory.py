@@ -32,7 +32,8 @@ TRIM_INTERVAL_SECONDS = 1.0
 def _libc_function(name: str) -> Callable[..., int] | None:
     """glibc's `name`, or None where the C library has none (musl, macOS: their allocators differ)."""
     try:
-        return getattr(ctypes.CDLL(ctypes.util.find_library("c")), name)
+        function: Callable[..., int] = getattr(ctypes.CDLL(ctypes.util.find_library("c")), name)
+        return function
     except (OSError, AttributeError, TypeError):
         return None
 

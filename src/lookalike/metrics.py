@@ -17,7 +17,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disa
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-disable_created_metrics()  # the `_created` series of each counter say nothing an operator reads
+disable_created_metrics()  # type: ignore[no-untyped-call]  # the `_created` series say nothing to read
 REGISTRY = CollectorRegistry(auto_describe=True)
 STAGES = ("decode", "locate", "describe", "store", "total")
 # Seconds: a store call is a millisecond, a search on two busy cores may take a second or more.

@@ -7,8 +7,8 @@ import base64
 
 import pytest
 
+from lookalike.api.errors import ApiError
 from lookalike.client import Client
-from lookalike.errors import LookalikeError
 from tests.acceptance.conftest import create_instance
 from tests.acceptance.sdk import add, search_name
 from tests.acceptance.server import ACCESS_KEY_ID, ACCESS_KEY_SECRET, ServerProcess
@@ -37,7 +37,7 @@ def test_an_instance_made_shown_changed_and_deleted_over_http(admin, client, pho
     assert (detail["ServiceType"], detail["TotalCount"]) == (3, 1)
 
     admin.call("LookalikeDeleteInstance", InstanceName="life")
-    with pytest.raises(LookalikeError) as info:
+    with pytest.raises(ApiError) as info:
         admin.call("LookalikeDescribeInstance", InstanceName="life")
     assert info.value.code == "InvalidInstance"
     admin.call("LookalikeCreateInstance", InstanceName="life")  # the name again: empty
@@ -50,6 +50,8 @@ def test_refusals_say_what_is_wrong(admin, server):
     cases = [
         ({"InstanceName": instance}, "LookalikeCreateInstance", "InvalidParameter", "already exists"),
         ({"InstanceName": "x", "Type": "shoes"}, "LookalikeCreateInstance", "InvalidParameter", "Type"),
+        ({"InstanceName": "with space"}, "LookalikeCreateInstance", "InvalidParameter", "instance name"),
+        ({"InstanceName": "with space"}, "LookalikeDeleteInstance", "InvalidParameter", "instance name"),
         ({"InstanceName": instance, "Capacity": "0"}, "LookalikeUpdateInstance", "InvalidParameter", "0"),
         ({"InstanceName": instance, "AddQps": "-1"}, "LookalikeUpdateInstance", "InvalidParameter", "-1"),
         ({"InstanceName": "nosuch"}, "LookalikeDeleteInstance", "InvalidInstance", "nosuch"),
@@ -57,7 +59,7 @@ def test_refusals_say_what_is_wrong(admin, server):
         ({}, "LookalikeNoSuchThing", "InvalidAction.NotFound", "LookalikeNoSuchThing"),
     ]
     for params, action, code, said in cases:
-        with pytest.raises(LookalikeError) as info:
+        with pytest.raises(ApiError) as info:
             admin.call(action, **params)
         assert (info.value.code, said in info.value.message) == (code, True), info.value.message
 
@@ -73,7 +75,7 @@ def test_a_key_limited_to_instances_may_not_manage_them(admin, server):
         ("LookalikeDeleteInstance", {"InstanceName": instance}),
         ("LookalikeCreateAccessKey", {}),
     ]:
-        with pytest.raises(LookalikeError) as info:
+        with pytest.raises(ApiError) as info:
             limited.call(action, **params)
         assert (info.value.code, info.value.status) == ("NoPermission", 403)
     listed = admin.call("LookalikeListAccessKeys")["AccessKeys"]
@@ -125,11 +127,11 @@ def test_the_console_pages_through_images_and_gets_their_thumbnails(admin, serve
 
     other = admin.call("LookalikeCreateAccessKey", Instances=create_instance(server.data_dir))["AccessKey"]
     stranger = Client(f"http://{server.endpoint}", other["AccessKeyId"], other["AccessKeySecret"])
-    with pytest.raises(LookalikeError) as info:
+    with pytest.raises(ApiError) as info:
         stranger.call("LookalikeGetThumbnails", InstanceName=instance, Keys=keys)
     assert info.value.code == "NoPermission"
     for params in ({"Keys": "not json"}, {"Keys": "[1]"}, {"Cursor": "nope", "Keys": "[]"}):
         action = "LookalikeListImages" if "Cursor" in params else "LookalikeGetThumbnails"
-        with pytest.raises(LookalikeError) as info:
+        with pytest.raises(ApiError) as info:
             admin.call(action, InstanceName=instance, **params)
         assert info.value.code == "InvalidParameter"

@@ -9,8 +9,8 @@ import urllib.request
 import pytest
 from alibabacloud_tea_openapi.exceptions import ClientException
 
+from lookalike.api.errors import ApiError
 from lookalike.client import Client
-from lookalike.errors import LookalikeError
 from tests.acceptance.conftest import create_instance
 from tests.acceptance.sdk import add, search_pic
 from tests.acceptance.server import ACCESS_KEY_ID, ACCESS_KEY_SECRET, ServerProcess
@@ -53,7 +53,7 @@ def test_metrics_move_when_requests_are_made(server, client, photos):
 
 def test_an_action_name_no_one_knows_is_counted_as_unknown(server):
     client = Client(f"http://{server.endpoint}", ACCESS_KEY_ID, ACCESS_KEY_SECRET)
-    with pytest.raises(LookalikeError):
+    with pytest.raises(ApiError):
         client.call("NoSuchAction" + "x" * 40)
     after = samples(server)
     assert after['lookalike_requests_total{action="unknown",code="InvalidAction.NotFound"}'] >= 1

@@ -17,7 +17,7 @@ from alibabacloud_imagesearch20201214 import models
 from alibabacloud_tea_openapi.exceptions import ClientException
 from aliyunsdkimagesearch.request.v20190325 import SearchImageRequest
 
-from lookalike.config import create_access_key
+from lookalike.access_keys import create_access_key
 from tests.acceptance.raw import (
     Sent,
     acs3_headers,

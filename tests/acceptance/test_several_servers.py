@@ -13,8 +13,8 @@ import pytest
 from alibabacloud_imagesearch20201214 import models
 from alibabacloud_tea_openapi.exceptions import ClientException
 
+from lookalike.api.errors import ApiError
 from lookalike.client import Client
-from lookalike.errors import LookalikeError
 from tests.acceptance.conftest import create_instance
 from tests.acceptance.jobs import (
     add_line,
@@ -247,6 +247,6 @@ def test_a_key_revoked_at_one_server_is_refused_by_the_other_at_its_next_request
         assert user.call("Detail", InstanceName=instance)["Success"]
     admin.call("LookalikeRevokeAccessKey", KeyId=made["AccessKeyId"])
     for user in users:
-        with pytest.raises(LookalikeError) as info:
+        with pytest.raises(ApiError) as info:
             user.call("Detail", InstanceName=instance)
         assert info.value.code == "InvalidAccessKeyId.NotFound"

@@ -11,7 +11,7 @@ import io
 import pytest
 from PIL import Image
 
-from lookalike.vision.subjects import Box
+from lookalike.domain.image import Box
 from tests.acceptance.sdk import add, found, search_pic
 from tests.conftest import jpeg, photo_image, place, plain
 

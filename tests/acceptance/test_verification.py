@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from lookalike.vision.subjects import Box
+from lookalike.domain.image import Box
 from tests.acceptance.sdk import add, delete, found, search_pic
 from tests.conftest import jpeg, photo_image, place, plain
 

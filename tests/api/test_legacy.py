@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from lookalike.api.errors import ApiError
 from lookalike.api.legacy import decode_body, encode_body
-from lookalike.errors import LookalikeError
 
 # What the legacy documentation's delete example sends: item 1000, pictures shoes1.jpg and shoes2.jpg.
 DOCUMENTED = b"item_id,0,4#pic_list,4,37^1000c2hvZXMxLmpwZw==,c2hvZXMyLmpwZw=="
@@ -35,7 +35,7 @@ def test_what_is_encoded_decodes_to_the_same(fields):
 def test_any_bytes_decode_or_get_a_documented_code(body):
     try:
         fields = decode_body(body)
-    except LookalikeError as error:
+    except ApiError as error:
         assert error.code in BODY_CODES and error.status == 400
     else:
         assert fields and all(isinstance(v, bytes) for v in fields.values())
@@ -66,7 +66,7 @@ def test_content_after_the_values_and_carets_inside_them_change_nothing(fields, 
     ],
 )
 def test_malformed_bodies(body, code):
-    with pytest.raises(LookalikeError) as info:
+    with pytest.raises(ApiError) as info:
         decode_body(body)
     assert info.value.code == code and ":" in info.value.message
 

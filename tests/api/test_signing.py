@@ -20,8 +20,8 @@ from urllib.parse import parse_qsl, urlencode
 import pytest
 from alibabacloud_tea_openapi.utils import Utils as OfficialSigner
 
+from lookalike.api.errors import ApiError
 from lookalike.api.signing import SignedRequest, Verified, check_clock, verify
-from lookalike.errors import LookalikeError
 
 KEY, SECRET = "testAccessKeyId", "testAccessKeySecret"
 ACS3, RPC, ROA = "ACS3-HMAC-SHA256", "RPC-HMAC-SHA1", "ROA-HMAC-SHA1"
@@ -94,13 +94,13 @@ def secrets(access_key_id: str) -> str | None:
 def verifies(request: SignedRequest) -> bool:
     try:
         verify(request, secrets)
-    except LookalikeError:
+    except ApiError:
         return False
     return True
 
 
-def rejection(request: SignedRequest, secret_for=secrets) -> LookalikeError:
-    with pytest.raises(LookalikeError) as caught:
+def rejection(request: SignedRequest, secret_for=secrets) -> ApiError:
+    with pytest.raises(ApiError) as caught:
         verify(request, secret_for)
     assert ":" in caught.value.message  # old aliyunsdkcore splits some messages on ':'
     return caught.value
@@ -498,7 +498,7 @@ def test_a_request_without_time_verifies_but_fails_the_clock():
     for request in rpc_signed(Timestamp=None), roa_signed(date=None):
         verified = verify(request, secrets)
         assert verified.signed_at is None
-        with pytest.raises(LookalikeError) as caught:
+        with pytest.raises(ApiError) as caught:
             check_clock(verified, datetime(2026, 11, 21, tzinfo=UTC))
         assert caught.value.code == "InvalidTimeStamp.Expired"
 
@@ -526,7 +526,7 @@ def test_clock_allows_15_minutes_either_way(capture: Capture, direction: int):
 
     check_clock(verified, verified.signed_at + direction * timedelta(minutes=15))
     late = verified.signed_at + direction * timedelta(minutes=15, seconds=1)
-    with pytest.raises(LookalikeError) as caught:
+    with pytest.raises(ApiError) as caught:
         check_clock(verified, late)
 
     error = caught.value
@@ -540,5 +540,5 @@ def test_clock_skew_is_configurable():
     assert verified.signed_at is not None
     now = verified.signed_at + timedelta(minutes=2)
     check_clock(verified, now)
-    with pytest.raises(LookalikeError):
+    with pytest.raises(ApiError):
         check_clock(verified, now, max_skew=timedelta(minutes=1))

@@ -8,9 +8,9 @@ import hmac
 
 import pytest
 
+from lookalike.access_keys import AccessKey, AccessKeys
+from lookalike.api.errors import ApiError
 from lookalike.api.uploads import POLICY_SECONDS, UPLOAD_PATH, authorize, receive, upload_address
-from lookalike.config import AccessKey, AccessKeys
-from lookalike.errors import LookalikeError
 from lookalike.service.uploads import FileUploadStore
 from lookalike.vision.decode import MAX_PIC_BYTES
 
@@ -64,7 +64,7 @@ def test_a_signed_upload_is_kept_under_its_key(store):
 def test_a_policy_is_good_for_one_upload(store):
     answer = authorize("h:1", False, KEY, store, NOW)
     receive(form_of(answer), b"first", AccessKeys([KEY]), store, NOW)
-    with pytest.raises(LookalikeError) as info:
+    with pytest.raises(ApiError) as info:
         receive(form_of(answer), b"second", AccessKeys([KEY]), store, NOW + 1)
     assert (info.value.code, info.value.status) == ("FileAlreadyExists", 409)
     assert store.get(answer["ObjectKey"], KEY.access_key_id) == b"first"
@@ -73,7 +73,7 @@ def test_a_policy_is_good_for_one_upload(store):
 def test_a_policy_lives_no_longer_than_the_store_remembers_its_key(tmp_path):
     short = FileUploadStore(tmp_path, ttl_seconds=60, clock=lambda: NOW)
     answer = authorize("h:1", False, KEY, short, NOW)
-    with pytest.raises(LookalikeError, match="expired"):
+    with pytest.raises(ApiError, match="expired"):
         receive(form_of(answer), b"x", AccessKeys([KEY]), short, NOW + 61)
 
 
@@ -101,7 +101,7 @@ def signed_form(policy: bytes, object_key: str = "lookalike-upload/" + "0" * 32)
 )
 def test_a_policy_the_key_holder_wrote_is_read_as_untrusted(store, policy, code):
     object_key = "x/../y" if b"x/../y" in policy else "lookalike-upload/" + "0" * 32
-    with pytest.raises(LookalikeError) as info:
+    with pytest.raises(ApiError) as info:
         receive(signed_form(policy, object_key), b"x", AccessKeys([KEY]), store, NOW)
     assert (info.value.code, info.value.status) == (code, 400)
 
@@ -128,7 +128,7 @@ def test_a_policy_a_key_holder_wrote_for_a_good_key_still_binds_the_upload_to_th
 )
 def test_uploads_outside_the_policy_are_refused(store, change, data, code):
     answer = authorize("h:1", False, KEY, store, NOW)
-    with pytest.raises(LookalikeError) as info:
+    with pytest.raises(ApiError) as info:
         receive(form_of(answer) | change, data, AccessKeys([KEY]), store, NOW)
     assert info.value.code == code
     assert store.get(answer["ObjectKey"], KEY.access_key_id) is None
@@ -136,12 +136,12 @@ def test_uploads_outside_the_policy_are_refused(store, change, data, code):
 
 def test_a_policy_expires(store):
     answer = authorize("h:1", False, KEY, store, NOW)
-    with pytest.raises(LookalikeError, match="expired"):
+    with pytest.raises(ApiError, match="expired"):
         receive(form_of(answer), b"x", AccessKeys([KEY]), store, NOW + POLICY_SECONDS + 1)
 
 
 def test_a_policy_signed_for_another_key_pair_is_refused(store):
     answer = authorize("h:1", False, KEY, store, NOW)
     other = AccessKey(KEY.access_key_id, "another-secret")
-    with pytest.raises(LookalikeError):
+    with pytest.raises(ApiError):
         receive(form_of(answer), b"x", AccessKeys([other]), store, NOW)

@@ -5,13 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from lookalike.domain.image import Box, Hit, Image
 from lookalike.service.categorize import LATER, best_subject, predict_category
-from lookalike.store.base import Hit, ImageRecord
 from lookalike.store.qdrant_edge import QdrantEdgeStore
 from lookalike.vision.categories import CATEGORIES, OTHER
 from lookalike.vision.pipeline import Further, View
 from lookalike.vision.pooling import DEFAULT, UNSURE
-from lookalike.vision.subjects import Box
 
 DIM = 8
 CLOSE = UNSURE[DEFAULT]  # what the packaged descriptor counts as a close neighbour
@@ -24,8 +23,8 @@ def unit(*values: float) -> np.ndarray:
 
 
 def hit(category: int, score: float) -> Hit:
-    record = ImageRecord("p", f"{category}-{score}.jpg", category, (0, 1, 0, 1), vector=unit(1))
-    return Hit(record=record, score=score)
+    record = Image("p", f"{category}-{score}.jpg", category, Box(0, 1, 0, 1), vector=unit(1))
+    return Hit(image=record, score=score)
 
 
 def test_without_neighbours_the_model_decides():
@@ -56,8 +55,8 @@ def store(tmp_path):
     store.upsert(
         "shop",
         [
-            ImageRecord("shoe", "1.jpg", 4, (0, 1, 0, 1), vector=unit(1, 0, 0)),
-            ImageRecord("bag", "1.jpg", 3, (0, 1, 0, 1), vector=unit(0, 1, 0)),
+            Image("shoe", "1.jpg", 4, Box(0, 1, 0, 1), vector=unit(1, 0, 0)),
+            Image("bag", "1.jpg", 3, Box(0, 1, 0, 1), vector=unit(0, 1, 0)),
         ],
     )
     yield store
@@ -75,14 +74,14 @@ def test_a_first_subject_that_finds_something_close_is_kept_without_looking_furt
         raise AssertionError("the other subjects were described though the first found its product")
 
     chosen, hits, views = best_subject(store, "shop", first, further, CLOSE)
-    assert chosen is first and hits[0].record.product_id == "shoe" and views == []
+    assert chosen is first and hits[0].image.product_id == "shoe" and views == []
 
 
 def test_when_the_first_finds_nothing_close_the_closest_subject_wins(store):
     first = View(FIRST, unit(1, 1, 3))  # background: far from both products
     second = View(SECOND, unit(0.1, 1, 0))
     chosen, hits, _ = best_subject(store, "shop", first, lambda: Further([second], []), CLOSE)
-    assert chosen is second and hits[0].record.product_id == "bag"
+    assert chosen is second and hits[0].image.product_id == "bag"
     # ... and a first subject stays when the others are no closer.
     worse = View(SECOND, unit(0, 0, 1))
     assert best_subject(store, "shop", first, lambda: Further([worse], []), CLOSE).subject is first
@@ -100,7 +99,7 @@ def test_a_subject_further_down_must_be_closer_by_later_per_place(store):
 
     winner = third(2 * LATER + 0.01)
     chosen, hits, _ = best_subject(store, "shop", first, lambda: Further([background, winner], []), CLOSE)
-    assert chosen is winner and hits[0].record.product_id == "shoe"
+    assert chosen is winner and hits[0].image.product_id == "shoe"
     loser = third(2 * LATER - 0.01)
     assert (
         best_subject(store, "shop", first, lambda: Further([background, loser], []), CLOSE).subject is first

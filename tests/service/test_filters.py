@@ -6,20 +6,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lookalike.errors import LookalikeError
+from lookalike.domain.errors import BadFilter
+from lookalike.domain.filters import And, Compare, Filter, In, Not, Or, matches
+from lookalike.domain.image import FILTERABLE_ATTRIBUTES, Attributes, Box, Image
 from lookalike.service.filters import format_filter, parse_filter
-from lookalike.store.base import (
-    INT_FIELDS,
-    STR_FIELDS,
-    And,
-    Compare,
-    Filter,
-    ImageRecord,
-    In,
-    Not,
-    Or,
-    matches,
-)
+
+INT_FIELDS = tuple(name for name, kind in FILTERABLE_ATTRIBUTES.items() if kind is int)
+STR_FIELDS = tuple(name for name, kind in FILTERABLE_ATTRIBUTES.items() if kind is str)
 
 A = Compare("int_attr", "=", 1)
 B = Compare("int_attr2", "=", 2)
@@ -28,10 +21,9 @@ D = Compare("int_attr4", "=", 4)
 
 
 def refusal(text: str) -> str:
-    """The message of the InvalidFilterClause error `text` raises."""
-    with pytest.raises(LookalikeError) as caught:
+    """The message of the BadFilter error `text` raises."""
+    with pytest.raises(BadFilter) as caught:
         parse_filter(text)
-    assert (caught.value.code, caught.value.status) == ("InvalidFilterClause", 400)
     return caught.value.message
 
 
@@ -355,13 +347,14 @@ any_trees = st.recursive(
 )
 
 records = st.builds(
-    ImageRecord,
+    Image,
     product_id=st.just("p"),
     pic_name=st.just("n"),
     category_id=st.just(0),
-    region=st.just((0, 0, 0, 0)),
-    **{name: ints for name in INT_FIELDS},
-    **{name: strs for name in STR_FIELDS},
+    region=st.just(Box(0, 0, 0, 0)),
+    attributes=st.builds(
+        Attributes, **{name: ints for name in INT_FIELDS}, **{name: strs for name in STR_FIELDS}
+    ),
 )
 
 
@@ -382,9 +375,7 @@ def test_format_then_parse_keeps_the_meaning_of_any_tree(tree, some_records):
 def parse_or_refuse(text: str) -> None:
     try:
         result = parse_filter(text)
-    except LookalikeError as error:
-        assert error.code == "InvalidFilterClause"
-        assert error.status == 400
+    except BadFilter as error:
         assert error.message.startswith("Filter is invalid ")
     else:
         assert result is None or isinstance(result, Compare | In | And | Or)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from lookalike.domain.image import ImageKey
 from lookalike.service.image_blobs import THUMBNAIL, ImageBlobs
 from lookalike.service.models import Instance
-from lookalike.store.base import ImageKey
 
 A, B, C = ImageKey("p", "a"), ImageKey("p", "b"), ImageKey("q", "a")
 

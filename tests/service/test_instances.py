@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from lookalike.errors import LookalikeError
+from lookalike.domain.errors import BadInstanceName, BadValue, InstanceExists, InstanceNotFound
 from lookalike.service.instances import Instances
 from lookalike.service.models import INSTANCE_TYPES
 
 
 def test_an_instance_made_by_another_registry_is_seen_at_once(tmp_path):
     server, command_line = Instances(tmp_path), Instances(tmp_path)
-    with pytest.raises(LookalikeError) as info:
+    with pytest.raises(InstanceNotFound):
         server.get("shop")
-    assert info.value.code == "InvalidInstance"
     command_line.create("shop", "generic", 50)
     instance = server.get("shop")
     assert (instance.name, instance.type, instance.capacity) == ("shop", "generic", 50)
@@ -22,9 +21,8 @@ def test_an_instance_made_by_another_registry_is_seen_at_once(tmp_path):
 
 def test_names_that_are_not_instance_names_are_unknown_instances(tmp_path):
     for name in ("../etc", "a" * 21, ""):
-        with pytest.raises(LookalikeError) as info:
+        with pytest.raises(InstanceNotFound):
             Instances(tmp_path).get(name)
-        assert info.value.code == "InvalidInstance"
 
 
 def test_no_leftovers_after_create(tmp_path):
@@ -39,7 +37,7 @@ def test_a_new_instance_has_no_limits_unless_asked(tmp_path):
     bulk = instances.create("bulk", qps={"add": 5, "search": 50})
     assert (bulk.qps("search"), bulk.qps("add"), bulk.qps("delete")) == (50, 5, 0)
     assert Instances(tmp_path).get("bulk") == bulk
-    with pytest.raises(ValueError, match="limit"):
+    with pytest.raises(BadValue, match="limit"):
         instances.create("bad", qps={"delete": -1})
 
 
@@ -57,9 +55,9 @@ def test_an_update_is_seen_by_another_registry_at_once_and_keeps_the_type(tmp_pa
     assert server.get("shop") == changed
     assert (changed.type, changed.capacity, changed.created_ms) == ("trademark", 80, made.created_ms)
     assert (changed.qps("search"), changed.qps("add"), changed.qps("delete")) == (3, 7, 0)
-    with pytest.raises(ValueError, match="capacity"):
+    with pytest.raises(BadValue, match="capacity"):
         command_line.update("shop", capacity=0)
-    with pytest.raises(LookalikeError):
+    with pytest.raises(InstanceNotFound):
         command_line.update("nothing", capacity=5)
 
 
@@ -68,17 +66,28 @@ def test_a_deleted_instance_is_gone_for_every_registry_and_its_name_waits_for_th
     made = command_line.create("shop")
     server.get("shop")
     assert command_line.start_deleting("shop") == made
-    with pytest.raises(LookalikeError) as info:
+    with pytest.raises(InstanceNotFound):
         server.get("shop")
-    assert info.value.code == "InvalidInstance"
     assert server.list() == []
-    with pytest.raises(ValueError, match="being deleted"):
+    with pytest.raises(InstanceExists, match="being deleted"):
         command_line.create("shop")
     assert command_line.start_deleting("shop") is None  # a deletion cut short is taken up again
     command_line.finish_deleting("shop")
     assert command_line.create("shop").created_ms >= made.created_ms
-    with pytest.raises(LookalikeError):
+    with pytest.raises(InstanceNotFound):
         command_line.start_deleting("never")
+
+
+def test_a_name_is_plain_and_taken_once(tmp_path):
+    instances = Instances(tmp_path)
+    instances.create("shop")
+    with pytest.raises(InstanceExists, match="already exists"):
+        instances.create("shop")
+    for name in ["a" * 21, "", "_x", "with space", "../up", "ü"]:
+        with pytest.raises(BadInstanceName, match="invalid instance name"):
+            instances.create(name)
+        with pytest.raises(BadInstanceName):
+            instances.start_deleting(name)
 
 
 def test_the_documented_instance_types_and_their_numbers(tmp_path):
@@ -88,5 +97,5 @@ def test_the_documented_instance_types_and_their_numbers(tmp_path):
         "product": 0, "generic": 1, "fabric": 2, "trademark": 3, "copyright": 4, "furniture": 5,
         "hardware": 6, "cloth": 8,
     }  # fmt: skip
-    with pytest.raises(ValueError, match="unknown instance type"):
+    with pytest.raises(BadValue, match="unknown instance type"):
         instances.create("x", "shoes")  # type: ignore[arg-type]

@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from lookalike.api.jobs import dump_line, parse_meta_line
 from lookalike.app import Components, build_components
 from lookalike.config import Settings
 from lookalike.datadir import Registration
-from lookalike.errors import LookalikeError
+from lookalike.domain.errors import BadInstanceName, BadJob, InstanceNotFound, JobRunning
 from lookalike.service.job_table import Job
 from lookalike.service.jobs import Jobs
 from lookalike.service.models import Picture, SearchOptions
@@ -56,7 +55,7 @@ def components(tmp_path, bucket) -> Iterator[Components]:
 
 def stored(components: Components, instance: str = "shop") -> dict[tuple[str, str], dict]:
     return {
-        (r.product_id, r.pic_name): {"int_attr": r.int_attr, "category_id": r.category_id}
+        (r.product_id, r.pic_name): {"int_attr": r.attributes.int_attr, "category_id": r.category_id}
         for r in components.service.records(instance)
     }
 
@@ -95,7 +94,7 @@ def test_an_import_applies_each_line_and_records_why_one_failed(components, buck
     assert (job.status, job.lines, job.done) == ("SUCCESS", 9, 9)
     assert (job.added, job.deleted, job.failed) == (4, 1, 3)
     assert [(e.line, e.code) for e in components.jobs.line_errors(job.id)] == [
-        (3, "PictureError"), (4, "InvalidCategory"), (6, "InvalidMetaItem"),
+        (3, "DownloadFailed"), (4, "BadValue.category_id"), (6, "BadMetaLine"),
     ]  # fmt: skip
     assert stored(components) == {
         ("1", "shoes/coffee.jpg"): {"int_attr": 7, "category_id": 4},
@@ -124,7 +123,7 @@ def test_a_stopped_import_resumes_after_its_last_line(tmp_path, bucket, photos):
         assert (job.status, job.done, job.added, job.failed) == ("SUCCESS", 6, 5, 1)
         assert [e.line for e in components.jobs.line_errors(job.id)] == [3]
         found = components.service.search_by_pic("shop", Picture(photos["coffee"]), SearchOptions(num=10))
-        assert {h.record.product_id for h in found.hits if h.score > 0.999} == {"p0", "p1"}
+        assert {h.image.product_id for h in found.hits if h.score > 0.999} == {"p0", "p1"}
 
 
 def test_a_job_is_taken_over_only_once_its_process_is_gone(components, tmp_path, bucket):
@@ -138,7 +137,7 @@ def test_a_job_is_taken_over_only_once_its_process_is_gone(components, tmp_path,
     data = tmp_path / "data"
     other = Registration(data)  # as the job table sees it, another process
     service, buckets = components.service, components.jobs.buckets
-    theirs = Jobs(data / "jobs", other, service, buckets, parse_meta_line, dump_line, wal=True)  # one machine
+    theirs = Jobs(data / "jobs", other, service, buckets, wal=True)  # one machine
     job = theirs.increase("shop", "shop", "/", background=False)
     components.jobs.resume()
     assert components.jobs.get(job.id).owner == other.id
@@ -154,9 +153,9 @@ def test_one_import_at_a_time_per_instance(components, bucket):
     (bucket / "increment.meta").write_text(meta({"OperationType": "DELETE", "ProductId": "x"}))
     components.instances.create("other")
     first = components.jobs.increase("shop", "shop", "/", background=False)
-    with pytest.raises(LookalikeError) as busy:
+    with pytest.raises(JobRunning) as busy:
         components.jobs.increase("shop", "shop", "/")
-    assert (busy.value.code, busy.value.status) == ("Console.IncrementStatusError", 409)
+    assert busy.value.kind == "JobRunning.increment"
     assert f"job {first.id}" in busy.value.message
     assert wait(components, components.jobs.increase("other", "shop", "/")).status == "SUCCESS"
     assert components.jobs.run(first.id).status == "SUCCESS"
@@ -174,9 +173,9 @@ def test_an_export_waits_for_a_running_import_then_lists_every_image(components,
     )
     importing = components.jobs.increase("shop", "shop", "/", background=False)
     export = components.jobs.dump("shop")
-    with pytest.raises(LookalikeError) as busy:
+    with pytest.raises(JobRunning) as busy:
         components.jobs.dump("shop")
-    assert (busy.value.code, busy.value.status) == ("Console.TaskAlreadyExist", 409)
+    assert busy.value.kind == "JobRunning.dump"
     time.sleep(0.5)
     assert components.jobs.get(export.id).status == "PROCESSING"
 
@@ -189,33 +188,32 @@ def test_an_export_waits_for_a_running_import_then_lists_every_image(components,
     ]  # fmt: skip
 
 
-def test_an_import_whose_meta_file_went_away_fails_and_says_why(components, bucket):
-    finished: list[Job] = []
-    components.jobs.on_finish = finished.append
+def test_an_import_whose_meta_file_went_away_fails_says_why_and_is_called_back(components, bucket):
     (bucket / "increment.meta").write_text(meta({"OperationType": "DELETE", "ProductId": "x"}))
-    job = components.jobs.increase("shop", "shop", "/", background=False)
+    callback = "http://127.0.0.1:9/done"
+    job = components.jobs.increase("shop", "shop", "/", callback, background=False)
     (bucket / "increment.meta").unlink()
     job = components.jobs.run(job.id)
-    assert (job.status, job.code) == ("FAIL", "Console.BadRequest")
+    assert (job.status, job.code) == ("FAIL", "BadJob")
     assert "has no /increment.meta" in job.message
-    assert finished == [job]
+    assert components.jobs.called_back.get_nowait() == job  # for api/jobs.py's CallBacks to call
+    assert components.jobs.called_back.empty()
 
 
 @pytest.mark.parametrize(
-    ("call", "code"),
+    ("call", "refusal"),
     [
-        (lambda jobs: jobs.increase("shop", "shop", "/nothing/here"), "Console.BadRequest"),
-        (lambda jobs: jobs.increase("shop", "nobucket", "/"), "Console.BadRequest"),
-        (lambda jobs: jobs.increase("nosuch", "shop", "/"), "Console.InstanceNotFound"),
-        (lambda jobs: jobs.dump("nosuch"), "Console.InstanceNotFound"),
-        (lambda jobs: jobs.list("bad name!", "dump"), "InvalidInstance"),
+        (lambda jobs: jobs.increase("shop", "shop", "/nothing/here"), BadJob),
+        (lambda jobs: jobs.increase("shop", "nobucket", "/"), BadJob),
+        (lambda jobs: jobs.increase("nosuch", "shop", "/"), InstanceNotFound),
+        (lambda jobs: jobs.dump("nosuch"), InstanceNotFound),
+        (lambda jobs: jobs.find("bad name!", "dump"), BadInstanceName),
     ],
 )
-def test_a_job_that_cannot_start_is_refused(components, call, code):
-    with pytest.raises(LookalikeError) as error:
+def test_a_job_that_cannot_start_is_refused(components, call, refusal):
+    with pytest.raises(refusal):
         call(components.jobs)
-    assert error.value.code == code
-    assert components.jobs.list("shop", "increment") == []
+    assert components.jobs.find("shop", "increment") == []
 
 
 def test_an_import_line_waits_for_room_to_decode_instead_of_failing(components, bucket):

@@ -7,9 +7,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from lookalike.domain.filters import Compare
+from lookalike.domain.image import Attributes, Box, Image, ImageKey
 from lookalike.service.models import SearchOptions
 from lookalike.service.search import MAX_RESULTS, fused_page, ranked_page, to_score
-from lookalike.store.base import Compare, ImageKey, ImageRecord
 from lookalike.store.qdrant_edge import QdrantEdgeStore
 
 DIM = 16
@@ -49,8 +50,8 @@ def crowded(store, query) -> str:
     return "crowded"
 
 
-def _record(product: str, pic: str, vector: np.ndarray, int_attr: int = 0) -> ImageRecord:
-    return ImageRecord(product, pic, category_id=0, region=(0, 1, 0, 1), int_attr=int_attr, vector=vector)
+def _record(product: str, pic: str, vector: np.ndarray, int_attr: int = 0) -> Image:
+    return Image(product, pic, 0, Box(0, 1, 0, 1), Attributes(int_attr=int_attr), vector)
 
 
 def test_pages_are_slices_of_the_ranking(store, crowded, query):
@@ -58,13 +59,13 @@ def test_pages_are_slices_of_the_ranking(store, crowded, query):
     assert len(everything) == 65
     for start in (0, 10, 60):
         page = ranked_page(store, crowded, query, SearchOptions(num=10, start=start), None)
-        assert [h.record.key for h in page] == [h.record.key for h in everything[start : start + 10]]
+        assert [h.image.key for h in page] == [h.image.key for h in everything[start : start + 10]]
 
 
 def test_distinct_products_reach_past_a_product_with_many_images(store, crowded, query):
     """The first 60 hits are one product: the search must look further to find five others."""
     page = ranked_page(store, crowded, query, SearchOptions(num=10, distinct_product_id=True), None)
-    products = [h.record.product_id for h in page]
+    products = [h.image.product_id for h in page]
     assert products[0] == "crowd"
     assert sorted(products) == sorted(["crowd", *"abcde"])
     assert len(set(products)) == len(products)
@@ -73,20 +74,20 @@ def test_distinct_products_reach_past_a_product_with_many_images(store, crowded,
 def test_distinct_paging(store, crowded, query):
     first = ranked_page(store, crowded, query, SearchOptions(num=3, distinct_product_id=True), None)
     second = ranked_page(store, crowded, query, SearchOptions(num=3, start=3, distinct_product_id=True), None)
-    assert {h.record.product_id for h in first} | {h.record.product_id for h in second} == {"crowd", *"abcde"}
+    assert {h.image.product_id for h in first} | {h.image.product_id for h in second} == {"crowd", *"abcde"}
 
 
 def test_distinct_respects_the_filter(store, crowded, query):
     low = Compare("int_attr", "<", 3)
     page = ranked_page(store, crowded, query, SearchOptions(num=10, distinct_product_id=True), low)
-    assert all(h.record.int_attr < 3 for h in page)
-    assert {h.record.product_id for h in page} == {"crowd", "a", "b", "c"}
+    assert all(h.image.attributes.int_attr < 3 for h in page)
+    assert {h.image.product_id for h in page} == {"crowd", "a", "b", "c"}
 
 
 def test_the_threshold_cuts_the_ranking(store, crowded, query):
     page = ranked_page(store, crowded, query, SearchOptions(num=100, score_threshold=0.9), None)
     assert page and all(h.score >= 0.9 for h in page)
-    assert all(h.record.product_id == "crowd" for h in page)
+    assert all(h.image.product_id == "crowd" for h in page)
 
 
 def test_scores_are_in_zero_one_and_ordered(store, crowded, query):
@@ -116,18 +117,18 @@ def test_several_vectors_rank_each_image_at_its_best_score(store, crowded, query
     """A second vector near product 'e' lifts it above the crowd; the rest keeps the first vector's order."""
     near_e = near_product_e(store, crowded)
     fused, found_by = fused_page(store, crowded, [query, near_e], SearchOptions(num=65), None)
-    assert fused[0].record.product_id == "e" and found_by == 1
+    assert fused[0].image.product_id == "e" and found_by == 1
     alone = ranked_page(store, crowded, query, SearchOptions(num=65), None)
-    assert [h.record.key for h in fused[1:]] == [h.record.key for h in alone if h.record.product_id != "e"]
+    assert [h.image.key for h in fused[1:]] == [h.image.key for h in alone if h.image.product_id != "e"]
     second = ranked_page(store, crowded, near_e, SearchOptions(num=65), None)
-    by_second = {h.record.key: h.score for h in second}
+    by_second = {h.image.key: h.score for h in second}
     for hit in alone:
-        best = max(hit.score, by_second.get(hit.record.key, 0.0))
-        assert next(h.score for h in fused if h.record.key == hit.record.key) == best
+        best = max(hit.score, by_second.get(hit.image.key, 0.0))
+        assert next(h.score for h in fused if h.image.key == hit.image.key) == best
     # Pages are slices of that ranking; one vector is the plain ranking, found by itself.
     for start in (0, 10, 60):
         page, _ = fused_page(store, crowded, [query, near_e], SearchOptions(num=10, start=start), None)
-        assert [h.record.key for h in page] == [h.record.key for h in fused[start : start + 10]]
+        assert [h.image.key for h in page] == [h.image.key for h in fused[start : start + 10]]
     assert fused_page(store, crowded, [query], SearchOptions(num=65), None) == (alone, 0)
 
 
@@ -135,10 +136,10 @@ def test_several_vectors_keep_one_result_per_product_and_the_threshold(store, cr
     near_e = near_product_e(store, crowded)
     distinct = SearchOptions(num=10, distinct_product_id=True)
     page, _ = fused_page(store, crowded, [query, near_e], distinct, None)
-    products = [h.record.product_id for h in page]
+    products = [h.image.product_id for h in page]
     assert products[:2] == ["e", "crowd"] and sorted(products) == sorted(["crowd", *"abcde"])
     second, _ = fused_page(store, crowded, [query, near_e], replace(distinct, num=3, start=3), None)
-    assert [h.record.product_id for h in second] == products[3:6]
+    assert [h.image.product_id for h in second] == products[3:6]
     high, _ = fused_page(store, crowded, [query, near_e], SearchOptions(num=100, score_threshold=0.9), None)
     assert high and all(h.score >= 0.9 for h in high)
     past_the_end = SearchOptions(num=10, start=MAX_RESULTS)

@@ -39,7 +39,7 @@ def contents(store: Store, name: str):
     page, cursor = store.scroll(name, limit=10_000, with_vectors=True)
     assert cursor is None
     rankings = [
-        [(h.record.key, round(h.score, 5)) for h in store.search(name, query, limit=20)]
+        [(h.image.key, round(h.score, 5)) for h in store.search(name, query, limit=20)]
         for query in unit(np.random.default_rng(3), 3)
     ]
     return {r.key: r for r in page}, rankings
@@ -102,7 +102,7 @@ def test_bad_input_is_refused_with_a_message(tmp_path: Path, capsys):
     assert main(["instance", "import", str(bad), "--data", str(tmp_path)]) == 2
     assert "not a lookalike-instance export" in capsys.readouterr().err
     assert main(["instance", "export", "nope", "--data", str(tmp_path)]) == 2
-    assert "no instance 'nope'" in capsys.readouterr().err
+    assert "is not found: 'nope'" in capsys.readouterr().err
 
 
 def test_the_export_says_what_made_its_vectors_and_another_models_data_refuses_them(tmp_path: Path, capsys):

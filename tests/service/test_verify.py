@@ -6,12 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from lookalike.domain.image import Box, Hit, Image, ImageKey
 from lookalike.service.search import Found
 from lookalike.service.verify import CANDIDATES, MARGIN, SURE, verified_first
-from lookalike.store.base import Hit, ImageKey, ImageRecord
 from lookalike.vision.decode import decode_reduced
 from lookalike.vision.local import QUERY_POINTS, STORED_POINTS, Features, extract
-from lookalike.vision.subjects import Box
 from tests.conftest import jpeg, photo_image, place, plain
 
 SIZE = (1000, 750)
@@ -35,13 +34,13 @@ def coffee_on_gravel() -> tuple[Features, Box]:
 def ranking(*scored: tuple[str, float]) -> list[Found]:
     box = (180, 720, 140, 140 + round(540 * 400 / 600))  # where each catalog shot holds its product
     return [
-        Found(Hit(ImageRecord(name, "shot.jpg", 0, box, vector=np.ones(2, np.float32)), score), look=0)
+        Found(Hit(Image(name, "shot.jpg", 0, box, vector=np.ones(2, np.float32)), score), look=0)
         for name, score in scored
     ]
 
 
 def names(found: list[Found]) -> list[str]:
-    return [f.hit.record.product_id for f in found]
+    return [f.hit.image.product_id for f in found]
 
 
 def test_an_unsure_ranking_puts_the_product_found_in_the_picture_first(stored, coffee_on_gravel):

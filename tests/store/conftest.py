@@ -18,21 +18,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from lookalike.domain.filters import FILTER_FIELDS, And, Compare, Filter, In, Not, Or
+from lookalike.domain.image import FILTERABLE_ATTRIBUTES, Attributes, Box, Image
 from lookalike.store import open_store
-from lookalike.store.base import (
-    FILTER_FIELDS,
-    INT_FIELDS,
-    STR_FIELDS,
-    And,
-    Compare,
-    Filter,
-    ImageRecord,
-    In,
-    Not,
-    Or,
-    Store,
-)
+from lookalike.store.base import Store
 from lookalike.store.qdrant_edge import QdrantEdgeStore
+
+INT_FIELDS = tuple(name for name, kind in FILTERABLE_ATTRIBUTES.items() if kind is int)
+STR_FIELDS = tuple(name for name, kind in FILTERABLE_ATTRIBUTES.items() if kind is str)
 
 DIM = 64
 
@@ -128,27 +121,29 @@ def unit(rng: np.random.Generator, n: int, dim: int = DIM) -> np.ndarray:
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
-def make_records(n: int, seed: int = 0, dim: int = DIM) -> list[ImageRecord]:
+def make_records(n: int, seed: int = 0, dim: int = DIM) -> list[Image]:
     """`n` records with random unit vectors and attributes drawn from small sets, so filters hit often."""
     rng = np.random.default_rng(seed)
     vectors = unit(rng, n, dim)
     pick = random.Random(seed)
     return [
-        ImageRecord(
+        Image(
             product_id=f"p{i // 4}" if i % 5 else f"商品{i // 4}",
             pic_name=f"{i % 4}.jpg",
             category_id=pick.randrange(5),
-            region=(0, pick.randrange(100), 0, pick.randrange(100)),
-            custom_content=f"content {i}",
-            **{name: pick.choice(INTS) for name in INT_FIELDS},
-            **{name: pick.choice(STRS) for name in STR_FIELDS},
+            region=Box(0, pick.randrange(100), 0, pick.randrange(100)),
+            attributes=Attributes(
+                custom_content=f"content {i}",
+                **{name: pick.choice(INTS) for name in INT_FIELDS},
+                **{name: pick.choice(STRS) for name in STR_FIELDS},
+            ),
             vector=vectors[i],
         )
         for i in range(n)
     ]
 
 
-def random_filter(pick: random.Random, records: list[ImageRecord], depth: int = 3) -> Filter:
+def random_filter(pick: random.Random, records: list[Image], depth: int = 3) -> Filter:
     """A random filter tree over every field and every kind of node."""
     if depth > 0 and pick.random() < 0.45:
         kind = pick.choice((And, Or, Not))
@@ -163,12 +158,12 @@ def random_filter(pick: random.Random, records: list[ImageRecord], depth: int = 
     return Compare(name, pick.choice(ops), pick.choice(values))
 
 
-def _values(pick: random.Random, name: str, records: list[ImageRecord]) -> list[int | str]:
+def _values(pick: random.Random, name: str, records: list[Image]) -> list[int | str]:
     if name in INT_FIELDS:
         return [*INTS, -2, 4, *(FAR_INTS if pick.random() < 0.1 else ())]
     if name in STR_FIELDS:
         return [*STRS, "missing"]
     if name == "category_id":
         return [0, 1, 2, 3, 4, 9]
-    seen = sorted({getattr(r, name) for r in pick.sample(records, 5)})
+    seen = sorted({r.value(name) for r in pick.sample(records, 5)})
     return [*seen, "missing"]

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 from pymilvus import MilvusClient
 
-from lookalike.store.base import Compare, In, Or, Store
+from lookalike.domain.filters import Compare, In, Or
+from lookalike.store.base import Store
 from lookalike.store.milvus import MilvusAddress, MilvusStore, compile_filter, milvus_name
 
 from .conftest import BACKENDS, DIM, Backend, make_records, unit
@@ -108,11 +110,11 @@ def test_nasty_strings_match_only_themselves(milvus: Backend):
     store.ensure_collection("c", DIM)
     records = make_records(len(NASTY))
     for record, text in zip(records, NASTY, strict=True):
-        record.product_id, record.str_attr = text, text
+        record.product_id, record.attributes = text, replace(record.attributes, str_attr=text)
     store.upsert("c", records)
-    for record in records:
+    for record, text in zip(records, NASTY, strict=True):
         assert store.get("c", [record.key]) == [record]
-        assert store.count("c", Compare("str_attr", "=", record.str_attr)) == 1
+        assert store.count("c", Compare("str_attr", "=", text)) == 1
         assert store.count("c", In("product_id", (record.product_id, "other"))) == 1
     assert store.count("c") == len(NASTY)
 
@@ -123,7 +125,7 @@ def test_two_clients_see_one_catalog_at_once(milvus: Backend):
     for record in make_records(10, seed=5):
         first.upsert("c", [record])
         (hit,) = second.search("c", record.vector, limit=1)  # no ensure_collection: it exists already
-        assert hit.record == record
+        assert hit.image == record
         assert second.delete("c", [record.key]) == [record.key]
         assert first.get("c", [record.key]) == []
     second.drop_collection("c")
@@ -161,7 +163,7 @@ def test_scroll_and_search_span_sealed_and_growing_segments(milvus: Backend, mil
     assert len(seen) == len(records) and {r.key for r in seen} == {r.key for r in records}
     query = unit(np.random.default_rng(4), 1)[0]
     best = sorted(records, key=lambda r: -float(r.vector @ query))[:20]
-    assert [h.record.key for h in store.search("c", query, limit=20)] == [r.key for r in best]
+    assert [h.image.key for h in store.search("c", query, limit=20)] == [r.key for r in best]
     assert store.delete_by_filter("c", Compare("int_attr", ">=", 0)) != []
     assert store.count("c", Compare("int_attr", ">=", 0)) == 0
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from lookalike.domain.image import ImageKey
 from lookalike.store import open_store
-from lookalike.store.base import ImageKey
 from lookalike.store.qdrant_edge import DataDirectoryLocked, QdrantEdgeStore
 
 from .conftest import DIM, make_records

@@ -8,19 +8,21 @@ import json
 import random
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 import qdrant_edge as qe
 
-from lookalike.store.base import FILTER_FIELDS, ImageKey, ImageRecord, matches
+from lookalike.domain.filters import FILTER_FIELDS, matches
+from lookalike.domain.image import Image, ImageKey
 from lookalike.store.qdrant_edge import QdrantEdgeStore, layout
 
 from .conftest import DIM, make_records, random_filter, unit
 
 
-def contents(store: QdrantEdgeStore, collection: str) -> dict[ImageKey, ImageRecord]:
+def contents(store: QdrantEdgeStore, collection: str) -> dict[ImageKey, Image]:
     out, cursor = {}, None
     while True:
         page, cursor = store.scroll(collection, limit=500, cursor=cursor, with_vectors=True)
@@ -29,7 +31,7 @@ def contents(store: QdrantEdgeStore, collection: str) -> dict[ImageKey, ImageRec
             return out
 
 
-def assert_holds(store: QdrantEdgeStore, collection: str, expected: dict[ImageKey, ImageRecord]) -> None:
+def assert_holds(store: QdrantEdgeStore, collection: str, expected: dict[ImageKey, Image]) -> None:
     found = contents(store, collection)
     assert found.keys() == expected.keys()
     for key, record in expected.items():
@@ -43,7 +45,7 @@ def sealed_segments(root: Path, collection: str) -> int:
     return sum((s / "vector_index").is_dir() for s in (root / collection / "segments").iterdir())
 
 
-def upsert_directly(shard: qe.EdgeShard, records: list[ImageRecord]) -> None:
+def upsert_directly(shard: qe.EdgeShard, records: list[Image]) -> None:
     """Write as earlier versions of the store did."""
     points = [qe.Point(layout.point_id(r.key), r.vector.tolist(), r.payload()) for r in records]
     shard.update(qe.UpdateOperation.upsert_points(points))
@@ -69,7 +71,7 @@ def test_writes_made_while_indexes_build_are_all_kept(tmp_path: Path):
     root = tmp_path / "store"
     store = QdrantEdgeStore(root, index_after=1000)  # builds start in the background as writes go on
     store.ensure_collection("c", DIM)
-    expected: dict[ImageKey, ImageRecord] = {}
+    expected: dict[ImageKey, Image] = {}
     records = make_records(3000, seed=21)
     pick = random.Random(4)
     for start in range(0, len(records), 50):
@@ -81,7 +83,7 @@ def test_writes_made_while_indexes_build_are_all_kept(tmp_path: Path):
         for key in doomed:
             del expected[key]
         overwritten = expected[pick.choice(sorted(expected, key=repr))]
-        overwritten.custom_content = f"again {start}"
+        overwritten.attributes = replace(overwritten.attributes, custom_content=f"again {start}")
         store.upsert("c", [overwritten])
     assert store.build_index("c")  # waits for the build under way, then indexes the rest
     assert sealed_segments(root, "c") >= 1
@@ -113,12 +115,12 @@ def test_an_indexed_collection_honours_filters_exactly(tmp_path: Path, monkeypat
         for query in unit(np.random.default_rng(9), 40):
             filter = random_filter(pick, records)
             hits = store.search("c", query, limit=10, filter=filter)
-            assert all(matches(filter, hit.record) for hit in hits)
+            assert all(matches(filter, hit.image) for hit in hits)
             assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
             assert len(hits) == min(10, sum(matches(filter, r) for r in records))
         for record in pick.sample(records, 20):
             (top,) = store.search("c", record.vector, limit=1)
-            assert top.record == record
+            assert top.image == record
     finally:
         store.close()
 
@@ -140,7 +142,7 @@ def test_a_directory_written_before_indexing_opens_and_gets_indexed(tmp_path: Pa
         assert store.build_index("c")
         assert_holds(store, "c", expected)
         (top,) = store.search("c", records[7].vector, limit=1)
-        assert top.record == records[7]
+        assert top.image == records[7]
     finally:
         store.close()
 

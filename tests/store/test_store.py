@@ -8,27 +8,19 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from lookalike.store.base import (
-    And,
-    Compare,
-    Filter,
-    ImageKey,
-    ImageRecord,
-    In,
-    Not,
-    Or,
-    Store,
-    matches,
-)
+from lookalike.domain.filters import And, Compare, Filter, In, Not, Or, matches
+from lookalike.domain.image import Attributes, Box, Image, ImageKey
+from lookalike.store.base import Store
 
 from .conftest import DIM, make_records, random_filter, unit
 
 
-def brute_force(records: list[ImageRecord], query: np.ndarray, filter: Filter | None = None):
+def brute_force(records: list[Image], query: np.ndarray, filter: Filter | None = None):
     """(record, cosine) of the records the filter accepts, best first."""
     kept = [r for r in records if filter is None or matches(filter, r)]
     scores = np.array([float(r.vector @ query) for r in kept])
@@ -36,7 +28,7 @@ def brute_force(records: list[ImageRecord], query: np.ndarray, filter: Filter | 
 
 
 def assert_same_ranking(hits, expected) -> None:
-    assert [h.record.key for h in hits] == [r.key for r, _ in expected]
+    assert [h.image.key for h in hits] == [r.key for r, _ in expected]
     assert [h.score for h in hits] == pytest.approx([s for _, s in expected], abs=1e-5)
 
 
@@ -48,20 +40,22 @@ def keys(records) -> list[ImageKey]:
 
 
 def test_round_trip_keeps_every_field(store: Store, collection: str):
-    record = ImageRecord(
+    record = Image(
         product_id="商品-1 'quoted' \"double\"",
         pic_name="图片 😀.jpg",
         category_id=88888888,
-        region=(1, 200, 3, 400),
-        custom_content='{"json": true}\nsecond line',
-        int_attr=-(2**31),
-        int_attr2=2**31 - 1,
-        int_attr3=-1,
-        int_attr4=0,
-        str_attr="é",
-        str_attr2="中文",
-        str_attr3="",
-        str_attr4="a\\b",
+        region=Box(1, 200, 3, 400),
+        attributes=Attributes(
+            custom_content='{"json": true}\nsecond line',
+            int_attr=-(2**31),
+            int_attr2=2**31 - 1,
+            int_attr3=-1,
+            int_attr4=0,
+            str_attr="é",
+            str_attr2="中文",
+            str_attr3="",
+            str_attr4="a\\b",
+        ),
         vector=unit(np.random.default_rng(1), 1)[0],
     )
     store.upsert(collection, [record])
@@ -76,15 +70,16 @@ def test_round_trip_keeps_every_field(store: Store, collection: str):
 
 def test_upsert_overwrites_by_key(store: Store, collection: str):
     first, second = make_records(2)
-    second.product_id, second.pic_name, second.int_attr = first.product_id, first.pic_name, 42
+    second.product_id, second.pic_name = first.product_id, first.pic_name
+    second.attributes = replace(second.attributes, int_attr=42)
     store.upsert(collection, [first])
     store.upsert(collection, [second])
 
     assert store.count(collection) == 1
     (got,) = store.get(collection, [first.key])
-    assert got.int_attr == 42
+    assert got.attributes.int_attr == 42
     (hit,) = store.search(collection, second.vector, limit=1)
-    assert hit.record.key == first.key and hit.score == pytest.approx(1.0, abs=1e-5)
+    assert hit.image.key == first.key and hit.score == pytest.approx(1.0, abs=1e-5)
 
 
 def test_keys_differ_by_both_parts(store: Store, collection: str):
@@ -189,26 +184,22 @@ def test_collections_are_separate_and_drop_removes_one(store: Store, collection:
 
 
 @pytest.fixture
-def corpus(store: Store, collection: str) -> list[ImageRecord]:
+def corpus(store: Store, collection: str) -> list[Image]:
     records = make_records(2000, seed=11)
     for start in range(0, len(records), 500):
         store.upsert(collection, records[start : start + 500])
     return records
 
 
-def test_search_ranks_like_brute_force_with_cosine_scores(
-    store: Store, collection: str, corpus: list[ImageRecord]
-):
+def test_search_ranks_like_brute_force_with_cosine_scores(store: Store, collection: str, corpus: list[Image]):
     for query in unit(np.random.default_rng(5), 10):
         hits = store.search(collection, query, limit=25)
         assert_same_ranking(hits, brute_force(corpus, query)[:25])
     (top,) = store.search(collection, corpus[17].vector, limit=1)
-    assert top.record == corpus[17] and top.score == pytest.approx(1.0, abs=1e-5)
+    assert top.image == corpus[17] and top.score == pytest.approx(1.0, abs=1e-5)
 
 
-def test_offset_pages_are_slices_of_the_full_ranking(
-    store: Store, collection: str, corpus: list[ImageRecord]
-):
+def test_offset_pages_are_slices_of_the_full_ranking(store: Store, collection: str, corpus: list[Image]):
     query = unit(np.random.default_rng(6), 1)[0]
     window = store.capabilities.max_window
     assert window >= 500
@@ -216,11 +207,11 @@ def test_offset_pages_are_slices_of_the_full_ranking(
     assert_same_ranking(full, brute_force(corpus, query)[:700])
     for offset, limit in [(0, 10), (10, 10), (95, 7), (499, 100), (590, 50)]:
         page = store.search(collection, query, limit=limit, offset=offset)
-        assert [h.record.key for h in page] == [h.record.key for h in full[offset : offset + limit]]
+        assert [h.image.key for h in page] == [h.image.key for h in full[offset : offset + limit]]
     assert store.search(collection, query, limit=10, offset=5000) == []
 
 
-def test_filtered_search_is_exact(store: Store, collection: str, corpus: list[ImageRecord]):
+def test_filtered_search_is_exact(store: Store, collection: str, corpus: list[Image]):
     pick = random.Random(1)
     queries = unit(np.random.default_rng(2), 200)
     for query in queries:
@@ -230,7 +221,7 @@ def test_filtered_search_is_exact(store: Store, collection: str, corpus: list[Im
         assert store.count(collection, filter) == len(expected), filter
 
 
-def test_a_selective_filter_finds_every_match(store: Store, collection: str, corpus: list[ImageRecord]):
+def test_a_selective_filter_finds_every_match(store: Store, collection: str, corpus: list[Image]):
     filter = Compare("product_id", "=", corpus[41].product_id)  # three pictures out of 2000
     query = unit(np.random.default_rng(3), 1)[0]
     hits = store.search(collection, query, limit=10, filter=filter)
@@ -278,7 +269,7 @@ def test_filter_agrees_with_matches(store: Store, collection: str, filter: Filte
     found, cursor = store.scroll(collection, filter=filter, limit=500)
     assert cursor is None and set(keys(found)) == expected
     query = records[0].vector
-    assert {h.record.key for h in store.search(collection, query, limit=200, filter=filter)} == expected
+    assert {h.image.key for h in store.search(collection, query, limit=200, filter=filter)} == expected
 
 
 @pytest.mark.parametrize(
@@ -305,19 +296,19 @@ def test_reads_see_writes_at_once(store: Store, collection: str):
         record.product_id = "new-" + record.product_id
         store.upsert(collection, [record])
         (hit,) = store.search(collection, record.vector, limit=1)
-        assert hit.record.key == record.key
+        assert hit.image.key == record.key
         assert store.get(collection, [record.key]) == [record]
         assert store.count(collection, Compare("product_id", "=", record.product_id)) == 1
 
         assert store.delete(collection, [record.key]) == [record.key]
-        assert store.search(collection, record.vector, limit=1)[0].record.key != record.key
+        assert store.search(collection, record.vector, limit=1)[0].image.key != record.key
         assert store.get(collection, [record.key]) == []
 
 
 def test_scroll_visits_every_record_once(store: Store, collection: str):
     records = make_records(103)
     store.upsert(collection, records)
-    seen: list[ImageRecord] = []
+    seen: list[Image] = []
     cursor = None
     while True:
         page, cursor = store.scroll(collection, limit=10, cursor=cursor, with_vectors=True)
@@ -357,8 +348,8 @@ def test_data_survives_close_and_reopen(store: Store, collection: str, reopen: C
     assert store.count(collection) == 250
     assert store.get(collection, keys(records[50:53])) == records[50:53]
     assert store.get(collection, keys(records[:3])) == []
-    assert [(h.record, h.score) for h in store.search(collection, query, limit=20)] == [
-        (h.record, h.score) for h in before
+    assert [(h.image, h.score) for h in store.search(collection, query, limit=20)] == [
+        (h.image, h.score) for h in before
     ]
 
 
@@ -374,7 +365,7 @@ def test_concurrent_writers_and_readers(store: Store, collection: str):
                 record.product_id = f"w{worker}-{i}"
                 store.upsert(collection, [record])
                 (hit,) = store.search(collection, record.vector, limit=1)  # read-your-writes, under load
-                assert hit.record.key == record.key
+                assert hit.image.key == record.key
         except BaseException as e:
             errors.append(e)
 
@@ -384,7 +375,7 @@ def test_concurrent_writers_and_readers(store: Store, collection: str):
             while not stop.is_set():
                 query = unit(rng, 1)[0]
                 hits = store.search(collection, query, limit=10, filter=Compare("int_attr", ">=", 0))
-                assert all(h.record.int_attr >= 0 for h in hits)
+                assert all(h.image.attributes.int_attr >= 0 for h in hits)
                 assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
                 store.count(collection)
         except BaseException as e:

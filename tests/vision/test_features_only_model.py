@@ -13,10 +13,10 @@ import pytest
 
 from lookalike.app import build_components
 from lookalike.config import Settings
+from lookalike.domain.image import Box
 from lookalike.service.models import AddImage, Picture, SearchOptions
 from lookalike.vision.embedder import MODEL_ASSET, Embedder
 from lookalike.vision.pipeline import Vision
-from lookalike.vision.subjects import Box
 from tests.conftest import jpeg, photo_image, place, plain
 
 
@@ -59,6 +59,6 @@ def test_a_server_with_it_adds_and_finds(features_only, tmp_path, photos):
         for name in ("coffee", "rocket", "chelsea"):
             components.service.add(AddImage("shop", "p", name, Picture(photos[name])))
         found = components.service.search_by_pic("shop", Picture(photos["coffee"]), SearchOptions())
-        assert found.hits[0].record.pic_name == "coffee" and found.hits[0].score > 0.99
+        assert found.hits[0].image.pic_name == "coffee" and found.hits[0].score > 0.99
     finally:
         components.close()

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from lookalike.domain.image import Box
 from lookalike.vision.decode import decode_reduced
 from lookalike.vision.local import MIN_INLIERS, QUERY_POINTS, STORED_POINTS, Features, extract, verify
-from lookalike.vision.subjects import Box
 from tests.conftest import jpeg, photo_image, place, plain
 
 

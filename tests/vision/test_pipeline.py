@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from lookalike.errors import LookalikeError
+from lookalike.domain.errors import BadValue
+from lookalike.domain.image import Box
 from lookalike.vision import pipeline
-from lookalike.vision.budget import DecodeBudget
+from lookalike.vision.budget import DecodeBudget, DecodeBusy
 from lookalike.vision.categories import CATEGORIES
 from lookalike.vision.decode import decode_reduced
 from lookalike.vision.detector import Detector
 from lookalike.vision.pipeline import WIDEN, Vision, square
-from lookalike.vision.subjects import Box
 from tests.conftest import jpeg, photo_image, place, plain
 
 
@@ -111,9 +111,9 @@ def test_a_given_region_wins_over_crop(vision):
 
 def test_a_region_outside_the_picture_is_refused(vision):
     data, _ = on_white(("chelsea", (250, 160), 400))
-    with pytest.raises(LookalikeError) as refused:
+    with pytest.raises(BadValue) as refused:
         vision.see(data, region=Box(950, 990, 10, 20))
-    assert refused.value.code == "InvalidRegion" and "900x700" in refused.value.message
+    assert refused.value.detail == "region" and "900x700" in refused.value.message
 
 
 def test_crop_false_describes_the_whole_picture(vision):
@@ -178,9 +178,7 @@ def test_a_picture_waits_for_room_in_the_decode_budget_or_is_denied(embedder):
     budget = DecodeBudget(64 * 2**20, wait_seconds=0)
     vision = Vision(embedder, budget=budget)
     data, _ = on_white(("chelsea", (250, 160), 400))
-    with budget.hold(budget.limit_bytes):  # other decodes hold it all
-        with pytest.raises(LookalikeError) as denied:
-            vision.see(data)
-        assert denied.value.code == "DeniedRequest"
+    with budget.hold(budget.limit_bytes), pytest.raises(DecodeBusy):  # other decodes hold it all
+        vision.see(data)
     assert vision.see(data).first.vector.shape == (embedder.dim,)
     assert budget.used == 0

@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from lookalike.vision.subjects import Box, components, crop, find_subject, plain_subjects, whole
+from lookalike.domain.image import Box
+from lookalike.vision.subjects import components, crop, find_subject, plain_subjects, whole
 from tests.vision.conftest import PHOTOS
 
 

@@ -11,16 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from lookalike.errors import LookalikeError
+from lookalike.domain.errors import Unsupported
 from lookalike.vision.embedder import MODEL_ASSET
 from lookalike.vision.pipeline import Vision
 from lookalike.vision.text import OnnxTextTower
 
 
 def test_without_a_text_tower_searching_by_text_is_refused_naming_the_models_that_can(embedder):
-    with pytest.raises(LookalikeError) as info:
+    with pytest.raises(Unsupported) as info:
         Vision(embedder).embed_text("red dress")
-    assert (info.value.code, info.value.status) == ("UnsupportedOperationType", 500)
     assert "--text-model" in info.value.message and "image-text" in info.value.message
 
 

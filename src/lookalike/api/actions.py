@@ -1,128 +1,102 @@
 """One function per action of the 2020-12-14 API: parameters in, service call, response body out.
 
-Handlers are plain functions run off the event loop; the router adds RequestId and renders errors.
+The bulk jobs' four actions are in `jobs`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from lookalike.api import jobs, responses
-from lookalike.api.errors import no_such_action
+from lookalike.api.admin import ADMIN_ACTIONS
+from lookalike.api.browse import BROWSE_ACTIONS
+from lookalike.api.codes import Family
+from lookalike.api.errors import ApiError, no_such_action
+from lookalike.api.handlers import Backends, Handler, instance_for
 from lookalike.api.params import Params
-from lookalike.errors import LookalikeError
-from lookalike.service.images import ImageService
-from lookalike.service.models import AddImage, Picture, RequestKind
+from lookalike.api.responses import Body
+from lookalike.service.models import AddImage, Picture
 
-Handler = Callable[[Params, ImageService], dict]
-# Bulk jobs answer with links to this server, so they see a `jobs.JobCall` instead of the image service.
-JobHandler = Callable[[Params, jobs.JobCall], dict]
-
-# The console's actions answer a refused instance with Console.NoPermission instead of NoPermission.
+# The console's actions: their errors are named as the console names them.
 CONSOLE_ACTIONS = frozenset({"Detail", "DumpMeta", "DumpMetaList", "IncreaseInstance", "IncreaseList"})
 # Detail reports no expiry time: a self-hosted instance never expires (9999-12-31T23:59:59Z, in ms).
 NEVER_EXPIRES_MS = "253402300799000"
 
 
-def instance_for(
-    params: Params,
-    service: ImageService,
-    kind: RequestKind | None,
-    *,
-    missing_code: str = "InvalidInstanceName",
-    not_found_code: str = "InvalidInstance",
-) -> str:
-    """The instance the request names, if the caller may use it, counted against its per-second limit."""
-    name = params.instance_name(missing_code)
-    try:
-        service.instances.get(name)
-    except LookalikeError as error:
-        if error.code != "InvalidInstance" or not_found_code == error.code:
-            raise
-        raise LookalikeError(not_found_code, f"The specified instance is not found: {name!r}") from None
-    if kind is not None:
-        service.admit(name, kind)
-    return name
-
-
-def add_image(params: Params, service: ImageService) -> dict:
+def add_image(params: Params, on: Backends) -> Body:
     request = AddImage(
-        instance=instance_for(params, service, "add"),
+        instance=instance_for(params, on.images, "add"),
         product_id=params.product_id(),
         pic_name=params.pic_name(),
         picture=params.picture(),
         category_id=params.category_id(),
         attributes=params.attributes(),
     )
-    info = service.add(request)
+    info = on.images.add(request)
     return responses.success(PicInfo=responses.pic_info(info))
 
 
-def search_image_by_pic(params: Params, service: ImageService) -> dict:
-    instance = instance_for(params, service, "search")
+def search_image_by_pic(params: Params, on: Backends) -> Body:
+    instance = instance_for(params, on.images, "search")
     picture, options = params.picture(), params.search_options()
-    return responses.search(service.search_by_pic(instance, picture, options))
+    return responses.search(on.images.search_by_pic(instance, picture, options))
 
 
-def search_image_by_name(params: Params, service: ImageService) -> dict:
-    instance = instance_for(params, service, "search")
+def search_image_by_name(params: Params, on: Backends) -> Body:
+    instance = instance_for(params, on.images, "search")
     product_id, pic_name, options = params.product_id(), params.pic_name(), params.search_options()
-    return responses.search(service.search_by_name(instance, product_id, pic_name, options))
+    return responses.search(on.images.search_by_name(instance, product_id, pic_name, options))
 
 
-def delete_image(params: Params, service: ImageService) -> dict:
-    instance = instance_for(params, service, "delete")
+def delete_image(params: Params, on: Backends) -> Body:
+    instance = instance_for(params, on.images, "delete")
     if params.boolean("IsDeleteByFilter", False):
-        deleted = service.delete_by_filter(instance, params.filter(required=True))
+        deleted = on.images.delete_by_filter(instance, params.required_filter())
     else:
         product_id = params.product_id()
-        deleted = service.delete(instance, product_id, params.optional_text("PicName"))
+        deleted = on.images.delete(instance, product_id, params.optional_text("PicName"))
     return responses.success(Data={"PicNames": deleted})
 
 
-def update_image(params: Params, service: ImageService) -> dict:
-    instance = instance_for(params, service, "add")
+def update_image(params: Params, on: Backends) -> Body:
+    instance = instance_for(params, on.images, "add")
     product_id, pic_name = params.product_id(), params.pic_name()
-    service.update(instance, product_id, pic_name, params.attribute_changes())
+    on.images.update(instance, product_id, pic_name, params.attribute_changes())
     return responses.success()
 
 
-def check_image_exists(params: Params, service: ImageService) -> dict:
-    instance = instance_for(params, service, "search")
-    record = service.get(instance, params.product_id(), params.pic_name())
+def check_image_exists(params: Params, on: Backends) -> Body:
+    instance = instance_for(params, on.images, "search")
+    record = on.images.get(instance, params.product_id(), params.pic_name())
     if record is None:
         return responses.success("Msg", Exists=False)
-    return responses.success("Msg", Exists=True, Auctions=responses.record_fields(record))  # not a list
+    return responses.success("Msg", Exists=True, Auctions=responses.image_fields(record))  # not a list
 
 
-def compare_similar_by_image(params: Params, service: ImageService) -> dict:
-    instance = instance_for(params, service, "search", not_found_code="Console.InstanceNotFound")
+def compare_similar_by_image(params: Params, on: Backends) -> Body:
+    instance = instance_for(params, on.images, "search")
     primary, secondary = (
         Picture(params.picture_bytes(name, f"Invalid{name}", f"Invalid{name}"))
         for name in ("PrimaryPicContent", "SecondaryPicContent")
     )
-    score = service.compare(instance, primary, secondary)
+    score = on.images.compare(instance, primary, secondary)
     return responses.success("Msg", Score=score)
 
 
-def search_image_by_filter(params: Params, service: ImageService) -> dict:
-    instance = instance_for(params, service, "search")
-    filter, (num, start) = params.filter(required=True), params.page()
-    records = service.search_by_filter(instance, filter, start, num)
-    return responses.success("Msg", Auctions=list(map(responses.record_fields, records)))
+def search_image_by_filter(params: Params, on: Backends) -> Body:
+    instance = instance_for(params, on.images, "search")
+    filter, (num, start) = params.required_filter(), params.page()
+    records = on.images.search_by_filter(instance, filter, start, num)
+    return responses.success("Msg", Auctions=list(map(responses.image_fields, records)))
 
 
-def search_image_by_text(params: Params, service: ImageService) -> dict:
-    instance = instance_for(params, service, "search")
+def search_image_by_text(params: Params, on: Backends) -> Body:
+    instance = instance_for(params, on.images, "search")
     text, options = params.text(), params.search_options()
-    return responses.text_search(service.search_by_text(instance, text, options))
+    return responses.text_search(on.images.search_by_text(instance, text, options))
 
 
-def detail(params: Params, service: ImageService) -> dict:
-    name = instance_for(
-        params, service, None, missing_code="Console.BadRequest", not_found_code="Console.InstanceNotFound"
-    )
-    instance, count = service.detail(name)
+def detail(params: Params, on: Backends) -> Body:
+    name = instance_for(params, on.images, None)
+    instance, count = on.images.detail(name)
     return responses.success(
         None,
         Instance={
@@ -149,9 +123,6 @@ ACTIONS_2020: dict[str, Handler] = {
     "SearchImageByFilter": search_image_by_filter,
     "SearchImageByText": search_image_by_text,
     "Detail": detail,
-}
-
-JOB_ACTIONS_2020: dict[str, JobHandler] = {
     "DumpMeta": jobs.dump_meta,
     "DumpMetaList": jobs.dump_meta_list,
     "IncreaseInstance": jobs.increase_instance,
@@ -159,12 +130,20 @@ JOB_ACTIONS_2020: dict[str, JobHandler] = {
 }
 
 
-def handler_for(version: str, action: str) -> Handler | JobHandler:
+def family_of(action: str) -> Family:
+    """Whose error codes the action answers with (api/codes.py)."""
+    if action in CONSOLE_ACTIONS:
+        return "console"
+    if action in ADMIN_ACTIONS:
+        return "admin"
+    # The one image action whose documented codes name a missing instance as the console does.
+    return "compare" if action == "CompareSimilarByImage" else "rpc"
+
+
+def handler_for(version: str, action: str) -> Handler:
     if version != "2020-12-14":
-        raise LookalikeError(
-            "InvalidVersion", f"Specified parameter Version is not valid: {version!r}", status=400
-        )
-    try:
-        return ACTIONS_2020[action] if action in ACTIONS_2020 else JOB_ACTIONS_2020[action]
-    except KeyError:
-        raise no_such_action(action) from None
+        raise ApiError("InvalidVersion", f"Specified parameter Version is not valid: {version!r}", status=400)
+    handler = ACTIONS_2020.get(action) or ADMIN_ACTIONS.get(action) or BROWSE_ACTIONS.get(action)
+    if handler is None:
+        raise no_such_action(action)
+    return handler

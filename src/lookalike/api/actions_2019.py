@@ -6,10 +6,10 @@ The same catalog and rules as 2020-12-14; the answers carry only the fields of t
 from __future__ import annotations
 
 from lookalike.api import actions, responses
-from lookalike.api.actions import Handler, instance_for
+from lookalike.api.errors import ApiError
+from lookalike.api.handlers import Backends, Handler, instance_for
 from lookalike.api.params import Params
-from lookalike.errors import LookalikeError
-from lookalike.service.images import ImageService
+from lookalike.api.responses import Body
 
 AUCTION_FIELDS = (
     "ProductId", "PicName", "CategoryId", "CustomContent", "IntAttr", "StrAttr", "Score", "SortExprValues",
@@ -20,26 +20,26 @@ SEARCH_TYPES: dict[str, Handler] = {
 }
 
 
-def add_image(params: Params, service: ImageService) -> dict:
-    info = actions.add_image(params, service)["PicInfo"]
+def add_image(params: Params, on: Backends) -> Body:
+    info = actions.add_image(params, on)["PicInfo"]
     return responses.success(PicInfo={"CategoryId": info["CategoryId"], "Region": info["Region"]})
 
 
-def search_image(params: Params, service: ImageService) -> dict:
+def search_image(params: Params, on: Backends) -> Body:
     kind = params.get("Type") or "SearchByPic"
     if kind not in SEARCH_TYPES:
-        raise LookalikeError(
+        raise ApiError(
             "InvalidType",
             f"The specified parameter Type is not valid: {kind!r}; use {' or '.join(SEARCH_TYPES)}",
         )
-    body = SEARCH_TYPES[kind](params, service)
+    body = SEARCH_TYPES[kind](params, on)
     body["Auctions"] = [{name: item[name] for name in AUCTION_FIELDS} for item in body["Auctions"]]
     return body
 
 
-def delete_image(params: Params, service: ImageService) -> dict:
-    instance = instance_for(params, service, "delete")
-    service.delete(instance, params.product_id(), params.optional_text("PicName"))
+def delete_image(params: Params, on: Backends) -> Body:
+    instance = instance_for(params, on.images, "delete")
+    on.images.delete(instance, params.product_id(), params.optional_text("PicName"))
     return responses.success()
 
 

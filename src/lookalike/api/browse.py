@@ -9,61 +9,58 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
 
-from lookalike.api.actions import instance_for
+from lookalike.api.errors import ApiError
+from lookalike.api.handlers import Backends, Handler, instance_for
 from lookalike.api.params import Params
-from lookalike.api.responses import record_fields
-from lookalike.errors import LookalikeError
-from lookalike.service.images import ImageService
-from lookalike.store.base import ImageKey
+from lookalike.api.responses import Body, image_fields, success
+from lookalike.domain.image import ImageKey
+from lookalike.formats import region_text
 
 MAX_PAGE = 100
 
 
-def list_images(params: Params, service: ImageService) -> dict:
+def list_images(params: Params, on: Backends) -> Body:
     """One page of the images the Filter matches (all without one), in a stable order; NextCursor is
     empty on the last page."""
-    instance = instance_for(params, service, None)
+    instance = instance_for(params, on.images, None)
     filter, cursor = params.filter(), params.optional_text("Cursor")
-    limit = params.integer("Limit", "InvalidParameter", default=20, low=1, high=MAX_PAGE) or 20
+    limit = params.integer("Limit", "InvalidParameter", default=20, low=1, high=MAX_PAGE)
     try:
-        records, next_cursor = service.page(instance, filter, cursor, limit)
+        images, next_cursor = on.images.page(instance, filter, cursor, limit)
     except ValueError as error:  # a cursor that is not one
-        raise LookalikeError(
-            "InvalidParameter", f"The specified parameter Cursor is not valid: {error}"
-        ) from None
-    return {
-        "Success": True,
-        "Images": [{**record_fields(r), "Region": ",".join(map(str, r.region))} for r in records],
-        "NextCursor": next_cursor or "",
-        "TotalCount": service.count(instance, filter),
-    }
+        raise ApiError("InvalidParameter", f"The specified parameter Cursor is not valid: {error}") from None
+    return success(
+        None,
+        Images=[{**image_fields(image), "Region": region_text(image.region)} for image in images],
+        NextCursor=next_cursor or "",
+        TotalCount=on.images.count(instance, filter),
+    )
 
 
-def get_thumbnails(params: Params, service: ImageService) -> dict:
+def get_thumbnails(params: Params, on: Backends) -> Body:
     """The thumbnails (base64 JPEG) of up to 100 images named in Keys, a JSON list of {ProductId,
     PicName}; an image without one is left out."""
-    instance = instance_for(params, service, None)
+    instance = instance_for(params, on.images, None)
     keys = _keys(params.required("Keys", "InvalidParameter"))
-    found = service.thumbnails(instance, keys)
-    return {
-        "Success": True,
-        "Thumbnails": [
+    found = on.images.thumbnails(instance, keys)
+    return success(
+        None,
+        Thumbnails=[
             {"ProductId": k.product_id, "PicName": k.pic_name, "Data": base64.b64encode(data).decode()}
             for k, data in found.items()
         ],
-    }
+    )
 
 
-BROWSE_ACTIONS: dict[str, Callable[[Params, ImageService], dict]] = {
+BROWSE_ACTIONS: dict[str, Handler] = {
     "LookalikeListImages": list_images,
     "LookalikeGetThumbnails": get_thumbnails,
 }
 
 
 def _keys(text: str) -> list[ImageKey]:
-    invalid = LookalikeError(
+    invalid = ApiError(
         "InvalidParameter",
         f"The specified parameter Keys is not valid: a JSON list of at most {MAX_PAGE} "
         '{"ProductId": .., "PicName": ..}',

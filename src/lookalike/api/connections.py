@@ -28,8 +28,7 @@ from typing import ClassVar
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from lookalike.api.errors import error_body, new_request_id
-from lookalike.errors import LookalikeError
+from lookalike.api.errors import ApiError, error_body, new_request_id
 
 log = logging.getLogger("lookalike.api")
 
@@ -56,7 +55,7 @@ class GuardedH11Protocol(H11Protocol):
         if self._over_the_cap() and not self._make_room():
             self._log_cap("refusing connections")
             self._answer_and_close(
-                LookalikeError(
+                ApiError(
                     "ServiceUnavailable",
                     f"The request has failed due to a temporary failure of the server: it has "
                     f"{self.limits.max_connections} connections open, the most it takes; try again shortly",
@@ -81,7 +80,7 @@ class GuardedH11Protocol(H11Protocol):
         message = (
             "The request timed out: the server needed its connection for another before its headers came"
         )
-        oldest._answer_and_close(LookalikeError("RequestTimeout", message, 408), linger=False)
+        oldest._answer_and_close(ApiError("RequestTimeout", message, 408), linger=False)
         return True
 
     def data_received(self, data: bytes) -> None:
@@ -100,7 +99,7 @@ class GuardedH11Protocol(H11Protocol):
 
     def send_400_response(self, msg: str) -> None:
         """A request h11 cannot parse (or headers past its size limit): the API's JSON, not plain text."""
-        self._answer_and_close(LookalikeError("BadRequest", f"The request is not valid HTTP/1.1: {msg}"))
+        self._answer_and_close(ApiError("BadRequest", f"The request is not valid HTTP/1.1: {msg}"))
 
     def _others(self) -> list[GuardedH11Protocol]:
         """The server's other connections."""
@@ -145,9 +144,9 @@ class GuardedH11Protocol(H11Protocol):
             self.transport.close()  # too late for a 408: the answer began
             return
         message = f"The request timed out: its {part} did not arrive within {seconds:g} s"
-        self._answer_and_close(LookalikeError("RequestTimeout", message, 408))
+        self._answer_and_close(ApiError("RequestTimeout", message, 408))
 
-    def _answer_and_close(self, error: LookalikeError, linger: bool = True) -> None:
+    def _answer_and_close(self, error: ApiError, linger: bool = True) -> None:
         """Answer past h11 (whatever state it is in) and end the connection. Closing at once would lose the
         answer if the request is still coming in (unread bytes make the kernel reset the connection), so the
         sending side is closed, what comes in is thrown away, and the connection is closed when the client

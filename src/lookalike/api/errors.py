@@ -1,5 +1,6 @@
-"""Render the one error type as the JSON error body every official SDK parses; and answer in that form what
-the routes never see: a path or method the API does not have, and an error nobody expected."""
+"""Errors as the wire says them: ApiError (a code, a message, an HTTP status), rendered as the JSON error body
+every official SDK parses; and answered in that form, what the routes never see: a path or method the API
+does not have, and an error nobody expected. The domain's errors become ApiErrors through `codes`."""
 
 from __future__ import annotations
 
@@ -13,27 +14,39 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from lookalike.errors import LookalikeError
-
 log = logging.getLogger("lookalike.api")
 
 RECOMMEND = "See docs/actions.md in Lookalike for the parameters and limits of each action."
-INTERNAL = LookalikeError("InternalError", "An internal server error occurred: see the server log", 500)
+
+
+class ApiError(Exception):
+    """An error in the wire's terms: its documented code, what was wrong, its HTTP status; `retry_after_ms`
+    makes the SDKs wait and retry."""
+
+    def __init__(self, code: str, message: str, status: int = 400, retry_after_ms: int | None = None):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.status = status
+        self.retry_after_ms = retry_after_ms
+
+
+INTERNAL = ApiError("InternalError", "An internal server error occurred: see the server log", 500)
 
 
 def new_request_id() -> str:
     return str(uuid.uuid4()).upper()
 
 
-def no_such_action(path: str) -> LookalikeError:
-    return LookalikeError(
+def no_such_action(path: str) -> ApiError:
+    return ApiError(
         "InvalidAction.NotFound",
         f"Specified api is not found, please check your url and method: {path[:200]}",
         404,
     )
 
 
-def error_response(error: LookalikeError, request_id: str, host_id: str) -> JSONResponse:
+def error_response(error: ApiError, request_id: str, host_id: str) -> JSONResponse:
     headers = {"x-acs-request-id": request_id}
     if error.retry_after_ms is not None:
         # Any 4xx/5xx with this header makes the SDK raise its ThrottlingException.
@@ -41,7 +54,7 @@ def error_response(error: LookalikeError, request_id: str, host_id: str) -> JSON
     return JSONResponse(error_body(error, request_id, host_id), status_code=error.status, headers=headers)
 
 
-def error_body(error: LookalikeError, request_id: str, host_id: str) -> dict[str, str]:
+def error_body(error: ApiError, request_id: str, host_id: str) -> dict[str, str]:
     return {
         "RequestId": request_id,
         "HostId": host_id,
@@ -51,7 +64,7 @@ def error_body(error: LookalikeError, request_id: str, host_id: str) -> dict[str
     }
 
 
-def oss_error_response(error: LookalikeError, request_id: str, host_id: str) -> Response:
+def oss_error_response(error: ApiError, request_id: str, host_id: str) -> Response:
     """The upload leg of *_advance talks to what the SDK takes for OSS, which answers errors in XML."""
     parts = {"Code": error.code, "Message": error.message, "RequestId": request_id, "HostId": host_id}
     body = "".join(f"<{name}>{escape(value)}</{name}>" for name, value in parts.items())
@@ -70,14 +83,14 @@ async def http_error(request: Request, error: Exception) -> Response:
     if error.status_code == 404:
         mine = no_such_action(path)
     elif error.status_code == 405:
-        mine = LookalikeError(
+        mine = ApiError(
             "UnsupportedHTTPMethod",
             f"The HTTP method is not supported: {path[:200]} takes {headers.get('Allow')}, "
             f"not {request.method[:20]}",
             405,
         )
     else:
-        mine = LookalikeError("BadRequest", f"The request is not valid: {error.detail}", error.status_code)
+        mine = ApiError("BadRequest", f"The request is not valid: {error.detail}", error.status_code)
     answer = error_response(mine, new_request_id(), request.headers.get("host", ""))
     answer.headers.update(headers)  # Allow, for a 405
     return answer

@@ -11,20 +11,22 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import urllib.request
-from dataclasses import dataclass
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from starlette.responses import FileResponse, Response
 
 from lookalike.api import responses
+from lookalike.api.codes import code_of
+from lookalike.api.errors import ApiError
+from lookalike.api.handlers import Backends
 from lookalike.api.links import Links
 from lookalike.api.params import Params
-from lookalike.errors import LookalikeError
+from lookalike.api.responses import Body
 from lookalike.service.job_table import Job
-from lookalike.service.jobs import Jobs, MetaLine
-from lookalike.store.base import ImageRecord
-from lookalike.vision.subjects import Box
+from lookalike.service.jobs import Jobs
 
 log = logging.getLogger("lookalike.jobs")
 
@@ -34,39 +36,30 @@ MAX_CALLBACK = 2048
 BAD_REQUEST = "Console.BadRequest"
 
 
-@dataclass(frozen=True)
-class JobCall:
-    """What a job action sees besides its parameters: the jobs, and where its links should point."""
-
-    jobs: Jobs
-    links: Links
-    origin: str  # scheme://host of this server as the caller reached it (or the configured public URL)
-
-
 # -- the actions ---------------------------------------------------------------------------------------------
 
 
-def dump_meta(params: Params, call: JobCall) -> dict:
-    job = call.jobs.dump(_instance(params))
+def dump_meta(params: Params, on: Backends) -> Body:
+    job = on.jobs.dump(_instance(params))
     return responses.success(None, Data={"Id": str(job.id), "DumpMetaStatus": job.status})
 
 
-def dump_meta_list(params: Params, call: JobCall) -> dict:
-    jobs = call.jobs.list(_instance(params), "dump", job_id=_job_id(params))
+def dump_meta_list(params: Params, on: Backends) -> Body:
+    jobs = on.jobs.find(_instance(params), "dump", job_id=_job_id(params))
     # The documented limits: PageSize below 500, PageNumber up to 500 (IncreaseList: the other way).
     page, data = _page(params, jobs, max_size=499, max_number=500)
-    return {"Data": {**data, "DumpMetaList": [_dump_item(job, call) for job in page]}}
+    return {"Data": {**data, "DumpMetaList": [_dump_item(job, _link(params, on)) for job in page]}}
 
 
-def increase_instance(params: Params, call: JobCall) -> dict:
+def increase_instance(params: Params, on: Backends) -> Body:
     instance = _instance(params)
     bucket, path = params.required("BucketName", BAD_REQUEST), params.required("Path", BAD_REQUEST)
-    job = call.jobs.increase(instance, bucket, path, _callback(params))
+    job = on.jobs.increase(instance, bucket, path, _callback(params))
     return responses.success(None, Data={"Id": str(job.id), "IncrementStatus": job.status})
 
 
-def increase_list(params: Params, call: JobCall) -> dict:
-    jobs = call.jobs.list(
+def increase_list(params: Params, on: Backends) -> Body:
+    jobs = on.jobs.find(
         _instance(params),
         "increment",
         job_id=_job_id(params),
@@ -74,15 +67,20 @@ def increase_list(params: Params, call: JobCall) -> dict:
         path=params.optional_text("Path"),
     )
     page, data = _page(params, jobs, max_size=500, max_number=499)
-    return {"Data": {**data, "Increments": {"Instance": [_increment_item(job, call) for job in page]}}}
+    return {
+        "Data": {
+            **data,
+            "Increments": {"Instance": [_increment_item(job, _link(params, on)) for job in page]},
+        }
+    }
 
 
 def _instance(params: Params) -> str:
-    return params.instance_name(BAD_REQUEST)  # refuses an instance the caller's key may not use
+    return params.instance_name()  # refuses an instance the caller's key may not use
 
 
 def _job_id(params: Params) -> int | None:
-    return params.integer("Id", BAD_REQUEST, low=INT64[0], high=INT64[1])
+    return params.optional_integer("Id", BAD_REQUEST, low=INT64[0], high=INT64[1])
 
 
 def _callback(params: Params) -> str:
@@ -94,7 +92,7 @@ def _callback(params: Params) -> str:
     except ValueError:  # e.g. "http://[::1": a bracket left open
         sound = False
     if address and not sound:
-        raise LookalikeError(
+        raise ApiError(
             BAD_REQUEST,
             f"The request has invalid parameters: CallbackAddress must be an http(s) URL of at most "
             f"{MAX_CALLBACK} characters, not {address[:200]!r}",
@@ -102,33 +100,38 @@ def _callback(params: Params) -> str:
     return address
 
 
-def _page(params: Params, jobs: list[Job], *, max_size: int, max_number: int) -> tuple[list[Job], dict]:
+def _page(params: Params, jobs: list[Job], *, max_size: int, max_number: int) -> tuple[list[Job], Body]:
     number = params.integer("PageNumber", BAD_REQUEST, default=1, low=1, high=max_number)
     size = params.integer("PageSize", BAD_REQUEST, default=10, low=1, high=max_size)
     page = jobs[(number - 1) * size : number * size]
     return page, {"PageNumber": number, "PageSize": size, "TotalCount": len(jobs)}
 
 
-def _common_item(job: Job) -> dict:
+def _common_item(job: Job) -> Body:
     return {
         "Id": job.id,
         "Status": job.status,
-        "Code": job.code,
+        "Code": code_of(job.code, "console").code,  # '0' while it runs and once it succeeded
         "UtcCreate": str(job.created_ms),
         "UtcModified": job.modified_ms,
     }
 
 
-def _dump_item(job: Job, call: JobCall) -> dict:
+def _link(params: Params, on: Backends) -> Callable[[str], str]:
+    """The signed URL of a path on this server, as the caller reached it."""
+    return lambda path: on.links.url(params.context.origin, path)
+
+
+def _dump_item(job: Job, link: Callable[[str], str]) -> Body:
     done = job.status == "SUCCESS"
     return {
         **_common_item(job),
         "Msg": f"success: {job.lines} images" if done else job.message or "processing",
-        "MetaUrl": call.links.url(call.origin, meta_path(job.id)) if done else "",
+        "MetaUrl": link(meta_path(job.id)) if done else "",
     }
 
 
-def increment_fields(job: Job) -> dict:
+def increment_fields(job: Job) -> Body:
     """An import job as IncreaseList and the callback show it. `Counts` is Lookalike's own addition
     (the SDK models ignore it); the same numbers are in `Msg` for the SDKs."""
     counts = f"{job.added} added, {job.deleted} deleted, {job.failed} failed"
@@ -154,8 +157,8 @@ def increment_fields(job: Job) -> dict:
     }
 
 
-def _increment_item(job: Job, call: JobCall) -> dict:
-    error_url = call.links.url(call.origin, errors_path(job.id)) if job.failed else ""
+def _increment_item(job: Job, link: Callable[[str], str]) -> Body:
+    error_url = link(errors_path(job.id)) if job.failed else ""
     return {**increment_fields(job), "ErrorUrl": error_url}
 
 
@@ -179,54 +182,14 @@ def job_file(jobs: Jobs, links: Links, path: str, expires: str, signature: str) 
         return FileResponse(export, media_type="application/x-ndjson")
     if path == errors_path(job_id) and job is not None and job.kind == "increment":
         lines = (
-            json.dumps({"Line": e.line, "Code": e.code, "Message": e.message}, ensure_ascii=False) + "\n"
+            json.dumps(
+                {"Line": e.line, "Code": code_of(e.code).code, "Message": e.message}, ensure_ascii=False
+            )
+            + "\n"
             for e in jobs.line_errors(job_id)
         )
         return Response("".join(lines), media_type="application/x-ndjson")
-    raise LookalikeError("NoSuchKey", f"The specified key does not exist: {path}", 404)
-
-
-def parse_meta_line(text: str) -> MetaLine:
-    """One line of increment.meta: a JSON object with the names and limits of AddImage's parameters."""
-    try:
-        item = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise LookalikeError(
-            "InvalidMetaItem", f"The meta field is invalid: the line is not JSON: {error}"
-        ) from None
-    if not isinstance(item, dict):
-        raise LookalikeError("InvalidMetaItem", "The meta field is invalid: the line is not a JSON object")
-    for name, value in item.items():
-        if isinstance(value, bool) or not isinstance(value, str | int):
-            raise LookalikeError(
-                "InvalidMetaItem",
-                f"The meta field is invalid: {name} must be a string or an integer, "
-                f"not {json.dumps(value)[:50]}",
-            )
-    params = Params({name: str(value) for name, value in item.items()})
-    operation = params.get("OperationType") or ""
-    if operation.upper() == "DELETE":
-        pic_name = params.pic_name() if params.optional_text("PicName") else None
-        return MetaLine("DELETE", params.product_id(), pic_name)
-    if operation.upper() != "ADD":
-        raise LookalikeError(
-            "InvalidMetaItem",
-            f"The meta field is invalid: OperationType must be ADD or DELETE, not {operation!r}",
-        )
-    return MetaLine(
-        "ADD",
-        params.product_id(),
-        params.pic_name(),
-        params.category_id(),
-        params.region(),
-        params.attributes(),
-    )
-
-
-def dump_line(record: ImageRecord) -> str:
-    """One image of an export: every stored field but the vector, named as in increment.meta."""
-    fields = {**responses.record_fields(record), "Region": responses.region(Box(*record.region))}
-    return json.dumps(fields, ensure_ascii=False)
+    raise ApiError("NoSuchKey", f"The specified key does not exist: {path}", 404)
 
 
 def call_back(job: Job) -> None:
@@ -242,3 +205,23 @@ def call_back(job: Job) -> None:
             pass
     except (OSError, ValueError) as error:
         log.warning("callback of job %d to %s failed: %s", job.id, job.callback, error)
+
+
+class CallBacks:
+    """Calls back each import that ended with a CallbackAddress, on a thread of its own, as the jobs say."""
+
+    def __init__(self, jobs: Jobs):
+        self.jobs = jobs
+        self._thread = threading.Thread(target=self._run, name="jobs-call-back", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 2 * CALLBACK_TIMEOUT_SECONDS) -> None:
+        """Once the jobs have stopped: the calls due are made, then the thread ends."""
+        self.jobs.called_back.put(None)
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while (job := self.jobs.called_back.get()) is not None:
+            call_back(job)

@@ -15,14 +15,15 @@ import binascii
 import re
 from collections.abc import Callable, Mapping
 
-from lookalike.api.actions import instance_for
+from lookalike.api.errors import ApiError
+from lookalike.api.handlers import instance_for
 from lookalike.api.params import Params, RequestContext, decode_base64
-from lookalike.api.responses import region, success
-from lookalike.errors import LookalikeError
+from lookalike.api.responses import Body, success
+from lookalike.formats import region_text
 from lookalike.service.images import ImageService
 from lookalike.service.models import AddImage, Picture
 
-LegacyHandler = Callable[[Params, Mapping[str, bytes], ImageService], dict]
+LegacyHandler = Callable[[Params, Mapping[str, bytes], ImageService], Body]
 
 # The legacy body's names of the parameters the 2020-12-14 API also has.
 PARAM_NAMES = {
@@ -53,11 +54,11 @@ def decode_body(body: bytes) -> dict[str, bytes]:
     """The values of a `meta^content` body, by key; the documented error for each way it can be wrong."""
     meta, caret, content = body.partition(b"^")
     if not caret:
-        raise LookalikeError(
+        raise ApiError(
             "NoCaretSeperator", "The body content is missing the ^ separator: a body is meta^content"
         )
     if not meta.strip():
-        raise LookalikeError("EmptyMeta", "The body content has an empty meta field: nothing precedes the ^")
+        raise ApiError("EmptyMeta", "The body content has an empty meta field: nothing precedes the ^")
     fields: dict[str, bytes] = {}
     for item in meta.split(b"#"):
         parts = item.split(b",")
@@ -83,7 +84,7 @@ def legacy_params(query: Mapping[str, str], fields: Mapping[str, bytes], context
     return Params(values, context)
 
 
-def add_item(params: Params, fields: Mapping[str, bytes], service: ImageService) -> dict:
+def add_item(params: Params, fields: Mapping[str, bytes], service: ImageService) -> Body:
     instance = instance_for(params, service, "add")
     product_id, category, attributes = _item_id(params), params.category_id(), params.attributes()
     crop, box = params.boolean("Crop", True), params.region()  # for every picture of the item
@@ -96,11 +97,11 @@ def add_item(params: Params, fields: Mapping[str, bytes], service: ImageService)
     return success()
 
 
-def search_item(params: Params, fields: Mapping[str, bytes], service: ImageService) -> dict:
+def search_item(params: Params, fields: Mapping[str, bytes], service: ImageService) -> Body:
     instance = instance_for(params, service, "search")
     found = _pictures(fields, with_content=True)
     if len(found) != 1:
-        raise LookalikeError(
+        raise ApiError(
             "InvalidPicList",
             f"The specified pic_list parameter is invalid: a search names one picture, not {len(found)}",
         )
@@ -119,16 +120,16 @@ def search_item(params: Params, fields: Mapping[str, bytes], service: ImageServi
         },
         PicInfo={
             "Category": str(result.pic_info.category_id),
-            "Region": region(result.pic_info.region),
+            "Region": region_text(result.pic_info.region),
             "AllCategory": {"Category": [{"Id": str(cid), "Name": name} for cid, name in categories.items()]},
         },
         Auctions={
             "Auction": [
                 {
-                    "ProductId": hit.record.product_id,
-                    "PicName": hit.record.pic_name,
-                    "CatId": str(hit.record.category_id),
-                    "CustContent": hit.record.custom_content,
+                    "ProductId": hit.image.product_id,
+                    "PicName": hit.image.pic_name,
+                    "CatId": str(hit.image.category_id),
+                    "CustContent": hit.image.attributes.custom_content,
                     "SortExprValues": f"{hit.score:.6g};0",
                 }
                 for hit in result.hits
@@ -137,10 +138,10 @@ def search_item(params: Params, fields: Mapping[str, bytes], service: ImageServi
     )
 
 
-def delete_item(params: Params, fields: Mapping[str, bytes], service: ImageService) -> dict:
+def delete_item(params: Params, fields: Mapping[str, bytes], service: ImageService) -> Body:
     instance = instance_for(params, service, "delete")
     product_id = _item_id(params)
-    names = [name for name, _ in _pictures(fields, required=False)]
+    names: list[str | None] = [name for name, _ in _pictures(fields, required=False)]
     for pic_name in names or [None]:  # no pic_list: every picture of the item
         service.delete(instance, product_id, pic_name)
     return success()
@@ -152,7 +153,7 @@ LEGACY_ACTIONS: dict[str, LegacyHandler] = {"add": add_item, "search": search_it
 
 def _item_id(params: Params) -> str:
     if not params.get("ProductId"):
-        raise LookalikeError("NoSpecifiedItemId", "The item_id parameter is not specified: it names the item")
+        raise ApiError("NoSpecifiedItemId", "The item_id parameter is not specified: it names the item")
     return params.product_id()
 
 
@@ -163,7 +164,7 @@ def _pictures(
     listed = fields.get("pic_list", b"").strip()
     if not listed:
         if required:
-            raise LookalikeError(
+            raise ApiError(
                 "NoPicList",
                 "The body content is missing the pic_list parameter: base64 picture names, comma-separated",
             )
@@ -175,7 +176,7 @@ def _pictures(
         except (binascii.Error, UnicodeDecodeError):
             name = ""
         if not name:
-            raise LookalikeError(
+            raise ApiError(
                 "InvalidPicList",
                 f"The specified pic_list parameter is invalid: {encoded[:60]!r} is not a base64 picture name",
             )
@@ -183,7 +184,7 @@ def _pictures(
         if with_content:
             key = encoded.decode()
             if not fields.get(key):
-                raise LookalikeError(
+                raise ApiError(
                     "NoSpecifiedPic",
                     f"The content of an image is not specified in the HTTP POST body: no value for {key}",
                 )
@@ -196,10 +197,10 @@ def _text(fields: Mapping[str, bytes], name: str) -> str:
     try:
         return fields[name].decode("utf-8")
     except UnicodeDecodeError:
-        raise LookalikeError(
+        raise ApiError(
             "BadRequest", f"The request has invalid parameters: {name} is not UTF-8 text"
         ) from None
 
 
-def _invalid_item(item: bytes, rule: str) -> LookalikeError:
-    return LookalikeError("InvalidMetaItem", f"The meta field is invalid: {item[:60]!r}: {rule}")
+def _invalid_item(item: bytes, rule: str) -> ApiError:
+    return ApiError("InvalidMetaItem", f"The meta field is invalid: {item[:60]!r}: {rule}")

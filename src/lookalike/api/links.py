@@ -12,7 +12,7 @@ import time
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-from lookalike.errors import LookalikeError
+from lookalike.api.errors import ApiError
 
 MAX_EXPIRES_DIGITS = 12  # unix seconds: 11 digits reach the year 5138
 
@@ -34,7 +34,7 @@ class Links:
         readable = expires.isascii() and expires.isdigit() and len(expires) <= MAX_EXPIRES_DIGITS
         expected = self._sign(path, int(expires)).encode() if readable else b""
         if not (readable and hmac.compare_digest(expected, signature.encode())):
-            raise LookalikeError(
+            raise ApiError(
                 "SignatureDoesNotMatch",
                 f"The link's signature does not match: {path[:200]} needs the Expires and Signature it was "
                 "given",
@@ -42,7 +42,7 @@ class Links:
             )
         if time.time() >= int(expires):
             until = datetime.fromtimestamp(int(expires), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-            raise LookalikeError(
+            raise ApiError(
                 "AccessDenied",
                 f"Request has expired: the link was valid until {until}; list the task again for a new one",
                 403,

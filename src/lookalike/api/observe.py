@@ -57,7 +57,8 @@ def known_actions(*names: Iterable[str]) -> frozenset[str]:
 class JsonFormatter(logging.Formatter):
     """One JSON object a line: time (UTC), level, logger, message, and a request's fields when it has them."""
 
-    converter = time.gmtime
+    def converter(self, seconds: float | None) -> time.struct_time:  # UTC, not local time
+        return time.gmtime(seconds)
 
     def format(self, record: logging.LogRecord) -> str:
         line = {

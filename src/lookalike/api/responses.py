@@ -3,63 +3,51 @@
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Any, Literal
 
+from lookalike.domain.image import Hit, Image
+from lookalike.formats import IMAGE_FIELDS, region_text
 from lookalike.service.models import PicInfo, SearchResult
-from lookalike.store.base import Hit, ImageRecord
-from lookalike.vision.subjects import Box
+
+# A JSON object of an answer, as the SDK models parse it.
+Body = dict[str, Any]
 
 
-def success(message_field: Literal["Message", "Msg"] | None = "Message", /, **fields: object) -> dict:
+def success(message_field: Literal["Message", "Msg"] | None = "Message", /, **fields: object) -> Body:
     """A successful answer: Success; Code 0 and "success" in the field the action's SDK model reads
-    (`Message` or `Msg`; the console actions have neither); then the action's own fields."""
-    body: dict[str, object] = {"Success": True}
+    (`Message` or `Msg`; the console actions and Lookalike's own have neither); then the action's own
+    fields."""
+    body: Body = {"Success": True}
     if message_field is not None:
         body |= {"Code": 0, message_field: "success"}
     return body | fields
 
 
-def region(box: Box) -> str:
-    return f"{box.x1},{box.x2},{box.y1},{box.y2}"
-
-
-def pic_info(info: PicInfo) -> dict:
+def pic_info(info: PicInfo) -> Body:
     return {
         "CategoryId": info.category_id,
-        "Region": region(info.region),
-        "MultiRegion": [{"Region": region(box)} for box in info.multi_region],
+        "Region": region_text(info.region),
+        "MultiRegion": [{"Region": region_text(box)} for box in info.multi_region],
         "AllCategories": [{"Id": cid, "Name": name} for cid, name in info.categories.items()],
     }
 
 
-def record_fields(record: ImageRecord) -> dict:
-    return {
-        "ProductId": record.product_id,
-        "PicName": record.pic_name,
-        "CategoryId": record.category_id,
-        "CustomContent": record.custom_content,
-        "IntAttr": record.int_attr,
-        "IntAttr2": record.int_attr2,
-        "IntAttr3": record.int_attr3,
-        "IntAttr4": record.int_attr4,
-        "StrAttr": record.str_attr,
-        "StrAttr2": record.str_attr2,
-        "StrAttr3": record.str_attr3,
-        "StrAttr4": record.str_attr4,
-    }
+def image_fields(image: Image) -> Body:
+    """Every stored field of the image but its region and vector, by its wire name."""
+    return {wire: image.value(name) for wire, name in IMAGE_FIELDS.items()}
 
 
-def auction(hit: Hit) -> dict:
+def auction(hit: Hit) -> Body:
     # SortExprValues keeps the service's two-part form: relevance; distance (L2 between unit vectors).
     distance = math.sqrt(max(0.0, 2.0 - 2.0 * hit.score))
     return {
-        **record_fields(hit.record),
+        **image_fields(hit.image),
         "Score": hit.score,
         "SortExprValues": f"{hit.score:.6g};{distance:.6g}",
     }
 
 
-def search(result: SearchResult) -> dict:
+def search(result: SearchResult) -> Body:
     return success(
         "Msg",
         # The service's names look swapped, but this is what its documentation and examples show:
@@ -74,7 +62,7 @@ def search(result: SearchResult) -> dict:
     )
 
 
-def text_search(result: SearchResult) -> dict:
+def text_search(result: SearchResult) -> Body:
     """SearchImageByText's answer: no SortExprValues, and a PicInfo with only the categories."""
     body = search(result)
     body["PicInfo"] = {"AllCategories": body["PicInfo"]["AllCategories"]}

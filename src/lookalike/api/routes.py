@@ -23,21 +23,25 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Message
 
+from lookalike.access_keys import AccessKey, AccessKeys
 from lookalike.api import uploads
-from lookalike.api.actions import ACTIONS_2020, CONSOLE_ACTIONS, JOB_ACTIONS_2020, handler_for
+from lookalike.api.actions import ACTIONS_2020, family_of, handler_for
 from lookalike.api.actions_2019 import ACTIONS_2019
-from lookalike.api.admin import ADMIN_ACTIONS, check_caller
+from lookalike.api.admin import ADMIN_ACTIONS
 from lookalike.api.browse import BROWSE_ACTIONS
-from lookalike.api.errors import error_response, new_request_id, oss_error_response
-from lookalike.api.jobs import JobCall, job_file
+from lookalike.api.codes import Family, wire_error
+from lookalike.api.errors import ApiError, error_response, new_request_id, oss_error_response
+from lookalike.api.handlers import Backends
+from lookalike.api.jobs import job_file
 from lookalike.api.legacy import LEGACY_ACTIONS, decode_body, legacy_params
 from lookalike.api.links import Links
 from lookalike.api.observe import RequestRecord, known_actions
 from lookalike.api.params import Params, RequestContext
 from lookalike.api.replay import NonceCache
+from lookalike.api.responses import Body
 from lookalike.api.signing import SignedRequest, Verified, check_clock, rpc_params, verify
-from lookalike.config import AccessKey, AccessKeys, Settings
-from lookalike.errors import LookalikeError
+from lookalike.config import Settings
+from lookalike.domain.errors import LookalikeError
 from lookalike.metrics import REGISTRY, StateCollector
 from lookalike.service.admin import Admin
 from lookalike.service.images import ImageService
@@ -50,11 +54,10 @@ log = logging.getLogger("lookalike.api")
 DEFAULT_VERSION = "2020-12-14"
 READY_TIMEOUT_SECONDS = 5
 # The body of an action: from the request as received, once its signature has been checked.
-Work = Callable[[SignedRequest, Verified, AccessKey, RequestRecord], Awaitable[dict]]
+Work = Callable[[SignedRequest, Verified, AccessKey, RequestRecord], Awaitable[Body]]
 # Every action name a request may be counted under (api/observe.py); any other counts as "unknown".
 KNOWN_ACTIONS = known_actions(
     ACTIONS_2020,
-    JOB_ACTIONS_2020,
     ADMIN_ACTIONS,
     BROWSE_ACTIONS,
     ["AuthorizeFileUpload"],
@@ -77,7 +80,7 @@ class Api:
         status: Status,
     ):
         self.service = service
-        self.admin = admin
+        self.backends = Backends(service, jobs, links, admin)
         self.status = status
         self.state_metrics = CollectorRegistry()
         self.state_metrics.register(StateCollector(status.images_per_instance, status.job_lines))
@@ -132,7 +135,7 @@ class Api:
 
         async def work(
             signed: SignedRequest, verified: Verified, key: AccessKey, seen: RequestRecord
-        ) -> dict:
+        ) -> Body:
             values = dict(rpc_params(signed))
             seen.name_instance(values.get("InstanceName"))
             # Route only on what the signature covers: RPC signs the Action parameter, not the headers.
@@ -144,23 +147,8 @@ class Api:
             if (version, action) == (uploads.UPLOAD_VERSION, "AuthorizeFileUpload"):
                 host, https = request.headers.get("host", ""), request.url.scheme == "https"
                 return uploads.authorize(host, https, key, self.uploads, time.time())
-            if action in ADMIN_ACTIONS and version == DEFAULT_VERSION:
-                check_caller(key)
-                admin_params = Params(values, self._context(key))
-                return await run_in_threadpool(ADMIN_ACTIONS[action], admin_params, self.admin)
-            if action in BROWSE_ACTIONS and version == DEFAULT_VERSION:
-                browse_params = Params(values, self._context(key))
-                return await run_in_threadpool(BROWSE_ACTIONS[action], browse_params, self.service)
-            handler = handler_for(version, action)
-            denied = "Console.NoPermission" if action in CONSOLE_ACTIONS else "NoPermission"
-            params = Params(values, self._context(key, denied))
-            # Bulk jobs answer with links back to this server, so they get those beside the jobs.
-            target = (
-                JobCall(self.jobs, self.links, self.origin(request))
-                if action in JOB_ACTIONS_2020
-                else self.service
-            )
-            return await run_in_threadpool(handler, params, target)
+            handler, params = handler_for(version, action), Params(values, self._context(request, key))
+            return await self._call(family_of(action), lambda: handler(params, self.backends))
 
         return await self._serve(request, work)
 
@@ -172,10 +160,10 @@ class Api:
 
         async def work(
             signed: SignedRequest, verified: Verified, key: AccessKey, seen: RequestRecord
-        ) -> dict:
-            params = Params(dict(rpc_params(signed)), self._context(key))
+        ) -> Body:
+            params = Params(dict(rpc_params(signed)), self._context(request, key))
             seen.name_instance(params.get("InstanceName"))
-            return await run_in_threadpool(handler, params, self.service)
+            return await self._call("roa", lambda: handler(params, self.backends))
 
         return await self._serve(request, work)
 
@@ -187,17 +175,17 @@ class Api:
 
         async def work(
             signed: SignedRequest, verified: Verified, key: AccessKey, seen: RequestRecord
-        ) -> dict:
+        ) -> Body:
             if signed.body and verified.scheme == "ROA-HMAC-SHA1" and "content-md5" not in request.headers:
-                raise LookalikeError(
+                raise ApiError(
                     "IncompleteSignature",
                     "The request signature is incomplete: a legacy request signs its body by Content-MD5.",
                 )
             fields = decode_body(signed.body)
             query = dict(parse_qsl(signed.raw_query, keep_blank_values=True))
             seen.name_instance(query.get("instanceName"))
-            params = legacy_params(query, fields, self._context(key))
-            return await run_in_threadpool(handler, params, fields, self.service)
+            params = legacy_params(query, fields, self._context(request, key))
+            return await self._call("caret", lambda: handler(params, fields, self.service))
 
         return await self._serve(request, work)
 
@@ -205,7 +193,7 @@ class Api:
         """The *_advance methods' multipart upload, authorised by the policy AuthorizeFileUpload signed."""
         request_id = new_request_id()
         try:
-            too_large = LookalikeError(
+            too_large = ApiError(
                 "EntityTooLarge",
                 f"Your proposed upload exceeds the maximum allowed size: {self.max_body} bytes",
             )
@@ -214,14 +202,12 @@ class Api:
                 limited = within(request, self.max_body, too_large)
                 form = await limited.form(max_files=1, max_fields=16)
             except HTTPException as error:
-                raise LookalikeError(
-                    "InvalidArgument", f"The upload is not a valid form: {error.detail}"
-                ) from None
+                raise ApiError("InvalidArgument", f"The upload is not a valid form: {error.detail}") from None
             fields = {name: value for name, value in form.items() if isinstance(value, str)}
             file = form.get("file")
             data = await file.read() if isinstance(file, UploadFile) else None
             answer = uploads.receive(fields, data, self.keys, self.uploads, time.time())
-        except LookalikeError as error:
+        except ApiError as error:
             return oss_error_response(error, request_id, request.headers.get("host", ""))
         except ClientDisconnect:  # its one line (an action's is its request line, see `_serve`)
             host, port = request.client or ("?", "?")
@@ -250,14 +236,14 @@ class Api:
             await run_in_threadpool(self._check_nonce, verified)  # it may wait for another process
             key = self.keys.get(verified.access_key_id)
             if key is None:  # taken out of the keys file since it was verified
-                raise LookalikeError(
+                raise ApiError(
                     "InvalidAccessKeyId.NotFound",
                     f"Specified access key is not found: {verified.access_key_id}",
                     404,
                 )
             body = await work(signed, verified, key, record)
             code = "0"
-        except LookalikeError as error:
+        except ApiError as error:
             code = error.code
             return error_response(error, request_id, request.headers.get("host", ""))
         except ClientDisconnect:  # answered by api/errors.py; counted as what it is, not as our failure
@@ -279,7 +265,7 @@ class Api:
                 query.get("Expires", ""),
                 query.get("Signature", ""),
             )
-        except LookalikeError as error:
+        except ApiError as error:
             return error_response(error, new_request_id(), request.headers.get("host", ""))
 
     def origin(self, request: Request) -> str:
@@ -290,7 +276,7 @@ class Api:
         """A nonce is good once while its timestamp is; only aliyunsdkcore's ROA requests carry none."""
         if verified.nonce is None:
             if verified.scheme != "ROA-HMAC-SHA1":
-                raise LookalikeError(
+                raise ApiError(
                     "IncompleteSignature",
                     "The request signature is incomplete: it carries no signature nonce.",
                 )
@@ -298,12 +284,20 @@ class Api:
         assert verified.signed_at is not None  # check_clock refused a request without a time
         expires_at = (verified.signed_at + self.max_skew).timestamp()
         if not self.nonces.first_use(verified.access_key_id, verified.nonce, expires_at):
-            raise LookalikeError(
+            raise ApiError(
                 "SignatureNonceUsed", f"Specified signature nonce was used already: {verified.nonce}"
             )
 
-    def _context(self, key: AccessKey, denied_code: str = "NoPermission") -> RequestContext:
-        return RequestContext(key, self.uploads, denied_code, self.region_id)
+    def _context(self, request: Request, key: AccessKey) -> RequestContext:
+        return RequestContext(key, self.uploads, self.region_id, self.origin(request))
+
+    @staticmethod
+    async def _call(family: Family, action: Callable[[], Body]) -> Body:
+        """Run an action off the event loop, the domain's errors said as its protocol family says them."""
+        try:
+            return await run_in_threadpool(action)
+        except LookalikeError as error:
+            raise wire_error(error, family) from None
 
 
 def _action_named(request: Request) -> str:
@@ -317,14 +311,14 @@ def _action_named(request: Request) -> str:
 
 async def read_body(request: Request, limit: int) -> bytes:
     """The whole body, refused as soon as it is known to pass `limit` (before it is read whole)."""
-    too_large = LookalikeError(
+    too_large = ApiError(
         "InvalidPicContent",
         f"The request body is larger than {limit} bytes: PicContent may hold at most 4 MB of picture",
     )
     return b"".join([chunk async for chunk in within(request, limit, too_large).stream()])
 
 
-def within(request: Request, limit: int, too_large: LookalikeError) -> Request:
+def within(request: Request, limit: int, too_large: ApiError) -> Request:
     """The request, its body refused with `too_large` as soon as it is known to pass `limit` bytes: at once
     by its Content-Length, else (chunked) when the bytes read pass it, so no more than that is ever held."""
     declared = request.headers.get("content-length", "")

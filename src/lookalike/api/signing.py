@@ -24,7 +24,7 @@ from email.utils import parsedate_to_datetime
 from typing import Literal
 from urllib.parse import parse_qsl, quote
 
-from lookalike.errors import LookalikeError
+from lookalike.api.errors import ApiError
 
 Scheme = Literal["ACS3-HMAC-SHA256", "RPC-HMAC-SHA1", "ROA-HMAC-SHA1"]
 
@@ -53,7 +53,7 @@ class Verified:
 
 
 def verify(request: SignedRequest, secret_for: Callable[[str], str | None]) -> Verified:
-    """Check the request's signature with the secret of the AccessKeyId it names; raise LookalikeError."""
+    """Check the request's signature with the secret of the AccessKeyId it names; raise ApiError."""
     headers = _lower(request.headers)
     auth = headers.get("authorization")
     if auth is not None:
@@ -71,12 +71,12 @@ def verify(request: SignedRequest, secret_for: Callable[[str], str | None]) -> V
 def check_clock(verified: Verified, now: datetime, max_skew: timedelta = timedelta(minutes=15)) -> None:
     """Reject a request signed more than `max_skew` away from `now` (aware), or carrying no time at all."""
     if verified.signed_at is None:
-        raise LookalikeError(
+        raise ApiError(
             "InvalidTimeStamp.Expired",
             f"The request carries no timestamp: server time {_iso(now)}, request time none.",
         )
     if abs(now - verified.signed_at) > max_skew:
-        raise LookalikeError(
+        raise ApiError(
             "InvalidTimeStamp.Expired",
             f"Specified time stamp or date header is expired: server time {_iso(now)}, "
             f"request time {_iso(verified.signed_at)}.",
@@ -106,7 +106,7 @@ def _verify_acs3(
 ) -> Verified:
     algorithm, _, rest = auth.partition(" ")
     if algorithm != "ACS3-HMAC-SHA256":
-        raise LookalikeError("SignatureDoesNotMatch", f"Unsupported signature algorithm: {algorithm}.")
+        raise ApiError("SignatureDoesNotMatch", f"Unsupported signature algorithm: {algorithm}.")
     fields = dict(item.strip().partition("=")[::2] for item in rest.split(","))
     access_key_id, signed, signature = (
         fields.get(k, "") for k in ("Credential", "SignedHeaders", "Signature")
@@ -171,7 +171,7 @@ def _verify_rpc(
     if len(signatures) != 1:
         raise _incomplete("the Signature parameter must occur once")
     if fields.get("SignatureMethod") != "HMAC-SHA1":
-        raise LookalikeError(
+        raise ApiError(
             "SignatureDoesNotMatch", f"Unsupported SignatureMethod: {fields.get('SignatureMethod')}."
         )
     access_key_id = fields.get("AccessKeyId", "")
@@ -179,7 +179,7 @@ def _verify_rpc(
         raise _incomplete("the AccessKeyId parameter is missing")
     secret = _secret(secret_for, access_key_id)
     if request.path != "/":  # its string to sign names "/" whatever the path: a signature for "/" only
-        raise LookalikeError(
+        raise ApiError(
             "SignatureDoesNotMatch",
             "Specified signature is not matched with our calculation: an RPC signature (Signature in the "
             f"query) signs requests to / only, not to {request.path[:200]}",
@@ -209,7 +209,7 @@ def _verify_roa(
         raise _incomplete("Authorization must be 'acs <AccessKeyId>:<Signature>'")
     method = headers.get("x-acs-signature-method", "HMAC-SHA1")
     if method != "HMAC-SHA1":
-        raise LookalikeError("SignatureDoesNotMatch", f"Unsupported x-acs-signature-method: {method}.")
+        raise ApiError("SignatureDoesNotMatch", f"Unsupported x-acs-signature-method: {method}.")
     secret = _secret(secret_for, access_key_id)
 
     # The body is signed only through Content-MD5; Tea's ROA mode sends none, leaving the body unsigned.
@@ -277,7 +277,7 @@ def _same(a: str, b: str) -> bool:
 def _secret(secret_for: Callable[[str], str | None], access_key_id: str) -> str:
     secret = secret_for(access_key_id)
     if secret is None:
-        raise LookalikeError(
+        raise ApiError(
             "InvalidAccessKeyId.NotFound", f"Specified access key is not found: {access_key_id}", status=404
         )
     return secret
@@ -290,7 +290,7 @@ def _iso_time(value: str, name: str) -> datetime:
             return parsed.astimezone(UTC)
     except (ValueError, OverflowError):  # overflow: a time at the calendar's edge, moved out of it by UTC
         pass
-    raise LookalikeError(
+    raise ApiError(
         "InvalidTimeStamp.Format",
         f"Specified {name} is not a UTC time like 2026-11-21T12:46:18Z: {value[:100]!r}.",
     )
@@ -302,7 +302,7 @@ def _http_date(value: str) -> datetime:
         # "-0000" parses to a naive time; RFC 5322 still means UTC by it.
         return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     except (TypeError, ValueError, OverflowError):
-        raise LookalikeError(
+        raise ApiError(
             "InvalidTimeStamp.Format",
             f"Specified Date header is not an HTTP date like Sat, 21 Nov 2026 12:46:43 GMT: {value[:100]!r}.",
         ) from None
@@ -312,21 +312,21 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _incomplete(detail: str) -> LookalikeError:
-    return LookalikeError("IncompleteSignature", f"The request signature is incomplete: {detail}.")
+def _incomplete(detail: str) -> ApiError:
+    return ApiError("IncompleteSignature", f"The request signature is incomplete: {detail}.")
 
 
-def _not_utf8(where: str) -> LookalikeError:
-    return LookalikeError("SignatureDoesNotMatch", f"The request {where} is not valid UTF-8: cannot sign it.")
+def _not_utf8(where: str) -> ApiError:
+    return ApiError("SignatureDoesNotMatch", f"The request {where} is not valid UTF-8: cannot sign it.")
 
 
-def _body_mismatch(header: str, actual: str) -> LookalikeError:
-    return LookalikeError("SignatureDoesNotMatch", f"Specified {header} does not match the body: {actual}.")
+def _body_mismatch(header: str, actual: str) -> ApiError:
+    return ApiError("SignatureDoesNotMatch", f"Specified {header} does not match the body: {actual}.")
 
 
-def _mismatch(string_to_sign: str) -> LookalikeError:
+def _mismatch(string_to_sign: str) -> ApiError:
     # POP's wording; old aliyunsdkcore does Message.split(':')[1] and crashes without the colon.
-    return LookalikeError(
+    return ApiError(
         "SignatureDoesNotMatch",
         f"Specified signature is not matched with our calculation. server string to sign is:{string_to_sign}",
     )

@@ -24,8 +24,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from xml.sax.saxutils import escape
 
-from lookalike.config import AccessKey, AccessKeys
-from lookalike.errors import LookalikeError
+from lookalike.access_keys import AccessKey, AccessKeys
+from lookalike.api.errors import ApiError
+from lookalike.api.responses import Body
 from lookalike.service.uploads import KEY_PATTERN, UploadStore
 from lookalike.vision.decode import MAX_PIC_BYTES
 
@@ -35,7 +36,7 @@ UPLOAD_PATH = f"{BUCKET_PATH}.{ENDPOINT}/"
 POLICY_SECONDS = 15 * 60  # the upload follows its authorisation at once
 
 
-def authorize(host: str, https: bool, key: AccessKey, uploads: UploadStore, now: float) -> dict:
+def authorize(host: str, https: bool, key: AccessKey, uploads: UploadStore, now: float) -> Body:
     """AuthorizeFileUpload's answer (the keys the SDKs read), for a request that reached us at `host`."""
     object_key = uploads.new_key()
     # Within the store's time to keep an upload: while the policy lives, its key stays used once it is.
@@ -73,34 +74,34 @@ def receive(
     if key is None or not hmac.compare_digest(
         _sign(key.access_key_secret, encoded).encode(), fields.get("Signature", "").encode()
     ):
-        raise LookalikeError(
+        raise ApiError(
             "AccessDenied",
             "The request signature we calculated does not match the signature you provided",
             403,
         )
     expires_at, object_key = _read_policy(encoded)
     if expires_at < now:
-        raise LookalikeError("AccessDenied", "Invalid according to Policy: Policy expired", 403)
+        raise ApiError("AccessDenied", "Invalid according to Policy: Policy expired", 403)
     if fields.get("key") != object_key:
-        raise LookalikeError(
+        raise ApiError(
             "AccessDenied", f"Invalid according to Policy: the key must be {object_key[:100]}", 403
         )
     if not KEY_PATTERN.fullmatch(object_key):
-        raise LookalikeError(
+        raise ApiError(
             "InvalidObjectName",
             f"The specified object name is not valid: {object_key[:100]!r} is not a key AuthorizeFileUpload "
             "gives",
         )
     if not data:
-        raise LookalikeError("InvalidArgument", "The upload has no file field, or an empty one", 400)
+        raise ApiError("InvalidArgument", "The upload has no file field, or an empty one", 400)
     if len(data) > MAX_PIC_BYTES:
-        raise LookalikeError(
+        raise ApiError(
             "EntityTooLarge",
             f"Your proposed upload exceeds the maximum allowed size: {MAX_PIC_BYTES} bytes",
             400,
         )
     if not uploads.put(object_key, key.access_key_id, data):
-        raise LookalikeError(
+        raise ApiError(
             "FileAlreadyExists",
             f"The object you specified already exists and can not be overwritten: {object_key} (a policy "
             "is good for one upload: call AuthorizeFileUpload again)",
@@ -123,7 +124,7 @@ def _read_policy(encoded: str) -> tuple[float, str]:
             return expires_at, object_key
     except (ValueError, TypeError, KeyError, IndexError, OverflowError):  # UnicodeError is a ValueError
         pass
-    raise LookalikeError(
+    raise ApiError(
         "InvalidPolicyDocument",
         "The content of the form does not meet the conditions specified in the policy document: a policy "
         'is base64 JSON with an ISO 8601 "expiration" and "conditions": [{"key": ...}]',

@@ -10,12 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from lookalike.config import KEYS_FILE, AccessKey, create_access_key, read_keys_file, revoke_access_key
-from lookalike.errors import LookalikeError
+from lookalike.access_keys import KEYS_FILE, AccessKey, create_access_key, read_keys_file, revoke_access_key
+from lookalike.domain.errors import BadValue, InstanceBusy, KeyNotFound
 from lookalike.service.images import ImageService
-from lookalike.service.instances import DEFAULT_CAPACITY
 from lookalike.service.jobs import Jobs
-from lookalike.service.models import REQUEST_KINDS, Instance, InstanceType, RequestKind
+from lookalike.service.models import DEFAULT_CAPACITY, REQUEST_KINDS, Instance, InstanceType, RequestKind
 
 
 @dataclass(frozen=True)
@@ -63,9 +62,10 @@ class Admin:
         with self.images.locks.hold(name):  # no add between the count and the change
             status = self.describe_instance(name)
             if capacity is not None and capacity < status.images:
-                raise ValueError(
+                raise BadValue(
+                    "capacity",
                     f"instance {name!r} holds {status.images} images: its capacity cannot be less "
-                    "(delete images first)"
+                    "(delete images first)",
                 )
             changed = self.instances.update(name, capacity, qps, thumbnails)
             return InstanceStatus(changed, status.images)
@@ -74,10 +74,8 @@ class Admin:
         """Delete the instance and everything it holds. Refused while one of its jobs has not ended."""
         if running := self.jobs.running(name):
             ids = ", ".join(str(job.id) for job in running)
-            raise LookalikeError(
-                "InstanceBusy",
-                f"Instance {name!r} has a job that has not ended ({ids}): delete it once the job ends",
-                409,
+            raise InstanceBusy(
+                f"Instance {name!r} has a job that has not ended ({ids}): delete it once the job ends"
             )
         instance = self.instances.start_deleting(name)  # from here on, requests find no such instance
         with self.images.locks.hold(name):  # a write under way ends first
@@ -109,8 +107,4 @@ class Admin:
 
     def revoke_key(self, access_key_id: str) -> None:
         if not revoke_access_key(self.data_dir, access_key_id):
-            raise LookalikeError(
-                "InvalidAccessKeyId.NotFound",
-                f"Specified access key is not found in the keys file: {access_key_id}",
-                404,
-            )
+            raise KeyNotFound(f"Specified access key is not found in the keys file: {access_key_id}")

@@ -9,10 +9,10 @@ from __future__ import annotations
 import errno
 import shutil
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 from urllib.parse import parse_qs, urlsplit
 
-from lookalike.errors import LookalikeError
+from lookalike.domain.errors import BadJob
 
 S3_OPTIONS = ("endpoint", "region", "profile")
 META_FILE = "increment.meta"
@@ -80,7 +80,7 @@ class S3Bucket:
         )
         self.name, self.bucket, self.prefix = name, bucket, prefix
 
-    def _get(self, key: str):
+    def _get(self, key: str) -> Any:  # boto3's GetObject answer
         try:
             return self.client.get_object(Bucket=self.bucket, Key=self.prefix + key)
         except self.client.exceptions.NoSuchKey:
@@ -89,7 +89,7 @@ class S3Bucket:
     def read(self, key: str, limit: int) -> bytes:
         body = self._get(key)["Body"]
         try:
-            return body.read(limit)
+            return bytes(body.read(limit))
         finally:
             body.close()
 
@@ -127,14 +127,6 @@ def open_bucket(name: str, location: str) -> Bucket:
     return S3Bucket(name, url.netloc, prefix + "/" if prefix else "", options)
 
 
-def parse_bucket_option(text: str) -> tuple[str, str]:
-    """`NAME=LOCATION`, as given to `--bucket`."""
-    name, sep, location = text.partition("=")
-    if not (sep and name and location):
-        raise ValueError(f"--bucket wants NAME=DIR or NAME=s3://bucket/prefix, not {text!r}")
-    return name, location
-
-
 class Buckets:
     """The buckets this server may read, by name."""
 
@@ -148,8 +140,7 @@ class Buckets:
     def get(self, name: str) -> Bucket:
         if name not in self._buckets:
             known = ", ".join(sorted(self._buckets)) or "none (start the server with --bucket NAME=DIR)"
-            raise LookalikeError(
-                "Console.BadRequest",
+            raise BadJob(
                 f"The request has invalid parameters: no bucket {name!r}; known: {known}",
             )
         return self._buckets[name]
@@ -160,21 +151,17 @@ def folder_of(path: str) -> str:
     name folder `p/`. The documented form starts with '/'; '..' would leave the bucket. An object key has at
     most 1,024 bytes and no control characters, as in OSS and S3."""
     if not path.startswith("/"):
-        raise LookalikeError(
-            "Console.BadRequest",
+        raise BadJob(
             f"The request has invalid parameters: Path must start with '/', not {path[:200]!r}",
         )
     if len(path.encode()) > MAX_PATH_BYTES or not path.isprintable():
-        raise LookalikeError(
-            "Console.BadRequest",
+        raise BadJob(
             f"The request has invalid parameters: Path must be at most {MAX_PATH_BYTES} bytes of UTF-8 "
             f"without control characters, not {path[:200]!r}",
         )
     parts = [p for p in PurePosixPath(path).parts[1:] if p]
     if ".." in parts:
-        raise LookalikeError(
-            "Console.BadRequest", f"The request has invalid parameters: Path {path[:200]!r} has '..'"
-        )
+        raise BadJob(f"The request has invalid parameters: Path {path[:200]!r} has '..'")
     if parts and parts[-1] == META_FILE:
         parts.pop()
     return "".join(f"{p}/" for p in parts)

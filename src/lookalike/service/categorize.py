@@ -21,7 +21,8 @@ import math
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from lookalike.store.base import Hit, Store
+from lookalike.domain.image import Hit
+from lookalike.store.base import Store
 from lookalike.vision.categories import OTHER
 from lookalike.vision.pipeline import Further, View
 
@@ -76,7 +77,7 @@ def predict_category(model_scores: dict[int, float], neighbours: Sequence[Hit]) 
     total = MODEL_WEIGHT
     for hit in neighbours:
         vote = math.exp((hit.score - 1.0) / CLOSENESS)
-        belief[hit.record.category_id] = belief.get(hit.record.category_id, 0.0) + vote
+        belief[hit.image.category_id] = belief.get(hit.image.category_id, 0.0) + vote
         total += vote
     category, share = max(belief.items(), key=lambda item: item[1])
     return category if share / total >= CONFIDENT else OTHER

@@ -24,17 +24,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
-from lookalike.errors import LookalikeError
-from lookalike.store.base import INT_FIELDS, STR_FIELDS, And, Compare, Filter, In, Not, Or
+from lookalike.domain.errors import BadFilter
+from lookalike.domain.filters import And, Compare, CompareOp, Filter, In, Not, Or
+from lookalike.domain.image import FILTERABLE_ATTRIBUTES
 
 MAX_LENGTH = 4096
 # Parentheses; keeps the recursive descent (and every engine's compiler) far from the stack limit.
 MAX_DEPTH = 32
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 
-_FIELDS: dict[str, type] = {**dict.fromkeys(INT_FIELDS, int), **dict.fromkeys(STR_FIELDS, str)}
+_FIELDS = FILTERABLE_ATTRIBUTES
 _INT_OPS = (">", ">=", "<", "<=", "=", "!=")
 _STR_OPS = ("=", "!=")
 _KEYWORDS = ("and", "or", "not", "in")
@@ -61,13 +62,13 @@ class _Token(NamedTuple):
     pos: int
 
 
-def _fail(text: str, pos: int, what: str) -> LookalikeError:
+def _fail(text: str, pos: int, what: str) -> BadFilter:
     if pos >= len(text):
         where = "at the end"
     else:
         near = text[pos : pos + 20] + ("..." if len(text) > pos + 20 else "")
         where = f"at position {pos} (near {near!r})"
-    return LookalikeError("InvalidFilterClause", f"Filter is invalid {where}: {what}")
+    return BadFilter(f"Filter is invalid {where}: {what}")
 
 
 def _tokens(text: str) -> Iterator[_Token]:
@@ -92,8 +93,8 @@ def _tokens(text: str) -> Iterator[_Token]:
         elif kind == "punct":
             yield _Token(lexeme, lexeme, pos)
         elif kind == "quote":
-            value, end = _string(text, pos)
-            yield _Token("str", value, pos)
+            string, end = _string(text, pos)
+            yield _Token("str", string, pos)
             pos = end
             continue
         pos = m.end()
@@ -103,7 +104,8 @@ def _tokens(text: str) -> Iterator[_Token]:
 
 def _string(text: str, start: int) -> tuple[str, int]:
     """The value of the quoted string opening at `start`, and the position just after it."""
-    quote, chars, pos = text[start], [], start + 1
+    quote, pos = text[start], start + 1
+    chars: list[str] = []
     while pos < len(text):
         char = text[pos]
         if char == quote:
@@ -127,7 +129,7 @@ class _Parser:
         self.tok = next(self.tokens)
         self.depth = 0
 
-    def fail(self, tok: _Token, what: str) -> LookalikeError:
+    def fail(self, tok: _Token, what: str) -> BadFilter:
         return _fail(self.text, tok.pos, what)
 
     def advance(self) -> _Token:
@@ -208,7 +210,7 @@ class _Parser:
         if tok.value not in ops:
             raise self.fail(tok, supported)
         self.advance()
-        return Compare(field, tok.value, self.value(field, kind))
+        return Compare(field, cast(CompareOp, tok.value), self.value(field, kind))
 
     def value(self, field: str, kind: type) -> int | str:
         tok = self.tok
@@ -229,7 +231,7 @@ def _join(kind: type[And] | type[Or], items: list[Filter]) -> Filter:
 
 
 def parse_filter(text: str | None) -> Filter | None:
-    """The tree of a `Filter` parameter; None when there is no filter. Raises InvalidFilterClause."""
+    """The tree of a `Filter` parameter; None when there is no filter. Raises BadFilter."""
     if text is None:
         return None
     if len(text) > MAX_LENGTH:

@@ -19,8 +19,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from lookalike.datadir import Database
+from lookalike.domain.image import ImageKey
 from lookalike.service.models import Instance
-from lookalike.store.base import ImageKey
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS blobs (

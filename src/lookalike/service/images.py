@@ -5,12 +5,22 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, fields, replace
+from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
 from lookalike.datadir import NamedLocks
-from lookalike.errors import LookalikeError
+from lookalike.domain.errors import (
+    BadPicture,
+    BadValue,
+    ImageNotFound,
+    LookalikeError,
+    OverQuota,
+    RateLimited,
+)
+from lookalike.domain.filters import Compare, Filter, In, all_of
+from lookalike.domain.image import ATTRIBUTES, Box, Image, ImageKey
 from lookalike.metrics import stage
 from lookalike.service.categorize import best_subject, predict_category, probe
 from lookalike.service.image_blobs import THUMBNAIL, ImageBlobs
@@ -18,7 +28,6 @@ from lookalike.service.instances import Instances
 from lookalike.service.limits import RateLimiter
 from lookalike.service.models import (
     AddImage,
-    Attributes,
     Instance,
     PicInfo,
     Picture,
@@ -28,15 +37,12 @@ from lookalike.service.models import (
 )
 from lookalike.service.search import MAX_RESULTS, fused_page, fused_ranking, page_of, to_score
 from lookalike.service.verify import CANDIDATES, FEATURES, verified_first
-from lookalike.store.base import Compare, Filter, ImageKey, ImageRecord, In, Store, all_of
+from lookalike.store.base import Store
 from lookalike.vision.categories import CATEGORIES, OTHER
 from lookalike.vision.decode import MAX_SIDE, MIN_SIDE, picture_size
 from lookalike.vision.local import Features
 from lookalike.vision.pipeline import Sight, View, Vision
-from lookalike.vision.subjects import Box
 from lookalike.vision.thumbnail import thumbnail
-
-ATTRIBUTE_FIELDS = frozenset(f.name for f in fields(Attributes))
 
 
 class ImageService:
@@ -74,18 +80,16 @@ class ImageService:
         return instance
 
     def admit(self, instance_name: str, kind: RequestKind) -> None:
-        """Count one request of `kind` against the instance's per-second limit; DeniedRequest over it."""
+        """Count one request of `kind` against the instance's per-second limit; RateLimited over it."""
         instance = self.instances.get(instance_name)
         limit = instance.qps(kind)
         if limit == 0:
             return
         wait = self.limiter.admit(f"{instance.name}/{kind}", limit)
         if wait is not None:
-            raise LookalikeError(
-                "DeniedRequest",
+            raise RateLimited(
                 "Your request was denied due to instance flow control: "
                 f"instance {instance.name!r} allows {limit} {kind} requests per second",
-                status=403,
                 retry_after_ms=max(1, math.ceil(wait * 1000)),
             )
 
@@ -102,8 +106,7 @@ class ImageService:
         with self.locks.hold(instance.name):
             new = len(records) - len(self.store.get(instance.collection, list(records)))
             if new and self.store.count(instance.collection) + new > instance.capacity:
-                raise LookalikeError(
-                    "InstanceOverQuota",
+                raise OverQuota(
                     f"The number of items exceeds the limit: instance {instance.name!r} "
                     f"holds at most {instance.capacity} images",
                 )
@@ -115,10 +118,8 @@ class ImageService:
                 self.blobs.put(instance, THUMBNAIL, thumbnails.items())
         return [info for _, info, _, _ in prepared]
 
-    def _prepare(
-        self, instance: Instance, request: AddImage
-    ) -> tuple[ImageRecord, PicInfo, bytes, bytes | None]:
-        """The record to store, what was seen, the subject's local features, and the thumbnail if the
+    def _prepare(self, instance: Instance, request: AddImage) -> tuple[Image, PicInfo, bytes, bytes | None]:
+        """The image to store, what was seen, the subject's local features, and the thumbnail if the
         instance keeps them."""
         category = _category(instance, request.category_id)
         picture = _as_the_type_reads(instance, request.picture)
@@ -131,32 +132,33 @@ class ImageService:
         seen = sight.first
         if _predicts(instance, request.category_id):
             category = predict_category(seen.category_scores, probe(self.store, instance.collection, seen))
-        record = ImageRecord(
+        record = Image(
             product_id=request.product_id,
             pic_name=request.pic_name,
             category_id=category,
-            region=tuple(seen.region),
+            region=seen.region,
+            attributes=request.attributes,
             vector=seen.vector,
-            **asdict(request.attributes),
         )
         small = thumbnail(sight.picture.image) if instance.thumbnails else None
         info = self._pic_info(instance, seen.region, (seen.region,), category)
         return record, info, sight.subject_features().to_bytes(), small
 
-    def update(
-        self, instance_name: str, product_id: str, pic_name: str, changes: Mapping[str, object]
-    ) -> None:
+    def update(self, instance_name: str, product_id: str, pic_name: str, changes: Mapping[str, Any]) -> None:
         """Change stored attributes (names of `Attributes` fields) of an image, keeping its vector."""
-        if unknown := set(changes) - ATTRIBUTE_FIELDS:
+        if unknown := set(changes) - set(ATTRIBUTES):
             raise ValueError(f"not attributes of an image: {sorted(unknown)}")
         instance = self.instance(instance_name)
         with self.locks.hold(instance.name):
             found = self.store.get(instance.collection, [ImageKey(product_id, pic_name)], with_vectors=True)
             if not found:
                 raise _no_such_picture(product_id, pic_name)
-            self.store.upsert(instance.collection, [replace(found[0], **changes)])
+            stored = found[0]
+            self.store.upsert(
+                instance.collection, [replace(stored, attributes=replace(stored.attributes, **changes))]
+            )
 
-    def get(self, instance_name: str, product_id: str, pic_name: str) -> ImageRecord | None:
+    def get(self, instance_name: str, product_id: str, pic_name: str) -> Image | None:
         """The stored image of (ProductId, PicName), without its vector; None if there is none."""
         instance = self.instance(instance_name)
         found = self.store.get(instance.collection, [ImageKey(product_id, pic_name)])
@@ -184,7 +186,7 @@ class ImageService:
 
     def page(
         self, instance_name: str, filter: Filter | None, cursor: str | None, limit: int
-    ) -> tuple[list[ImageRecord], str | None]:
+    ) -> tuple[list[Image], str | None]:
         """One page of the images the filter matches, in the store's stable order, and the next page's
         cursor (None after the last)."""
         instance = self.instance(instance_name)
@@ -197,7 +199,7 @@ class ImageService:
         """The thumbnails kept of these images (none of an image added with thumbnails off)."""
         return self.blobs.get(self.instance(instance_name), THUMBNAIL, keys)
 
-    def records(self, instance_name: str) -> Iterator[ImageRecord]:
+    def records(self, instance_name: str) -> Iterator[Image]:
         """Every image of the instance, without its vector, page by page."""
         instance = self.instance(instance_name)
         cursor = None
@@ -214,7 +216,7 @@ class ImageService:
         picture = _as_the_type_reads(instance, picture)
         sight = self.vision.see(picture.data, crop_subject=picture.crop, region=picture.region)
         predicts = _predicts(instance, options.category_id)
-        chosen, views = sight.first, []
+        chosen, views = sight.first, list[View]()
         # A choice to make: the category, the subject, or whether a cluttered photo needs more views.
         if predicts or sight.may_see_more:
             chosen, neighbours, views = best_subject(
@@ -248,9 +250,10 @@ class ImageService:
         if not found:
             raise _no_such_picture(product_id, pic_name)
         stored = found[0]
+        assert stored.vector is not None  # asked for
         given = _category(instance, options.category_id) if options.category_id is not None else None
         category = given if given is not None else stored.category_id
-        region = Box(*stored.region)
+        region = stored.region
         return self._search(instance, View(region, stored.vector), (region,), category, options, started)
 
     def search_by_text(self, instance_name: str, text: str, options: SearchOptions) -> SearchResult:
@@ -261,10 +264,11 @@ class ImageService:
         # A text query has no picture: only the categories of the answer mean something.
         return self._search(instance, View(Box(0, 0, 0, 0), vector), (), OTHER, options, started)
 
-    def search_by_filter(self, instance_name: str, filter: Filter, start: int, num: int) -> list[ImageRecord]:
+    def search_by_filter(self, instance_name: str, filter: Filter, start: int, num: int) -> list[Image]:
         """The images the filter matches, in the store's stable order, without ranking."""
         instance = self.instance(instance_name)
-        end, records, cursor = min(start + num, MAX_RESULTS), [], None
+        end, cursor = min(start + num, MAX_RESULTS), None
+        records: list[Image] = []
         while len(records) < end:
             page, cursor = self.store.scroll(
                 instance.collection, filter=filter, limit=end - len(records), cursor=cursor
@@ -285,9 +289,7 @@ class ImageService:
                     picture.data, crop_subject=picture.crop, region=picture.region, every_subject=False
                 ).first
             except LookalikeError as error:
-                raise LookalikeError(
-                    error.code, f"The {which} picture: {error.message}", error.status
-                ) from None
+                raise error.about(f"The {which} picture") from None
             vectors.append(seen.vector)
         return to_score(float(np.dot(vectors[0], vectors[1])))
 
@@ -313,6 +315,7 @@ class ImageService:
         was found, and MultiRegion the subjects, the chosen one first."""
         # A product search looks within the category; Other is the catch-all and restricts nothing. A
         # predicted category also keeps the images filed under Other: a guess must not hide them.
+        in_category: Filter | None
         if category == OTHER:
             in_category = None
         elif predicted:
@@ -362,9 +365,8 @@ def _predicts(instance: Instance, given: int | None) -> bool:
     return instance.rules.has_categories and given is None
 
 
-def _no_such_picture(product_id: str, pic_name: str) -> LookalikeError:
-    return LookalikeError(
-        "PicNotExist",
+def _no_such_picture(product_id: str, pic_name: str) -> ImageNotFound:
+    return ImageNotFound(
         f"The search picture does not exist: no image with ProductId {product_id!r} and PicName {pic_name!r}",
     )
 
@@ -375,8 +377,8 @@ def _as_the_type_reads(instance: Instance, picture: Picture) -> Picture:
     if rules.min_side > MIN_SIDE:
         width, height = picture_size(picture.data)
         if min(width, height) < rules.min_side:
-            raise LookalikeError(
-                "UnsupportedPicPixels",
+            raise BadPicture(
+                "pixels",
                 f"The picture is {width}x{height} px; a {instance.type} instance needs each side to be "
                 f"between {rules.min_side} and {MAX_SIDE} px.",
             )
@@ -390,7 +392,5 @@ def _category(instance: Instance, given: int | None) -> int:
         return OTHER
     if given is not None and given not in CATEGORIES:
         known = ", ".join(str(c) for c in CATEGORIES)
-        raise LookalikeError(
-            "InvalidCategory", f"The specified category is invalid: {given} is not one of {known}"
-        )
+        raise BadValue("category_id", f"The specified category is invalid: {given} is not one of {known}")
     return OTHER if given is None else given

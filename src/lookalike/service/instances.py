@@ -23,8 +23,9 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from lookalike.datadir import write_whole
-from lookalike.errors import LookalikeError
+from lookalike.domain.errors import BadInstanceName, BadValue, InstanceExists, InstanceNotFound
 from lookalike.service.models import (
+    DEFAULT_CAPACITY,
     INSTANCE_TYPES,
     NO_LIMITS,
     REQUEST_KINDS,
@@ -35,13 +36,12 @@ from lookalike.service.models import (
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,19}")
 MAX_NAME_LENGTH = 20
-DEFAULT_CAPACITY = 10_000_000
 TOMBSTONE_PREFIX = ".deleting-"
 
 
 def check_name(name: str) -> str:
     if not NAME_PATTERN.fullmatch(name):
-        raise ValueError(
+        raise BadInstanceName(
             f"invalid instance name {name!r}: 1 to {MAX_NAME_LENGTH} characters, "
             "letters, digits, '-' or '_', "
             "starting with a letter or digit"
@@ -49,8 +49,8 @@ def check_name(name: str) -> str:
     return name
 
 
-def not_found(name: str) -> LookalikeError:
-    return LookalikeError("InvalidInstance", f"The specified instance name is invalid: no instance {name!r}")
+def not_found(name: str) -> InstanceNotFound:
+    return InstanceNotFound(f"The specified instance is not found: {name!r}")
 
 
 class Instances:
@@ -76,7 +76,7 @@ class Instances:
         """A new instance; `qps` sets requests per second of each kind (0, the default: no limit)."""
         check_name(name)
         if type not in INSTANCE_TYPES:
-            raise ValueError(f"unknown instance type {type!r}; one of {', '.join(INSTANCE_TYPES)}")
+            raise BadValue("type", f"unknown instance type {type!r}; one of {', '.join(INSTANCE_TYPES)}")
         instance = _checked(
             Instance(
                 name=name,
@@ -88,14 +88,14 @@ class Instances:
             {**NO_LIMITS, **(qps or {})},
         )
         if self.tombstone(name).exists():
-            raise ValueError(
+            raise InstanceExists(
                 f"instance {name!r} is being deleted; if no deletion runs, finish it with "
                 f"`lookalike instance delete {name}`"
             )
         try:  # exclusive: of two creators, one wins
             write_whole(self._path(name), _text(instance), exclusive=True)
         except FileExistsError:
-            raise ValueError(f"instance {name!r} already exists") from None
+            raise InstanceExists(f"instance {name!r} already exists") from None
         return instance
 
     def update(
@@ -157,7 +157,7 @@ class Instances:
         with self._writing():
             try:
                 instance = self.get(name)
-            except LookalikeError:
+            except InstanceNotFound:
                 if self.tombstone(name).exists():
                     return None
                 raise
@@ -193,7 +193,7 @@ def _text(instance: Instance) -> bytes:
 def _checked(instance: Instance, qps: dict[RequestKind, int]) -> Instance:
     """The instance with these limits, once the capacity and limits are known to be sound."""
     if instance.capacity < 1:
-        raise ValueError("capacity must be at least 1")
+        raise BadValue("capacity", "capacity must be at least 1")
     if any(limit < 0 for limit in qps.values()):
-        raise ValueError("a requests-per-second limit must be 0 (no limit) or more")
-    return replace(instance, **{f"{kind}_qps": qps[kind] for kind in REQUEST_KINDS})
+        raise BadValue("qps", "a requests-per-second limit must be 0 (no limit) or more")
+    return replace(instance, search_qps=qps["search"], add_qps=qps["add"], delete_qps=qps["delete"])

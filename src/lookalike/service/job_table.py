@@ -56,7 +56,7 @@ class Job:
     kind: Kind
     instance: str
     status: Status
-    code: str  # '0', or the error code of a FAIL
+    code: str  # '0', or the kind of error of a FAIL (api/codes.py names it on the wire)
     message: str  # why it failed; '' otherwise
     bucket: str
     path: str

@@ -19,42 +19,28 @@ progress, so a line is counted once even if a process lost its job while applyin
 from __future__ import annotations
 
 import logging
+import queue
 import shutil
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 from lookalike.datadir import Registration, written_whole
-from lookalike.errors import LookalikeError
+from lookalike.domain.errors import BadJob, DownloadFailed, JobRunning, LookalikeError
+from lookalike.formats import export_line, parse_meta_line
 from lookalike.service.buckets import META_FILE, Bucket, Buckets, folder_of
 from lookalike.service.images import ImageService
-from lookalike.service.instances import NAME_PATTERN
+from lookalike.service.instances import check_name
 from lookalike.service.job_table import AlreadyRunning, Job, JobTable, Kind, LineError, NotOwner, Outcome
-from lookalike.service.models import AddImage, Attributes, Picture
-from lookalike.store.base import ImageRecord
+from lookalike.service.models import AddImage, Picture
 from lookalike.vision.budget import DecodeBusy
 from lookalike.vision.decode import MAX_PIC_BYTES
-from lookalike.vision.subjects import Box
 
 log = logging.getLogger("lookalike.jobs")
 
 DUMP_FILE = "meta.jsonl"
 IMPORT_POLL_SECONDS = 0.2  # how often a waiting export looks whether the import ended
 WATCH_SECONDS = 1.0  # how often a server looks for jobs whose process is gone
-
-
-@dataclass(frozen=True)
-class MetaLine:
-    """One line of increment.meta, validated."""
-
-    operation: Literal["ADD", "DELETE"]
-    product_id: str
-    pic_name: str | None  # None: DELETE every image of the product
-    category_id: int | None = None
-    region: Box | None = None
-    attributes: Attributes = field(default_factory=Attributes)
 
 
 class _Stopped(Exception):
@@ -68,22 +54,17 @@ class Jobs:
         process: Registration,
         images: ImageService,
         buckets: Buckets,
-        parse_line: Callable[[str], MetaLine],
-        format_record: Callable[[ImageRecord], str],
-        on_finish: Callable[[Job], None] = lambda job: None,
         *,
         wal: bool = False,
     ):
-        """`parse_line` and `format_record` speak the file formats (their names are the wire's);
-        `on_finish` hears of every job that ended, e.g. to call its CallbackAddress. The jobs this makes
-        or takes over belong to `process`; `wal`: see `lookalike.datadir.open_database`."""
+        """The jobs this makes or takes over belong to `process`; `wal`: see `datadir.open_database`."""
         self.root = root
         self.process = process
         self.images = images
         self.buckets = buckets
-        self.parse_line = parse_line
-        self.format_record = format_record
-        self.on_finish = on_finish
+        # Imports that ended with a CallbackAddress, for whoever calls them back (api/jobs.py), in order;
+        # a None says that no more will come.
+        self.called_back: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         root.mkdir(parents=True, exist_ok=True)
         self.table = JobTable(root / "jobs.sqlite3", process.id, wal=wal)
         self._stopping = threading.Event()
@@ -96,9 +77,7 @@ class Jobs:
     def dump(self, instance: str) -> Job:
         """Start an export of every image's metadata."""
         self._check_instance(instance)
-        job = self._create(
-            "dump", instance, "Console.TaskAlreadyExist", "A task that is in progress already exists"
-        )
+        job = self._create("dump", instance, "A task that is in progress already exists")
         return self._launch(job)
 
     def increase(
@@ -108,14 +87,10 @@ class Jobs:
         self._check_instance(instance)
         key = folder_of(path) + META_FILE
         if not self.buckets.get(bucket).exists(key):
-            raise LookalikeError(
-                "Console.BadRequest",
-                f"The request has invalid parameters: bucket {bucket!r} has no /{key}",
-            )
+            raise BadJob(f"The request has invalid parameters: bucket {bucket!r} has no /{key}")
         job = self._create(
             "increment",
             instance,
-            "Console.IncrementStatusError",
             "Current Increment status not supported this operate",
             bucket=bucket,
             path=path,
@@ -123,7 +98,7 @@ class Jobs:
         )
         return self._launch(job) if background else job
 
-    def list(
+    def find(
         self,
         instance: str,
         kind: Kind,
@@ -162,12 +137,12 @@ class Jobs:
         for job in reversed(self.table.select(status="PROCESSING")):
             if self._stopping.is_set():
                 return
-            if self.process.is_alive(job.owner) or not (job := self.table.claim(job.id, job.owner)):
+            if self.process.is_alive(job.owner) or not (claimed := self.table.claim(job.id, job.owner)):
                 continue
             log.info(
                 "taking over %s job %d of instance %s after line %d", job.kind, job.id, job.instance, job.done
             )
-            self._launch(job)
+            self._launch(claimed)
 
     def watch(self) -> None:
         """`resume` now and every WATCH_SECONDS until `close`, in the background."""
@@ -200,20 +175,18 @@ class Jobs:
 
     def run(self, job_id: int, progress: Callable[[Job], None] = lambda job: None) -> Job:
         """Run a job to its end here, or until `close`; `progress` hears of each line done."""
-        job = self.get(job_id)
-        assert job is not None and job.status == "PROCESSING", job
+        job = self._current(job_id)
+        assert job.status == "PROCESSING", job
         try:
             self._run_to_end(job, progress)
         except _Stopped:
-            return self.get(job_id)
+            return self._current(job_id)
         except NotOwner:
             log.warning("%s job %d was taken over by another process", job.kind, job.id)
-            return self.get(job_id)
-        job = self.get(job_id)
-        try:
-            self.on_finish(job)
-        except Exception:
-            log.exception("after %s job %d", job.kind, job.id)
+            return self._current(job_id)
+        job = self._current(job_id)
+        if job.kind == "increment" and job.callback:
+            self.called_back.put(job)
         return job
 
     def _run_to_end(self, job: Job, progress: Callable[[Job], None]) -> None:
@@ -225,11 +198,10 @@ class Jobs:
         except (_Stopped, NotOwner):
             raise
         except LookalikeError as error:
-            self.table.update(job.id, status="FAIL", code=error.code, message=error.message)
+            self.table.update(job.id, status="FAIL", code=error.kind, message=error.message)
         except Exception as error:
             log.exception("%s job %d failed", job.kind, job.id)
-            message = f"The job failed: {error}"
-            self.table.update(job.id, status="FAIL", code="Console.InternalError", message=message)
+            self.table.update(job.id, status="FAIL", code="Internal", message=f"The job failed: {error}")
 
     def _launch(self, job: Job) -> Job:
         thread = threading.Thread(target=self.run, args=(job.id,), name=f"job-{job.id}", daemon=True)
@@ -248,7 +220,7 @@ class Jobs:
             for record in self.images.records(job.instance):
                 if self._stopping.is_set():
                     raise _Stopped
-                out.write((self.format_record(record) + "\n").encode())
+                out.write((export_line(record) + "\n").encode())
                 count += 1
         self.table.update(job.id, status="SUCCESS", lines=count)
 
@@ -261,9 +233,8 @@ class Jobs:
                 with written_whole(meta) as copy:
                     bucket.download(folder + META_FILE, copy)
             except FileNotFoundError:
-                raise LookalikeError(
-                    "Console.BadRequest",
-                    f"The meta file is gone: bucket {bucket.name!r} has no /{folder}{META_FILE}",
+                raise BadJob(
+                    f"The meta file is gone: bucket {bucket.name!r} has no /{folder}{META_FILE}"
                 ) from None
             with meta.open("rb") as f:
                 job = self.table.update(job.id, lines=sum(1 for _ in f))
@@ -284,7 +255,7 @@ class Jobs:
         if not text.strip():
             return "blank"
         try:
-            line = self.parse_line(text)
+            line = parse_meta_line(text)
             if line.operation == "DELETE":
                 self.images.delete(instance, line.product_id, line.pic_name)
                 return "deleted"
@@ -296,7 +267,7 @@ class Jobs:
             self._add(add)
             return "added"
         except LookalikeError as error:
-            return LineError(number, error.code, error.message)
+            return LineError(number, error.kind, error.message)
 
     def _add(self, add: AddImage) -> None:
         """Add, however long the picture waits for room to be decoded: the server's requests are refused
@@ -321,25 +292,22 @@ class Jobs:
     # -- helpers -------------------------------------------------------------------------------------------
 
     def _check_instance(self, name: str) -> None:
-        if not NAME_PATTERN.fullmatch(name):
-            raise LookalikeError(
-                "InvalidInstance",
-                f"The specified instance name is invalid: {name!r} is not 1 to 20 letters, digits, - or _",
-            )
-        try:
-            self.images.instances.get(name)
-        except LookalikeError:
-            raise LookalikeError(
-                "Console.InstanceNotFound", f"The specified ImageSearch instance is not found: {name!r}"
-            ) from None
+        """BadInstanceName for a name no instance can have, InstanceNotFound for one there is none of."""
+        self.images.instances.get(check_name(name))
 
-    def _create(self, kind: Kind, instance: str, busy_code: str, busy_message: str, **columns: str) -> Job:
+    def _create(self, kind: Kind, instance: str, busy_message: str, **columns: str) -> Job:
         try:
             job = self.table.create(kind, instance, **columns)
         except AlreadyRunning as running:
             message = f"{busy_message}: job {running.job.id} of instance {instance!r} runs"
-            raise LookalikeError(busy_code, message, 409) from None
+            raise JobRunning(kind, message) from None
         self._dir(job.id).mkdir(parents=True, exist_ok=True)
+        return job
+
+    def _current(self, job_id: int) -> Job:
+        """A job this process made or took over, as the table has it now."""
+        job = self.table.get(job_id)
+        assert job is not None, job_id
         return job
 
     def _dir(self, job_id: int) -> Path:
@@ -356,9 +324,5 @@ def _read_picture(bucket: Bucket, folder: str, pic_name: str) -> bytes:
         except FileNotFoundError:
             continue
         except OSError as error:
-            raise LookalikeError(
-                "PictureError", f"[download] Img Download Failed: {pic_name!r}: {error}"
-            ) from None
-    raise LookalikeError(
-        "PictureError", f"[download] Img Download Failed: bucket {bucket.name!r} has no {pic_name!r}"
-    )
+            raise DownloadFailed(f"[download] Img Download Failed: {pic_name!r}: {error}") from None
+    raise DownloadFailed(f"[download] Img Download Failed: bucket {bucket.name!r} has no {pic_name!r}")

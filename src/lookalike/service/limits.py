@@ -53,6 +53,7 @@ class SharedRateLimiter:
             ).fetchall()
             if admitted:
                 return None
+            paid_until: int
             (paid_until,) = db.execute("SELECT paid_until FROM buckets WHERE name = ?", (bucket,)).fetchone()
         return (max(paid_until, now) + cost - now - MICROS) / MICROS
 

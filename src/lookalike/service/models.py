@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from lookalike.store.base import Filter, Hit
-from lookalike.vision.subjects import Box
+from lookalike.domain.filters import Filter
+from lookalike.domain.image import Attributes, Box, Hit
 
 InstanceType = Literal[
     "product", "generic", "fabric", "trademark", "copyright", "furniture", "hardware", "cloth"
@@ -17,6 +17,7 @@ REQUEST_KINDS: tuple[RequestKind, ...] = ("search", "add", "delete")
 # The cloud's limits per instance, for a faithful local double; a new instance has none (0) unless asked.
 CLOUD_QPS: dict[RequestKind, int] = {"search": 10, "add": 5, "delete": 20}
 NO_LIMITS: dict[RequestKind, int] = dict.fromkeys(REQUEST_KINDS, 0)
+DEFAULT_CAPACITY = 10_000_000  # images an instance may hold, unless it was made with another capacity
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ INSTANCE_TYPES: dict[InstanceType, TypeRules] = {
 class Instance:
     name: str
     type: InstanceType = "product"
-    capacity: int = 10_000_000
+    capacity: int = DEFAULT_CAPACITY
     created_ms: int = 0  # Unix epoch milliseconds
     # A file written before the limits were settings has the cloud's, which it was made with.
     search_qps: int = CLOUD_QPS["search"]
@@ -69,21 +70,6 @@ class Instance:
 
     def qps(self, kind: RequestKind) -> int:
         return {"search": self.search_qps, "add": self.add_qps, "delete": self.delete_qps}[kind]
-
-
-@dataclass(frozen=True)
-class Attributes:
-    """What a caller stores beside an image and gets back with it."""
-
-    custom_content: str = ""
-    int_attr: int = 0
-    int_attr2: int = 0
-    int_attr3: int = 0
-    int_attr4: int = 0
-    str_attr: str = ""
-    str_attr2: str = ""
-    str_attr3: str = ""
-    str_attr4: str = ""
 
 
 @dataclass(frozen=True)

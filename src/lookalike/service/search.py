@@ -8,8 +8,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from lookalike.domain.filters import Filter
+from lookalike.domain.image import Hit
 from lookalike.service.models import SearchOptions
-from lookalike.store.base import Filter, Hit, Store
+from lookalike.store.base import Store
 
 MAX_RESULTS = 500  # no result past this rank is ever returned, as in the service
 
@@ -60,7 +62,7 @@ def fused_ranking(
         else:
             hits = store.search(collection, vector, limit=depth, filter=filter)
         for hit in hits:
-            key = hit.record.product_id if options.distinct_product_id else hit.record.key
+            key = hit.image.product_id if options.distinct_product_id else hit.image.key
             if key not in best or hit.score > best[key].hit.score:
                 best[key] = Found(hit, look)
     return sorted(best.values(), key=lambda found: -found.hit.score)[:depth]
@@ -111,7 +113,7 @@ def _best_per_product(
         hits = store.search(collection, vector, limit=limit, filter=filter)
         best: dict[str, Hit] = {}
         for hit in hits:
-            best.setdefault(hit.record.product_id, hit)
+            best.setdefault(hit.image.product_id, hit)
         if len(best) >= wanted or len(hits) < limit or limit >= cap:
             return list(best.values())[:wanted]
         limit = min(limit * 4, cap)

@@ -17,14 +17,15 @@ import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
-from typing import TextIO
+from typing import Any, TextIO
 
 import numpy as np
 
-from lookalike.errors import LookalikeError
+from lookalike.domain.errors import InstanceNotFound
+from lookalike.domain.image import Image
 from lookalike.service.instances import Instances
 from lookalike.service.models import Instance
-from lookalike.store.base import ImageRecord, Store
+from lookalike.store.base import Store
 
 FORMAT, VERSION = "lookalike-instance", 1
 _BATCH = 256
@@ -39,7 +40,7 @@ def export_instance(
     name: str,
     out: TextIO,
     progress: Progress = lambda done, total: None,
-    model: dict | None = None,
+    model: dict[str, Any] | None = None,
 ) -> int:
     """Write the instance and every image of it to `out`, with `model` (what made the vectors, as the data
     directory records it) if known; returns the number of images."""
@@ -65,7 +66,7 @@ def import_instance(
     lines: Iterable[str],
     name: str | None = None,
     progress: Progress = lambda done, total: None,
-    accept_model: Callable[[dict | None, int], None] = lambda model, vector_size: None,
+    accept_model: Callable[[dict[str, Any] | None, int], None] = lambda model, vector_size: None,
 ) -> tuple[Instance, int]:
     """Add the images of an export to the instance `name` (by default the exported one's name), which is
     created with the exported type and capacity if it does not exist; returns it and the number of images.
@@ -78,16 +79,18 @@ def import_instance(
     records = _records(source)
     batch = list(itertools.islice(records, _BATCH))
     if batch:
-        accept_model(header.get("model"), len(batch[0].vector))
+        assert batch[0].vector is not None  # every line has one
+        vector_size = len(batch[0].vector)
+        accept_model(header.get("model"), vector_size)
     exported = Instance(**header["instance"])
     try:
         instance = instances.get(name or exported.name)
-    except LookalikeError:  # none of that name yet
+    except InstanceNotFound:  # none of that name yet
         instance = instances.create(name or exported.name, exported.type, exported.capacity)
     imported = 0
     while batch:
         if not imported:
-            store.ensure_collection(instance.collection, len(batch[0].vector))
+            store.ensure_collection(instance.collection, vector_size)
         store.upsert(instance.collection, batch)
         imported += len(batch)
         progress(imported, None)
@@ -95,13 +98,13 @@ def import_instance(
     return instance, imported
 
 
-def _records(lines: Iterator[str]) -> Iterator[ImageRecord]:
+def _records(lines: Iterator[str]) -> Iterator[Image]:
     for number, line in enumerate(lines, start=2):
         if not line.strip():
             continue
         try:
             fields = json.loads(line)
             vector = np.frombuffer(base64.b64decode(fields.pop("vector"), validate=True), dtype="<f4")
-            yield ImageRecord.from_payload(fields, vector.astype(np.float32))
+            yield Image.from_payload(fields, vector.astype(np.float32))
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise ValueError(f"line {number} of the export is not an image: {error!r}") from None

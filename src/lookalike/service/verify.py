@@ -13,10 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
+from lookalike.domain.image import Box, ImageKey
 from lookalike.service.search import Found
-from lookalike.store.base import ImageKey
 from lookalike.vision.local import Features, verify
-from lookalike.vision.subjects import Box
 
 FEATURES = "features"  # the kind of side file that holds a stored image's local features
 CANDIDATES = 3  # of the global ranking, checked when it is unsure: 5 cost 3-4 ms more for 0.2 points of R@1
@@ -53,8 +52,8 @@ def verified_first(
         return Verified(ranking, None)
     matches = []
     for place, found in enumerate(ranking[: 1 if sure else CANDIDATES]):
-        features = stored(found.hit.record.key)
-        match = None if features is None else verify(query(), features, Box(*found.hit.record.region), *size)
+        features = stored(found.hit.image.key)
+        match = None if features is None else verify(query(), features, found.hit.image.region, *size)
         if match is not None:
             matches.append((match, place))
     if not matches:

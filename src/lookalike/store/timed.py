@@ -33,5 +33,5 @@ class TimedStore:
 
 
 def timed(store: Store) -> Store:
-    wrapped: Callable[[Store], Any] = TimedStore
+    wrapped: Callable[[Store], Store] = TimedStore
     return wrapped(store)

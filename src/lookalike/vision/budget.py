@@ -16,15 +16,15 @@ import contextlib
 import threading
 from collections.abc import Iterator
 
-from lookalike.errors import LookalikeError
+from lookalike.domain.errors import RateLimited
 
 DEFAULT_BYTES = 512 * 1024 * 1024
 DEFAULT_WAIT_SECONDS = 5.0  # and as long again to decode, within the SDKs' 10 s read timeout
 RETRY_AFTER_MS = 1000
 
 
-class DecodeBusy(LookalikeError):
-    """No room in the decode budget in time: DeniedRequest to a client; work that can wait tries again."""
+class DecodeBusy(RateLimited):
+    """No room in the decode budget in time: a client is told to wait; work that can wait tries again."""
 
 
 class DecodeBudget:
@@ -48,7 +48,7 @@ class DecodeBudget:
 
     @contextlib.contextmanager
     def hold(self, cost: int) -> Iterator[None]:
-        """Reserve `cost` bytes while the block runs; wait for room, or raise DeniedRequest."""
+        """Reserve `cost` bytes while the block runs; wait for room, or raise DecodeBusy."""
         cost = min(cost, self.limit_bytes)
         with self._changed:
             self._waiting += 1
@@ -61,12 +61,10 @@ class DecodeBudget:
             if not admitted:
                 self.denied += 1
                 raise DecodeBusy(
-                    "DeniedRequest",
                     f"Your request was denied due to flow control: the server is decoding other large "
                     f"pictures and this one ({cost // 2**20} MB of pixels) did not fit in its "
                     f"{self.limit_bytes // 2**20} MB decode budget within {self.wait_seconds:g} s. "
                     "Try again later, or send a smaller picture.",
-                    status=403,
                     retry_after_ms=RETRY_AFTER_MS,
                 )
             self._used += cost

@@ -1,4 +1,4 @@
-"""Validated image intake: bytes in, an RGB `PIL.Image` out, or a `LookalikeError`.
+"""Validated image intake: bytes in, an RGB `PIL.Image` out, or a `BadPicture`.
 
 `decode_image` gives the picture at its original size; `decode_reduced` gives it at most about twice as big
 as `side` (960 px), which is all the vision needs (everything it looks at is at most 224 pixels a side):
@@ -43,7 +43,7 @@ from PIL import (
     WebPImagePlugin,  # noqa: F401
 )
 
-from lookalike.errors import LookalikeError
+from lookalike.domain.errors import BadPicture
 from lookalike.vision.budget import DecodeBudget
 
 MAX_PIC_BYTES = 4 * 1024 * 1024
@@ -112,26 +112,26 @@ def picture_size(data: bytes) -> tuple[int, int]:
 
 def _open(data: bytes) -> Image.Image:
     if len(data) > MAX_PIC_BYTES:
-        raise LookalikeError(
-            "InvalidPicContent",
+        raise BadPicture(
+            "content",
             f"The picture is {len(data)} bytes; the limit is {MAX_PIC_BYTES} bytes (4 MB).",
         )
     if not data:
-        raise LookalikeError("InvalidPicContent", "The picture is empty.")
+        raise BadPicture("content", "The picture is empty.")
 
     try:
         image = Image.open(io.BytesIO(data), formats=FORMATS)
     except UnidentifiedImageError:
         if _has_accepted_signature(data[:16]):  # e.g. a TIFF cut before its directory
-            raise LookalikeError("InvalidPicContent", "The picture header is truncated or corrupt.") from None
-        raise LookalikeError(
-            "UnsupportedPicFormat",
+            raise BadPicture("content", "The picture header is truncated or corrupt.") from None
+        raise BadPicture(
+            "format",
             "The picture is not in a supported format; use PNG, JPEG, BMP, GIF, WebP, TIFF or PPM.",
         ) from None
     except Image.DecompressionBombError:
         raise _pixels_error("declares more pixels than Pillow's decompression-bomb limit") from None
     except Exception as exc:  # plugins raise a zoo of types (ValueError, OSError, ...) on hostile headers
-        raise LookalikeError("InvalidPicContent", f"The picture header is corrupt ({exc}).") from None
+        raise BadPicture("content", f"The picture header is corrupt ({exc}).") from None
 
     width, height = image.size
     if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
@@ -148,13 +148,11 @@ def _load(image: Image.Image, factor: int) -> Image.Image:
             image.load()  # first frame only for GIF/TIFF/APNG/WebP
             rgb = _to_rgb(image, factor)
     except Exception as exc:  # truncated or corrupt data: refuse rather than pass on a half-decoded image
-        raise LookalikeError(
-            "InvalidPicContent", f"The picture data is truncated or corrupt ({exc})."
-        ) from None
+        raise BadPicture("content", f"The picture data is truncated or corrupt ({exc}).") from None
 
     if orientation in ROTATED:
-        raise LookalikeError(
-            "IncorrectOrientation",
+        raise BadPicture(
+            "orientation",
             f"The picture has EXIF orientation {orientation}; only upright pictures (orientation 1 or none) "
             "are accepted. Rotate the pixels and drop the orientation tag.",
         )
@@ -166,9 +164,9 @@ def _has_accepted_signature(prefix: bytes) -> bool:
     return any(bool(accept and accept(prefix)) for _, accept in (Image.OPEN[fmt] for fmt in FORMATS))
 
 
-def _pixels_error(what: str) -> LookalikeError:
-    return LookalikeError(
-        "UnsupportedPicPixels",
+def _pixels_error(what: str) -> BadPicture:
+    return BadPicture(
+        "pixels",
         f"The picture {what}; each side must be between {MIN_SIDE} and {MAX_SIDE} px.",
     )
 

@@ -21,9 +21,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from lookalike.domain.image import Box
 from lookalike.vision.embedder import load_session
 from lookalike.vision.salience import SAME_SUBJECT
-from lookalike.vision.subjects import Box, peaks
+from lookalike.vision.subjects import peaks
 
 MODEL_ASSET = "assets/centernet_mobilenetv3.onnx"
 STRIDE = 4  # input pixels per cell of the output maps

@@ -18,6 +18,7 @@ import json
 from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from lookalike.datadir import write_whole
 from lookalike.vision.embedder import MODEL_ASSET
@@ -44,7 +45,7 @@ def fingerprint(model_path: Path | None, vector_size: int, pooling: str) -> Fing
     return Fingerprint(image_model_sha256(model_path), vector_size, {"vector": pooling})
 
 
-def exported(model: dict | None, vector_size: int) -> Fingerprint:
+def exported(model: dict[str, Any] | None, vector_size: int) -> Fingerprint:
     """What made an export's vectors, from the record it carries (a descriptor the record does not name was
     made by its first version). An export without one comes from a data directory made before records were
     kept: the packaged model's own `features`, as `stored_pooling` takes such a directory to hold."""

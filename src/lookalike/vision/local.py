@@ -22,8 +22,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from lookalike.domain.image import Box
 from lookalike.vision.decode import Reduced
-from lookalike.vision.subjects import Box
 
 STORED_POINTS = 400  # of the stored subject: ~16 KB a picture on disk
 QUERY_POINTS = 1200  # of the whole query picture: a small product still gets a few dozen

@@ -24,7 +24,8 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image
 
-from lookalike.errors import LookalikeError
+from lookalike.domain.errors import BadValue, Unsupported
+from lookalike.domain.image import Box
 from lookalike.metrics import stage
 from lookalike.vision import local
 from lookalike.vision.budget import DecodeBudget
@@ -35,7 +36,7 @@ from lookalike.vision.embedder import INPUT_SIZE, Embedder, Looks
 from lookalike.vision.local import Features
 from lookalike.vision.pooling import UNSURE
 from lookalike.vision.salience import MAX_SUBJECTS, salient_subjects
-from lookalike.vision.subjects import Box, crop, downscaled, plain_subjects, scale_box
+from lookalike.vision.subjects import crop, downscaled, plain_subjects, scale_box
 from lookalike.vision.text import TextTower
 
 MAX_OTHERS = 5  # further subjects `Sight.further` describes, in one model pass
@@ -200,8 +201,8 @@ class Vision:
         if region is not None:
             used = region.clip(picture.width, picture.height)
             if used is None:
-                raise LookalikeError(
-                    "InvalidRegion",
+                raise BadValue(
+                    "region",
                     f"The specific region is illegal: {region.x1},{region.x2},{region.y1},{region.y2} "
                     f"lies outside the {picture.width}x{picture.height} picture",
                 )
@@ -259,12 +260,10 @@ class Vision:
         return [View(box, looks.vectors[i], _scores(looks, i)) for i, box in enumerate(boxes)]
 
     def embed_text(self, text: str) -> np.ndarray:
-        """The text's vector in the image space; UnsupportedOperationType without a text tower."""
+        """The text's vector in the image space; Unsupported without a text tower."""
         if self.text is None:
-            raise LookalikeError(
-                "UnsupportedOperationType",
-                f"The specified action is not supported: searching by text needs {TEXT_MODELS}.",
-                status=500,
+            raise Unsupported(
+                f"The specified action is not supported: searching by text needs {TEXT_MODELS}."
             )
         return self.text.embed_text([text])[0]
 

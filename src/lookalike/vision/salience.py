@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from lookalike.vision.subjects import Box, components, downscaled, peaks, scale_box
+from lookalike.domain.image import Box
+from lookalike.vision.subjects import components, downscaled, peaks, scale_box
 
 WORK_SIDE = 96  # the colour step's copy: boxes to within ~1 % of the picture, a few ms of numpy
 BINS = 8  # per channel: 512 colours, coarse enough for JPEG noise and soft shading

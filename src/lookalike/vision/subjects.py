@@ -1,4 +1,5 @@
-"""Subject regions on a plain background, and the box arithmetic every region finder shares.
+"""Subject regions on a plain background, and the box arithmetic every region finder shares (`Box` itself
+is the domain's).
 
 `plain_subjects` estimates the background colour from the image border and boxes the pixels that differ
 from it: all of them together (the product, even when it comes in parts, like a pair of shoes), then each
@@ -9,10 +10,11 @@ image, which is always a safe answer for search; a busy border gives None, for `
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
 
 import numpy as np
 from PIL import Image
+
+from lookalike.domain.image import Box
 
 WORK_SIDE = 256  # the downscaled copy's longer side: enough for a tight box, and a few ms to compute
 TOLERANCE = 32  # max per-channel distance (0..255) still counted as background: JPEG noise, soft shadows
@@ -21,41 +23,6 @@ MIN_AREA = 0.10  # smaller boxes are more likely a speck or a logo than the subj
 MAX_AREA = 0.90  # a larger box is a busy picture in a plain frame, not a product shot on a backdrop
 MARGIN = 0.01  # of the longer side, added around the box: the downscale blurs the subject's edge
 MIN_PART = 0.002  # of the picture: smaller foreground blobs are specks, not parts of a subject
-
-
-class Box(NamedTuple):
-    """Pixels of the original image; x2 and y2 are exclusive. Field order follows the service's Region."""
-
-    x1: int
-    x2: int
-    y1: int
-    y2: int
-
-    @property
-    def width(self) -> int:
-        return self.x2 - self.x1
-
-    @property
-    def height(self) -> int:
-        return self.y2 - self.y1
-
-    def iou(self, other: Box) -> float:
-        """Intersection over union: 1.0 for the same box, 0.0 for boxes apart."""
-        inter = max(0, min(self.x2, other.x2) - max(self.x1, other.x1)) * max(
-            0, min(self.y2, other.y2) - max(self.y1, other.y1)
-        )
-        return inter / (self.width * self.height + other.width * other.height - inter)
-
-    def widened(self, share: float, width: int, height: int) -> Box:
-        """This box grown by `share` of its width and height on each side, inside a width x height image."""
-        dx, dy = round(self.width * share), round(self.height * share)
-        return Box(self.x1 - dx, self.x2 + dx, self.y1 - dy, self.y2 + dy).clip(width, height) or self
-
-    def clip(self, width: int, height: int) -> Box | None:
-        """This box inside a width x height image, or None if nothing of it is left."""
-        x1, x2 = max(0, min(self.x1, width)), max(0, min(self.x2, width))
-        y1, y2 = max(0, min(self.y1, height)), max(0, min(self.y2, height))
-        return Box(x1, x2, y1, y2) if x2 > x1 and y2 > y1 else None
 
 
 def whole(image: Image.Image) -> Box:

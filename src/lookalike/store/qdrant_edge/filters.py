@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import qdrant_edge as qe
 
-from lookalike.store.base import And, Compare, Filter, In, Not, Or, check_value
+from lookalike.domain.filters import And, Compare, Filter, In, Not, Or, check_value
 
 # Integers up to 2**53 are exact as floats, the only type of Qdrant's range bounds.
 _EXACT_INT = 2**53
@@ -13,7 +13,7 @@ _NOTHING = qe.Filter(must=[qe.HasIdCondition(set())])  # matches no point
 
 
 def compile_filter(tree: Filter) -> qe.Filter:
-    """The Qdrant filter matching exactly the records `base.matches(tree, record)` accepts."""
+    """The Qdrant filter matching exactly the records `domain.filters.matches(tree, image)` accepts."""
     condition = _condition(tree)
     return condition if isinstance(condition, qe.Filter) else qe.Filter(must=[condition])
 
@@ -38,9 +38,9 @@ def _condition(tree: Filter) -> qe.Filter | qe.FieldCondition:
             bound = float(min(max(value, -_EXACT_INT), _EXACT_INT))
             return qe.FieldCondition(name, range=qe.RangeFloat(**{_RANGE[op]: bound}))
         case In(field=name, values=values, negated=negated):
-            for value in values:
-                check_value(name, value)
-            inner = qe.FieldCondition(name, match=qe.MatchAny(list(values))) if values else _NOTHING
+            kinds = {check_value(name, value) for value in values}
+            matched = qe.MatchAny([int(v) for v in values] if kinds == {int} else [str(v) for v in values])
+            inner = qe.FieldCondition(name, match=matched) if values else _NOTHING
             return qe.Filter(must_not=[inner]) if negated else inner
         case And(items=items):
             return qe.Filter(must=[_condition(item) for item in items])  # And() matches everything

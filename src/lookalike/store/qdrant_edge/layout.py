@@ -21,7 +21,8 @@ from pathlib import Path
 
 import qdrant_edge as qe
 
-from lookalike.store.base import FILTER_FIELDS, ImageKey
+from lookalike.domain.filters import FILTER_FIELDS
+from lookalike.domain.image import ImageKey
 
 # HNSW graph: links per point, and candidates while building.
 HNSW_M, HNSW_EF_CONSTRUCT = 16, 100

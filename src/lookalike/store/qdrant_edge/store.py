@@ -29,25 +29,22 @@ import threading
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import qdrant_edge as qe
 
-from lookalike.store.base import (
-    Capabilities,
-    Filter,
-    Hit,
-    ImageKey,
-    ImageRecord,
-    check_collection_name,
-    vector_values,
-)
+from lookalike.domain.filters import Filter
+from lookalike.domain.image import Hit, Image, ImageKey
+from lookalike.store.base import Capabilities, check_collection_name, vector_values
 from lookalike.store.qdrant_edge import layout
 from lookalike.store.qdrant_edge.collection import Collection
 from lookalike.store.qdrant_edge.durability import GroupCommit, fsync_dir
 from lookalike.store.qdrant_edge.filters import compile_filter, compile_optional
 from lookalike.store.qdrant_edge.indexer import Indexer
+
+if TYPE_CHECKING:
+    from qdrant_edge import PointId  # declared by its type stubs only
 
 # Records written since the last index build that start the next one (until then they are scanned).
 INDEX_AFTER = 10_000
@@ -152,7 +149,7 @@ class QdrantEdgeStore:
 
     # -- writes --------------------------------------------------------------------------------------------
 
-    def upsert(self, collection: str, records: Sequence[ImageRecord]) -> None:
+    def upsert(self, collection: str, records: Sequence[Image]) -> None:
         col = self._col(collection)
         if not records:
             return
@@ -185,15 +182,17 @@ class QdrantEdgeStore:
         compiled = compile_filter(filter)
 
         def write() -> tuple[list[ImageKey], int]:
-            ids, keys, offset = [], [], None
+            ids: list[PointId] = []
+            keys: list[ImageKey] = []
+            offset = None
             while True:
                 page, offset = col.shard.scroll(
                     qe.ScrollRequest(
                         offset=offset, limit=_SCROLL_PAGE, filter=compiled, with_payload=_KEY_FIELDS
                     )
                 )
-                ids.extend(str(r.id) for r in page)
-                keys.extend(ImageKey(r.payload["product_id"], r.payload["pic_name"]) for r in page)
+                ids.extend(r.id for r in page)
+                keys.extend(ImageKey(**_payload(r)) for r in page)
                 if offset is None:
                     break
             if ids:
@@ -217,9 +216,7 @@ class QdrantEdgeStore:
 
     # -- reads ---------------------------------------------------------------------------------------------
 
-    def get(
-        self, collection: str, keys: Sequence[ImageKey], *, with_vectors: bool = False
-    ) -> list[ImageRecord]:
+    def get(self, collection: str, keys: Sequence[ImageKey], *, with_vectors: bool = False) -> list[Image]:
         col = self._col(collection)
         wanted = {layout.point_id(key): key for key in keys}
         if not wanted:
@@ -270,7 +267,7 @@ class QdrantEdgeStore:
             if not small and compiled is not None and len(points) < limit:
                 matches = col.shard.count(qe.CountRequest(exact=True, filter=compiled))
                 points = col.shard.query(request(_EXACT)) if matches > offset + len(points) else points
-        return [Hit(ImageRecord.from_payload(p.payload), float(p.score)) for p in points]
+        return [Hit(Image.from_payload(_payload(p)), float(p.score)) for p in points]
 
     def scroll(
         self,
@@ -280,7 +277,7 @@ class QdrantEdgeStore:
         limit: int = 256,
         cursor: str | None = None,
         with_vectors: bool = False,
-    ) -> tuple[list[ImageRecord], str | None]:
+    ) -> tuple[list[Image], str | None]:
         col = self._col(collection)
         if limit < 1:
             raise ValueError(f"limit must be positive, not {limit}")
@@ -339,6 +336,11 @@ class QdrantEdgeStore:
             raise RuntimeError("the store is closed")
 
 
-def _record(point: qe.Record, with_vector: bool) -> ImageRecord:
+def _record(point: qe.Record, with_vector: bool) -> Image:
     vector = np.asarray(point.vector, dtype=np.float32) if with_vector else None
-    return ImageRecord.from_payload(point.payload, vector)
+    return Image.from_payload(_payload(point), vector)
+
+
+def _payload(point: qe.Record | qe.ScoredPoint) -> dict[str, Any]:
+    assert point.payload is not None  # every read asks for the payload
+    return point.payload

@@ -1,20 +1,18 @@
-"""The file formats of bulk jobs, and the links that serve them."""
+"""The cloud's text form of an image: a line of increment.meta in (every AddImage field, checked by its rules,
+refused with the code AddImage would give), a line of an export out, and the one read back as the other."""
 
 from __future__ import annotations
 
 import json
 import re
-import time
 from pathlib import Path
 
 import pytest
 
-from lookalike.api.jobs import dump_line, parse_meta_line
-from lookalike.api.links import Links
-from lookalike.errors import LookalikeError
-from lookalike.service.models import Attributes
-from lookalike.store.base import ImageRecord
-from lookalike.vision.subjects import Box
+from lookalike.api.codes import code_of
+from lookalike.domain.errors import LookalikeError
+from lookalike.domain.image import Attributes, Box, Image
+from lookalike.formats import export_line, parse_meta_line
 
 
 def test_an_add_line_carries_every_field_of_add_image():
@@ -74,12 +72,13 @@ def test_a_delete_line_names_a_product_and_maybe_one_picture():
 def test_a_bad_line_gets_the_code_add_image_would_give(text, code):
     with pytest.raises(LookalikeError) as error:
         parse_meta_line(text)
-    assert error.value.code == code
+    assert code_of(error.value.kind).code == code
 
 
 def test_an_exported_image_reads_back_as_the_same_add_line():
-    record = ImageRecord("p1", "shoes/red.jpg", 4, (1, 200, 3, 300), "c:1", 5, 6, 7, 8, "a", "b", "c", "中")
-    exported = json.loads(dump_line(record))
+    attributes = Attributes("c:1", 5, 6, 7, 8, "a", "b", "c", "中")
+    record = Image("p1", "shoes/red.jpg", 4, Box(1, 200, 3, 300), attributes)
+    exported = json.loads(export_line(record))
     assert "vector" not in json.dumps(exported).lower()
     line = parse_meta_line(json.dumps({"OperationType": "ADD", **exported}))
     assert (line.product_id, line.pic_name, line.category_id, line.region) == (
@@ -88,44 +87,8 @@ def test_an_exported_image_reads_back_as_the_same_add_line():
     assert line.attributes == Attributes("c:1", 5, 6, 7, 8, "a", "b", "c", "中")
 
 
-def test_a_link_works_for_its_path_until_it_expires():
-    links = Links(b"key", ttl_seconds=60)
-    before = int(time.time())
-    url = links.url("http://h:1", "/jobs/3/meta.jsonl")
-    after = int(time.time())
-    path, query = url.removeprefix("http://h:1").split("?")
-    expires, signature = (part.split("=")[1] for part in query.split("&"))
-    assert before + 60 <= int(expires) <= after + 60
-    links.check("/jobs/3/meta.jsonl", expires, signature)
-    for bad in [
-        ("/jobs/4/meta.jsonl", expires, signature),  # another file
-        (path, str(int(expires) + 3600), signature),  # stretched
-        (path, expires, "0" * 64),
-        (path, "", ""),
-        (path, "²", signature),  # a digit to str.isdigit, not to int
-        (path, "9" * 5000, signature),  # past what int() reads
-        (path, expires, "€" * 64),  # not ASCII: compare_digest would raise on it as a str
-    ]:
-        with pytest.raises(LookalikeError) as error:
-            links.check(*bad)
-        assert (error.value.code, error.value.status) == ("SignatureDoesNotMatch", 403)
-    with pytest.raises(LookalikeError) as error:
-        Links(b"another key", ttl_seconds=60).check(path, expires, signature)
-    assert error.value.code == "SignatureDoesNotMatch"
-
-
-def test_a_link_with_no_time_to_live_is_refused_as_expired():
-    links = Links(b"key", ttl_seconds=0)
-    query = links.url("", "/jobs/3/meta.jsonl").split("?")[1]
-    expires, signature = (part.split("=")[1] for part in query.split("&"))
-    with pytest.raises(LookalikeError) as error:
-        links.check("/jobs/3/meta.jsonl", expires, signature)
-    assert (error.value.code, error.value.status) == ("AccessDenied", 403)
-    assert "expired" in error.value.message
-
-
 def test_the_readme_example_of_increment_meta_is_valid():
-    readme = (Path(__file__).resolve().parents[2] / "docs" / "bulk.md").read_text()
+    readme = (Path(__file__).resolve().parents[1] / "docs" / "bulk.md").read_text()
     (example,) = [b for b in re.findall(r"```json\n(.*?)```", readme, re.S) if "OperationType" in b]
     lines = [parse_meta_line(text) for text in example.splitlines()]
     assert [line.operation for line in lines] == ["ADD", "DELETE"]

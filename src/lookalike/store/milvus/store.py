@@ -24,33 +24,18 @@
 from __future__ import annotations
 
 import json
-import os
 import threading
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, fields
-from urllib.parse import parse_qs, unquote, urlsplit
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 from pymilvus import DataType, MilvusClient, MilvusException
 
-from lookalike.store.base import (
-    INT64_MIN,
-    INT_FIELDS,
-    STR_FIELDS,
-    And,
-    Capabilities,
-    Compare,
-    Filter,
-    Hit,
-    ImageKey,
-    ImageRecord,
-    In,
-    Not,
-    Or,
-    check_collection_name,
-    check_value,
-    vector_values,
-)
+from lookalike.domain.filters import FILTER_FIELDS, Filter
+from lookalike.domain.image import SCALAR_FIELDS, Hit, Image, ImageKey
+from lookalike.store.base import Capabilities, check_collection_name, vector_values
+from lookalike.store.milvus.address import MilvusAddress
+from lookalike.store.milvus.filters import compile_filter, literal, literal_list
 
 EF_SEARCH = 512  # HNSW candidate list of a search: at least every window the service asks for (<= 500)
 _HNSW = {"M": 16, "efConstruction": 200}
@@ -60,80 +45,8 @@ _PREFIX = "lookalike_"
 _MAX_VARCHAR = 65_535  # bytes; the longest VARCHAR Milvus stores (no field of Lookalike comes near it)
 _COLLECTION_NOT_FOUND = 100  # Milvus's error code
 _STRONG = "Strong"
-_FIELDS = [f.name for f in fields(ImageRecord) if f.name != "vector"]  # every column but key and vector
-_NOTHING = "key in []"
-_EVERYTHING = "key not in []"
-_OPS = {"=": "==", "!=": "!=", ">": ">", ">=": ">=", "<": "<", "<=": "<="}
-
-
-@dataclass(frozen=True)
-class MilvusAddress:
-    """Where Milvus is and how to log in: parsed from `milvus://[user[:password]@]host[:port][/db][?options]`.
-
-    Options: `tls=true` (verify with the system's CAs, or `ca=PATH`), `cert=PATH&key=PATH` (a client
-    certificate, for mutual TLS), `server_name=NAME` (the name in the server's certificate). A password not in
-    the URI is read from LOOKALIKE_MILVUS_PASSWORD, so that it need not appear in a command line.
-    """
-
-    host: str
-    port: int = 19530
-    user: str = ""
-    password: str = ""
-    database: str = ""
-    tls: bool = False
-    ca: str = ""
-    cert: str = ""
-    key: str = ""
-    server_name: str = ""
-
-    @classmethod
-    def parse(cls, uri: str, environ: dict[str, str] | None = None) -> MilvusAddress:
-        env = os.environ if environ is None else environ
-        parts = urlsplit(uri)
-        if parts.scheme != "milvus" or not parts.hostname:
-            raise ValueError(
-                f"not a Milvus URI: {uri!r}; expected milvus://[user[:password]@]host[:port][/db]"
-            )
-        options = {name: values[-1] for name, values in parse_qs(parts.query, keep_blank_values=True).items()}
-        unknown = set(options) - {"tls", "ca", "cert", "key", "server_name"}
-        if unknown:
-            raise ValueError(f"unknown Milvus URI options {sorted(unknown)}: tls, ca, cert, key, server_name")
-        if options.get("tls", "false") not in ("true", "false", "1", "0"):
-            raise ValueError(f"tls={options['tls']!r}: true or false")
-        if bool(options.get("cert")) != bool(options.get("key")):
-            raise ValueError("a client certificate needs both cert=PATH and key=PATH")
-        user = unquote(parts.username or "")
-        password = unquote(parts.password or "") or (env.get("LOOKALIKE_MILVUS_PASSWORD", "") if user else "")
-        return cls(
-            host=parts.hostname,
-            port=parts.port or 19530,
-            user=user,
-            password=password,
-            database=unquote(parts.path.strip("/")),
-            tls=options.get("tls") in ("true", "1") or "ca" in options or "cert" in options,
-            ca=options.get("ca", ""),
-            cert=options.get("cert", ""),
-            key=options.get("key", ""),
-            server_name=options.get("server_name", ""),
-        )
-
-    def client_options(self) -> dict[str, object]:
-        """Keyword arguments of `pymilvus.MilvusClient` (whose TLS parameters are named oddly)."""
-        options: dict[str, object] = {
-            "uri": f"{'https' if self.tls else 'http'}://{self.host}:{self.port}",
-            "user": self.user,
-            "password": self.password,
-            "db_name": self.database,
-        }
-        if self.tls:
-            options["secure"] = True
-            if self.cert:  # mutual TLS
-                options |= {"ca_pem_path": self.ca, "client_pem_path": self.cert, "client_key_path": self.key}
-            elif self.ca:
-                options["server_pem_path"] = self.ca  # used as the root certificate to verify the server
-            if self.server_name:
-                options["server_name"] = self.server_name
-        return options
+_FIELDS = [*SCALAR_FIELDS, "region"]  # every column but key and vector
+Row = dict[str, Any]  # a row of a query's answer, by field name
 
 
 class MilvusStore:
@@ -193,17 +106,16 @@ class MilvusStore:
         schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
         schema.add_field("key", DataType.VARCHAR, is_primary=True, max_length=_MAX_VARCHAR)
         schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
-        for field in ("product_id", "pic_name", "custom_content", *STR_FIELDS):
-            schema.add_field(field, DataType.VARCHAR, max_length=_MAX_VARCHAR)
-        for field in ("category_id", *INT_FIELDS):
-            schema.add_field(field, DataType.INT64)
+        for field, kind in SCALAR_FIELDS.items():
+            if kind is int:
+                schema.add_field(field, DataType.INT64)
+            else:
+                schema.add_field(field, DataType.VARCHAR, max_length=_MAX_VARCHAR)
         schema.add_field("region", DataType.ARRAY, element_type=DataType.INT64, max_capacity=4)
         indexes = self._client.prepare_index_params()
         indexes.add_index("vector", index_type="HNSW", metric_type="COSINE", params=_HNSW)
-        for field in ("category_id", *INT_FIELDS):
-            indexes.add_index(field, index_type="STL_SORT")
-        for field in ("product_id", "pic_name", *STR_FIELDS):
-            indexes.add_index(field, index_type="Trie")
+        for field, kind in FILTER_FIELDS.items():
+            indexes.add_index(field, index_type="STL_SORT" if kind is int else "Trie")
         try:
             self._client.create_collection(collection, schema=schema, consistency_level=_STRONG)
         except MilvusException:
@@ -225,7 +137,7 @@ class MilvusStore:
 
     # -- writes --------------------------------------------------------------------------------------------
 
-    def upsert(self, collection: str, records: Sequence[ImageRecord]) -> None:
+    def upsert(self, collection: str, records: Sequence[Image]) -> None:
         target = self._collection(collection)
         dim = self._dims[collection]
         rows = [_row(record, dim) for record in records]
@@ -251,7 +163,7 @@ class MilvusStore:
     def _delete_keys(self, collection: str, target: str, keys: list[str]) -> None:
         for start in range(0, len(keys), _BATCH):
             chunk = keys[start : start + _BATCH]
-            self._call(collection, self._client.delete, target, filter=f"key in {_list(chunk)}")
+            self._call(collection, self._client.delete, target, filter=f"key in {literal_list(chunk)}")
 
     def _delete_lock(self, collection: str) -> threading.Lock:
         with self._lock:
@@ -259,9 +171,7 @@ class MilvusStore:
 
     # -- reads ---------------------------------------------------------------------------------------------
 
-    def get(
-        self, collection: str, keys: Sequence[ImageKey], *, with_vectors: bool = False
-    ) -> list[ImageRecord]:
+    def get(self, collection: str, keys: Sequence[ImageKey], *, with_vectors: bool = False) -> list[Image]:
         self._collection(collection)
         wanted = {_key_text(key): key for key in keys}
         output = ["key", *_FIELDS, *(["vector"] if with_vectors else [])]
@@ -318,20 +228,20 @@ class MilvusStore:
         limit: int = 256,
         cursor: str | None = None,
         with_vectors: bool = False,
-    ) -> tuple[list[ImageRecord], str | None]:
+    ) -> tuple[list[Image], str | None]:
         """Pages in key order; the cursor is the key of the last record returned."""
         target = self._collection(collection)
         if not 1 <= limit < MAX_WINDOW:
             raise ValueError(f"limit must be 1 to {MAX_WINDOW - 1}, not {limit}")
         conditions = [] if filter is None else [compile_filter(filter)]
         if cursor is not None:
-            conditions.append(f"key > {_literal(cursor)}")
+            conditions.append(f"key > {literal(cursor)}")
         output = ["key", *_FIELDS, *(["vector"] if with_vectors else [])]
         rows = self._query_page(collection, target, conditions, output, limit + 1)
         following = rows[limit - 1]["key"] if len(rows) > limit else None
         return [_record(row) for row in rows[:limit]], following
 
-    def _rows(self, collection: str, expressions: Iterator[str], output: list[str]) -> Iterator[dict]:
+    def _rows(self, collection: str, expressions: Iterator[str], output: list[str]) -> Iterator[Row]:
         target = milvus_name(collection)
         for expression in expressions:
             yield from self._call(
@@ -343,12 +253,12 @@ class MilvusStore:
                 consistency_level=_STRONG,
             )
 
-    def _scan(self, collection: str, expression: str, output: list[str]) -> Iterator[dict]:
+    def _scan(self, collection: str, expression: str, output: list[str]) -> Iterator[Row]:
         """Every row matching the expression, in pages ordered by key."""
         target = milvus_name(collection)
         last: str | None = None
         while True:
-            conditions = [expression] + ([] if last is None else [f"key > {_literal(last)}"])
+            conditions = [expression] + ([] if last is None else [f"key > {literal(last)}"])
             rows = self._query_page(collection, target, conditions, output, 4 * _BATCH)
             yield from rows
             if len(rows) < 4 * _BATCH:
@@ -357,10 +267,10 @@ class MilvusStore:
 
     def _query_page(
         self, collection: str, target: str, conditions: list[str], output: list[str], limit: int
-    ) -> list[dict]:
+    ) -> list[Row]:
         # Milvus answers a query with a limit in primary key order: the key is a cursor.
         expression = " and ".join(f"({c})" for c in conditions)
-        return self._call(
+        rows: list[Row] = self._call(
             collection,
             self._client.query,
             target,
@@ -369,6 +279,7 @@ class MilvusStore:
             limit=limit,
             consistency_level=_STRONG,
         )
+        return rows
 
     # -- lifecycle -----------------------------------------------------------------------------------------
 
@@ -389,7 +300,7 @@ class MilvusStore:
         if self._closed:
             raise RuntimeError("the store is closed")
 
-    def _call(self, collection: str, method, *args, **kwargs):
+    def _call(self, collection: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Call pymilvus; a collection dropped meanwhile (by any process) is a KeyError, as everywhere."""
         self._check_open()
         try:
@@ -417,74 +328,13 @@ def _key_text(key: ImageKey) -> str:
 
 def _keys_in(keys: Sequence[str]) -> Iterator[str]:
     for start in range(0, len(keys), _BATCH):
-        yield f"key in {_list(keys[start : start + _BATCH])}"
+        yield f"key in {literal_list(keys[start : start + _BATCH])}"
 
 
-def _row(record: ImageRecord, dim: int) -> dict[str, object]:
+def _row(record: Image, dim: int) -> dict[str, object]:
     return {"key": _key_text(record.key), "vector": vector_values(record.vector, dim), **record.payload()}
 
 
-def _record(row: dict) -> ImageRecord:
+def _record(row: Row) -> Image:
     vector = row.get("vector")
-    return ImageRecord.from_payload(row, None if vector is None else np.asarray(vector, dtype=np.float32))
-
-
-# -- filters -------------------------------------------------------------------------------------------------
-
-
-def compile_filter(tree: Filter) -> str:
-    """The Milvus boolean expression matching exactly the records `base.matches(tree, record)` accepts.
-
-    Field names come from the whitelist, strings are quoted as JSON (whose escapes Milvus's parser reads the
-    same way), integers are checked to be integers: nothing of a request is pasted in as it came.
-    """
-    match tree:
-        case Compare(field=name, op=op, value=value):
-            kind = check_value(name, value)
-            if op not in _OPS:
-                raise ValueError(f"unknown operator {op!r}")
-            if kind is str and op not in ("=", "!="):
-                raise ValueError(f"{op} compares int fields only, not {name}")
-            if value == INT64_MIN and kind is int:
-                return _at_lowest(name, op)
-            return f"{name} {_OPS[op]} {_literal(value)}"
-        case In(field=name, values=values, negated=negated):
-            plain = [v for v in values if not (check_value(name, v) is int and v == INT64_MIN)]
-            inside = f"{name} in {_list(plain)}"
-            if len(plain) < len(values):
-                inside = f"({inside} or {_at_lowest(name, '=')})"
-            return f"not ({inside})" if negated else inside
-        case And(items=items):
-            return " and ".join(f"({compile_filter(item)})" for item in items) if items else _EVERYTHING
-        case Or(items=items):
-            return " or ".join(f"({compile_filter(item)})" for item in items) if items else _NOTHING
-        case Not(item=item):
-            return f"not ({compile_filter(item)})"
-    raise TypeError(f"not a filter: {tree!r}")
-
-
-def _at_lowest(name: str, op: str) -> str:
-    """`name op INT64_MIN`, written without the literal -2**63, which Milvus's parser cannot read."""
-    above = f"{INT64_MIN + 1}"
-    return {
-        "=": f"{name} < {above}",
-        "<=": f"{name} < {above}",
-        "!=": f"{name} >= {above}",
-        ">": f"{name} >= {above}",
-        "<": _NOTHING,
-        ">=": _EVERYTHING,
-    }[op]
-
-
-def _literal(value: int | str) -> str:
-    if isinstance(value, int):
-        return str(value)
-    try:
-        value.encode()
-    except UnicodeEncodeError:
-        raise ValueError(f"not a valid unicode string: {value!r}") from None
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _list(values: Sequence[int | str]) -> str:
-    return "[" + ", ".join(_literal(value) for value in values) + "]"
+    return Image.from_payload(row, None if vector is None else np.asarray(vector, dtype=np.float32))

@@ -1,0 +1,90 @@
+"""A stand-in for the vision (named as such: a fake), for unit tests of the service core.
+
+A picture here is not pixels but a key to a scene the test wrote: the subjects the vision would find, the
+vector and category scores each would be described by, and (for a cluttered photo) the views around the
+first subject. It has no local features, so geometric verification confirms nothing and the ranking by
+vectors stands. So a test can say exactly what the vision saw, and check what the service does with it:
+capacity, categories, paging, DistinctProductId across views, fused ranking. The real vision is tested in
+tests/vision, and the two together by the acceptance tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lookalike.domain.image import Box
+from lookalike.vision.decode import Reduced
+from lookalike.vision.local import Features
+from lookalike.vision.pipeline import Further, Located, View
+
+DIM = 8
+NO_FEATURES = Features(np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8))
+
+
+def vector(*values: float) -> np.ndarray:
+    """A unit vector of DIM dimensions from its first few coordinates (the rest 0)."""
+    v = np.zeros(DIM, dtype=np.float32)
+    v[: len(values)] = values
+    return v / np.linalg.norm(v)
+
+
+def view(region: Box, *values: float, categories: dict[int, float] | None = None) -> View:
+    return View(region, vector(*values), categories or {})
+
+
+@dataclass
+class Scene:
+    subjects: list[View]  # the first is the one described first
+    around: list[View] = field(default_factory=list)  # the first subject in its surroundings, if cluttered
+
+
+class StandInSight:
+    """What `Vision.see` gives: the first subject described, more on request."""
+
+    features = NO_FEATURES
+
+    def __init__(self, scene: Scene, every_subject: bool):
+        self.scene = scene
+        self.first = scene.subjects[0]
+        self.subjects = tuple(s.region for s in (scene.subjects if every_subject else scene.subjects[:1]))
+        self.picture = Reduced(None, 100, 100)  # no pixels: no thumbnails
+        self.located = Located(self.subjects, scene.around[-1] if scene.around else None)
+        self.further_calls = 0
+
+    def subject_features(self) -> Features:
+        return NO_FEATURES
+
+    @property
+    def may_see_more(self) -> bool:
+        return len(self.subjects) > 1 or bool(self.scene.around)
+
+    def further(self) -> Further:
+        self.further_calls += 1
+        return Further(self.scene.subjects[1:], self.scene.around)
+
+
+class StandInVision:
+    dim = DIM
+    unsure = 0.6  # the cosine under which the first subject's nearest stored image is not trusted
+
+    def __init__(self) -> None:
+        self.scenes: dict[bytes, Scene] = {}
+        self.sights: list[StandInSight] = []
+
+    def picture(self, name: str, *subjects: View, around: tuple[View, ...] = ()) -> bytes:
+        """The bytes that stand for a picture of these subjects."""
+        data = f"picture:{name}".encode()
+        self.scenes[data] = Scene(list(subjects), list(around))
+        return data
+
+    def see(
+        self, data: bytes, *, crop_subject: bool = True, region: Box | None = None, every_subject: bool = True
+    ) -> StandInSight:
+        sight = StandInSight(self.scenes[data], every_subject)
+        self.sights.append(sight)
+        return sight
+
+    def embed_text(self, text: str) -> np.ndarray:
+        return vector(*(float(ord(c)) for c in text[:DIM]))
