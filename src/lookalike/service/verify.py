@@ -18,7 +18,7 @@ from lookalike.service.search import Found
 from lookalike.vision.local import Features, verify
 
 FEATURES = "features"  # the kind of side file that holds a stored image's local features
-CANDIDATES = 5  # of the global ranking, checked when it is unsure
+CANDIDATES = 3  # of the global ranking, checked when it is unsure: 5 cost 3-4 ms more for 0.2 points of R@1
 SURE = 0.6  # cosine of the first result
 MARGIN = 0.05  # of cosine, between the first result and the second
 
