@@ -60,9 +60,9 @@ class StandInSight:
     def may_see_more(self) -> bool:
         return len(self.subjects) > 1 or bool(self.scene.around)
 
-    def further(self) -> Further:
+    def further(self, most: int) -> Further:
         self.further_calls += 1
-        return Further(self.scene.subjects[1:], self.scene.around)
+        return Further(self.scene.subjects[1 : 1 + most], self.scene.around)
 
 
 class StandInVision:

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from lookalike.domain.image import Box, Hit, Image
-from lookalike.service.categorize import LATER, best_subject, predict_category
+from lookalike.service.categorize import FIRST_LOOK, LATER, best_subject, predict_category
 from lookalike.store.qdrant_edge import QdrantEdgeStore
 from lookalike.vision.categories import CATEGORIES, OTHER
-from lookalike.vision.pipeline import Further, View
+from lookalike.vision.pipeline import MAX_OTHERS, Further, View
 from lookalike.vision.pooling import DEFAULT, UNSURE
 
 DIM = 8
@@ -70,7 +70,7 @@ def test_a_first_subject_that_finds_something_close_is_kept_without_looking_furt
     first = View(FIRST, unit(1, 0.1, 0))
     assert float(first.vector @ unit(1, 0, 0)) >= CLOSE
 
-    def further():
+    def further(most: int):
         raise AssertionError("the other subjects were described though the first found its product")
 
     chosen, hits, views = best_subject(store, "shop", first, further, CLOSE)
@@ -80,11 +80,11 @@ def test_a_first_subject_that_finds_something_close_is_kept_without_looking_furt
 def test_when_the_first_finds_nothing_close_the_closest_subject_wins(store):
     first = View(FIRST, unit(1, 1, 3))  # background: far from both products
     second = View(SECOND, unit(0.1, 1, 0))
-    chosen, hits, _ = best_subject(store, "shop", first, lambda: Further([second], []), CLOSE)
+    chosen, hits, _ = best_subject(store, "shop", first, lambda _: Further([second], []), CLOSE)
     assert chosen is second and hits[0].image.product_id == "bag"
     # ... and a first subject stays when the others are no closer.
     worse = View(SECOND, unit(0, 0, 1))
-    assert best_subject(store, "shop", first, lambda: Further([worse], []), CLOSE).subject is first
+    assert best_subject(store, "shop", first, lambda _: Further([worse], []), CLOSE).subject is first
 
 
 def test_a_subject_further_down_must_be_closer_by_later_per_place(store):
@@ -98,23 +98,45 @@ def test_a_subject_further_down_must_be_closer_by_later_per_place(store):
         return View(SECOND, np.array([cosine, 0, (1 - cosine**2) ** 0.5, *[0] * (DIM - 3)], np.float32))
 
     winner = third(2 * LATER + 0.01)
-    chosen, hits, _ = best_subject(store, "shop", first, lambda: Further([background, winner], []), CLOSE)
+    chosen, hits, _ = best_subject(store, "shop", first, lambda _: Further([background, winner], []), CLOSE)
     assert chosen is winner and hits[0].image.product_id == "shoe"
     loser = third(2 * LATER - 0.01)
     assert (
-        best_subject(store, "shop", first, lambda: Further([background, loser], []), CLOSE).subject is first
+        best_subject(store, "shop", first, lambda _: Further([background, loser], []), CLOSE).subject is first
     )
+
+
+def test_the_first_other_subjects_are_described_first_and_the_rest_only_if_none_finds_something_close(store):
+    first = View(FIRST, unit(1, 1, 3))  # background: far from both products
+    background = View(Box(40, 50, 0, 10), unit(0, 0, 1))
+    bag = View(SECOND, unit(0.1, 1, 0))  # close to the bag
+    asked: list[int] = []
+
+    def further(views: list[View]):
+        def described(most: int) -> Further:
+            asked.append(most)
+            return Further(views[:most], [])
+
+        return described
+
+    assert (
+        best_subject(store, "shop", first, further([background] * FIRST_LOOK + [bag]), CLOSE).subject is bag
+    )
+    assert asked == [FIRST_LOOK, MAX_OTHERS]
+    asked.clear()
+    assert best_subject(store, "shop", first, further([bag] + [background] * 4), CLOSE).subject is bag
+    assert asked == [FIRST_LOOK]
 
 
 def test_when_the_first_finds_nothing_close_the_views_of_its_surroundings_are_searched_too(store):
     lonely = View(FIRST, unit(1, 1, 3))
     around = [View(Box(0, 20, 0, 20), unit(1, 0.2, 0)), View(Box(0, 100, 0, 100), unit(1, 1, 1))]
-    chosen, _, views = best_subject(store, "shop", lonely, lambda: Further([], around), CLOSE)
+    chosen, _, views = best_subject(store, "shop", lonely, lambda _: Further([], around), CLOSE)
     assert chosen is lonely and views == around
 
 
 def test_an_empty_instance_never_looks_further(store):
     store.ensure_collection("empty", DIM)
     first = View(FIRST, unit(1, 1, 3))
-    chosen = best_subject(store, "empty", first, lambda: pytest.fail("nothing to compare with"), CLOSE)
+    chosen = best_subject(store, "empty", first, lambda _: pytest.fail("nothing to compare with"), CLOSE)
     assert chosen == (first, [], [])

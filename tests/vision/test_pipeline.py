@@ -79,6 +79,25 @@ def test_a_small_product_beside_a_big_one_is_a_further_subject(vision):
     assert seen.further() is seen.further()  # looked for once
 
 
+def test_further_subjects_asked_for_in_two_steps_are_each_described_once(vision):
+    ground = photo_image("gravel").resize((800, 600))
+    picture, _ = place(ground, photo_image("coffee"), (40, 60), 380)
+    picture, _ = place(picture, photo_image("motorcycle").crop((100, 50, 700, 460)), (560, 380), 170)
+    data = jpeg(picture)
+    at_once = vision.see(data).further()
+    seen = vision.see(data)
+    first_two = seen.further(2).others
+    assert len(first_two) == min(2, len(at_once.others))
+    others, around = seen.further()
+    assert others[:2] == first_two  # kept, not described again
+    assert [o.region for o in others] == [o.region for o in at_once.others]
+    assert all(
+        np.allclose(a.vector, b.vector, atol=1e-5) for a, b in zip(others, at_once.others, strict=True)
+    )
+    assert [view.region for view in around] == [view.region for view in at_once.around]
+    assert seen.further(2) is seen.further()  # nothing more to describe
+
+
 def test_a_given_region_or_the_whole_picture_has_no_further_views(vision):
     picture, _ = place(photo_image("grass").resize((800, 600)), photo_image("coffee"), (200, 150), 400)
     data = jpeg(picture)

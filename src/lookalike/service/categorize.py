@@ -24,9 +24,10 @@ from typing import NamedTuple
 from lookalike.domain.image import Hit
 from lookalike.store.base import Store
 from lookalike.vision.categories import OTHER
-from lookalike.vision.pipeline import Further, View
+from lookalike.vision.pipeline import MAX_OTHERS, Further, View
 
 PROBE = 10  # stored images each subject is compared with
+FIRST_LOOK = 2  # other subjects described first, when the first subject finds nothing close
 LATER = 0.01  # cosine a subject must beat the one before it in the vision's order by, per place
 CLOSENESS = 0.2  # cosine: a neighbour this much further from the query counts e (2.7) times less
 MODEL_WEIGHT = 0.5  # the model's scores count as much as one stored image at cosine 0.86
@@ -44,17 +45,21 @@ class Choice(NamedTuple):
 
 
 def best_subject(
-    store: Store, collection: str, first: View, further: Callable[[], Further], unsure: float
+    store: Store, collection: str, first: View, further: Callable[[int], Further], unsure: float
 ) -> Choice:
     """The subject the shopper means, with its probe: the first, unless it finds nothing close (its
     nearest stored image's cosine under `unsure`, `Vision.unsure`) and another subject (described by
-    `further` only then) finds something closer, by LATER for each place it stands further down; and, in
-    that case, the views of the picture that `further` brings."""
+    `further(most)` only then) finds something closer, by LATER for each place it stands further down; and,
+    in that case, the views of the picture that `further` brings. The first FIRST_LOOK other subjects are
+    described first, the rest up to MAX_OTHERS only if none of those finds something close."""
     hits = probe(store, collection, first)
     if not hits or hits[0].score >= unsure:
         return Choice(first, hits, [])
-    more = further()
+    more = further(FIRST_LOOK)
     probes = [(first, hits), *((other, probe(store, collection, other)) for other in more.others)]
+    if len(more.others) == FIRST_LOOK and all(not n or n[0].score < unsure for _, n in probes[1:]):
+        more = further(MAX_OTHERS)
+        probes += [(other, probe(store, collection, other)) for other in more.others[len(probes) - 1 :]]
 
     # A box around any stretch of background has some stored image that looks a little like it: the
     # further down the vision's order a subject stands, the closer its neighbour must be to win.
