@@ -192,7 +192,12 @@ def serve(args: argparse.Namespace) -> int:
         # opened, a data directory another process holds
         print(f"lookalike: {error}", file=sys.stderr)
         return 2
-    limits = Limits(settings.header_timeout_seconds, settings.body_timeout_seconds, settings.max_connections)
+    limits = Limits(
+        settings.header_timeout_seconds,
+        settings.body_timeout_seconds,
+        settings.max_connections,
+        settings.slow_body_rate,
+    )
     raise_file_limit(limits.max_connections)
     uvicorn.run(
         app,

@@ -108,9 +108,15 @@ class Settings:
     )  # fmt: skip
     max_connections: int = setting(
         1000,
-        "connections open at once; past it, the one waiting longest for a request is closed, or the new one "
-        "answered 503",
+        "connections open at once; past it, the one waiting longest for a request is closed, else the one "
+        "whose body arrives slowest below --slow-body-rate, or the new one answered 503",
         int,
+    )
+    slow_body_rate: float = setting(
+        8192.0,
+        "bytes a second under which, past --max-connections, a body's connection may be closed for a new one "
+        "(0: never)",
+        float,
     )
     decode_memory_bytes: int = setting(
         DECODE_BUDGET_BYTES,

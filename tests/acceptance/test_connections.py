@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from lookalike.api.connections import SLOW_BODY_GRACE
 from tests.acceptance.conftest import create_instance
 from tests.acceptance.sdk import add, make_client, search_name
 from tests.acceptance.server import ServerProcess
@@ -30,8 +31,18 @@ def strict(tmp_path_factory) -> Iterator[ServerProcess]:
 
 @pytest.fixture(scope="module")
 def crowded(tmp_path_factory) -> Iterator[ServerProcess]:
-    """A server that takes 4 connections at once, with limits long enough never to pass in a test."""
-    args = ("--max-connections", "4", "--header-timeout", "600", "--body-timeout", "600")
+    """A server that takes 4 connections at once, with limits long enough never to pass in a test, and no
+    body too slow to keep its connection."""
+    args = (
+        "--max-connections",
+        "4",
+        "--header-timeout",
+        "600",
+        "--body-timeout",
+        "600",
+        "--slow-body-rate",
+        "0",
+    )
     process = ServerProcess(tmp_path_factory.mktemp("crowded") / "data", extra_args=args).start()
     yield process
     process.stop()
@@ -134,6 +145,34 @@ def test_connections_that_send_nothing_make_room_for_one_that_does(crowded):
         assert (status, answer["Code"]) == (408, "RequestTimeout")
     finally:
         for sock in [*waiting, held]:
+            sock.close()
+
+
+@pytest.fixture(scope="module")
+def trickled(tmp_path_factory) -> Iterator[ServerProcess]:
+    """A server that takes 2 connections at once and judges a body slower than 1 MB a second too slow."""
+    args = ("--max-connections", "2", "--header-timeout", "600", "--body-timeout", "600")
+    args += ("--slow-body-rate", str(2**20))
+    process = ServerProcess(tmp_path_factory.mktemp("trickled") / "data", extra_args=args).start()
+    yield process
+    process.stop()
+
+
+def test_bodies_trickled_in_on_every_connection_make_room_for_one_that_is_not(trickled):
+    """Past the cap, with no connection waiting for headers, the slowest body's connection is closed."""
+    held = [busy(trickled) for _ in range(2)]
+    try:
+        time.sleep(
+            SLOW_BODY_GRACE
+        )  # the bodies' rates are judged after that (any longer only makes them slower)
+        assert health(trickled).startswith(b"HTTP/1.1 200")
+        closed, _, _ = select.select(held, [], [], 0)
+        assert len(closed) == 1
+        status, answer = json_answer(everything_until_closed(closed[0]))
+        assert (status, answer["Code"]) == (408, "RequestTimeout")
+        assert "too slow" in answer["Message"]
+    finally:
+        for sock in held:
             sock.close()
 
 

@@ -8,7 +8,9 @@ arriving, and takes every connection offered. `GuardedH11Protocol` adds, per con
 - a deadline for the body: `body_seconds` from the end of the headers;
 - a cap on open connections: past `max_connections`, the connection that has waited longest for a
   request's headers (half-sent, or idle between requests) is closed to make room, so that connections that
-  send nothing cannot keep out those that do; if none is waiting, the new connection is answered 503.
+  send nothing cannot keep out those that do; if none is waiting, the one whose body arrives slowest, if
+  slower than `slow_body_rate` over at least `SLOW_BODY_GRACE` seconds (so that bodies trickled in on every
+  connection cannot either); if none of those, the new connection is answered 503.
 
 A request that misses its deadline is answered 408 `RequestTimeout` (unless an answer already began) and its
 connection closed; the action that was reading its body sees the client gone. The answers are the API's JSON
@@ -38,6 +40,7 @@ class Limits:
     header_seconds: float
     body_seconds: float
     max_connections: int
+    slow_body_rate: float = 0.0  # bytes a second; 0: a body is never too slow to keep its connection
 
 
 class GuardedH11Protocol(H11Protocol):
@@ -51,6 +54,8 @@ class GuardedH11Protocol(H11Protocol):
         self._waiting_for = ""  # "headers" or "body" while a deadline runs
         self._answered = False  # by this class, past h11: what the client still sends is thrown away
         self._idle_since: float | None = time.monotonic()  # waiting for a request's headers since
+        self._body_since = 0.0  # while waiting for a body: since when, and how many bytes came since
+        self._body_bytes = 0
         super().connection_made(transport)
         if self._over_the_cap() and not self._make_room():
             self._log_cap("refusing connections")
@@ -71,21 +76,41 @@ class GuardedH11Protocol(H11Protocol):
         return len(self.connections) > most and sum(1 for c in self._others() if not c._answered) + 1 > most
 
     def _make_room(self) -> bool:
-        """Close the connection that has waited longest for a request's headers, if one has."""
-        waiting = [c for c in self._others() if c._idle_since is not None and not c._answered]
-        if not waiting:
-            return False
+        """Close the connection that has waited longest for a request's headers, if one has; else the one
+        whose body arrives slowest, if it is too slow."""
+        others = [c for c in self._others() if not c._answered]
+        waiting = [c for c in others if c._idle_since is not None]
+        if waiting:
+            closing = min(waiting, key=lambda c: c._idle_since or 0.0)
+            message = "the server needed its connection for another before its headers came"
+        else:
+            now = time.monotonic()
+            rates = [(rate, c) for c in others if (rate := c._body_rate(now)) is not None]
+            slow = [(rate, c) for rate, c in rates if rate < self.limits.slow_body_rate]
+            if not slow:
+                return False
+            rate, closing = min(slow, key=lambda pair: pair[0])
+            message = (
+                f"its body came at {rate:.0f} bytes a second, too slow to keep a connection the server "
+                "needed for another"
+            )
         self._log_cap("closing the connections that have waited longest for a request")
-        oldest = min(waiting, key=lambda c: c._idle_since or 0.0)
-        message = (
-            "The request timed out: the server needed its connection for another before its headers came"
+        closing._answer_and_close(
+            ApiError("RequestTimeout", f"The request timed out: {message}", 408), linger=False
         )
-        oldest._answer_and_close(ApiError("RequestTimeout", message, 408), linger=False)
         return True
+
+    def _body_rate(self, now: float) -> float | None:
+        """The bytes a second of the body being received, once it has been received for `SLOW_BODY_GRACE`."""
+        if self._waiting_for != "body" or now - self._body_since < SLOW_BODY_GRACE:
+            return None
+        return self._body_bytes / (now - self._body_since)
 
     def data_received(self, data: bytes) -> None:
         if self._answered:
             return
+        if self._waiting_for == "body":
+            self._body_bytes += len(data)
         super().data_received(data)
         self._follow()
 
@@ -117,6 +142,7 @@ class GuardedH11Protocol(H11Protocol):
         if state is h11.SEND_BODY:
             if self._waiting_for != "body":
                 self._start("body", self.limits.body_seconds)
+                self._body_since, self._body_bytes = time.monotonic(), 0
         elif state is h11.IDLE:
             # Between requests uvicorn's keep-alive timer watches the idle connection; once bytes of the
             # next request are in, its headers have a deadline.
@@ -177,6 +203,7 @@ class GuardedH11Protocol(H11Protocol):
 
 
 LINGER_SECONDS = 2.0
+SLOW_BODY_GRACE = 1.0  # seconds a body is given before its rate is judged
 _REASONS = {400: "Bad Request", 408: "Request Timeout", 503: "Service Unavailable"}
 
 
