@@ -87,6 +87,14 @@ def test_gif_transparent_colour_becomes_white(photo):
     assert (decoded[np.asarray(paletted) == index] == 255).all()
 
 
+def test_an_rgb_pngs_transparent_colour_becomes_white():
+    """An RGB PNG may name one colour transparent (tRNS) without an alpha channel."""
+    pixels = np.zeros((200, 300, 3), np.uint8)
+    pixels[:, 150:] = (200, 30, 30)
+    decoded = np.asarray(decode_image(encode(Image.fromarray(pixels), "PNG", transparency=(0, 0, 0))))
+    assert (decoded[:, :150] == 255).all() and (decoded[:, 150:] == (200, 30, 30)).all()
+
+
 def test_sixteen_bit_grey_is_scaled_not_clipped(photo):
     grey = np.asarray(photo("astronaut.png").convert("L"), np.uint16)
     decoded = decode_image(encode(Image.fromarray(grey * 257), "PNG"))  # 16-bit PNG, mode I;16

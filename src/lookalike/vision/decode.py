@@ -182,7 +182,7 @@ def _bytes_per_pixel(mode: str) -> int:
 def _to_rgb(image: Image.Image, factor: int) -> Image.Image:
     """An RGB image, `factor` times smaller. One that needs converting is made a strip of rows at a time, so
     that beside the loaded picture only the result and one strip's copies are ever in memory."""
-    if image.mode == "RGB" and not getattr(image, "is_animated", False):
+    if image.mode == "RGB" and "transparency" not in image.info and not getattr(image, "is_animated", False):
         # Nothing to convert (most photos): reduced in one step, without the strips' copies.
         return image.reduce(factor) if factor > 1 else image
     width, height = image.size
