@@ -35,6 +35,7 @@ from lookalike.service.models import (
     SearchOptions,
     SearchResult,
 )
+from lookalike.service.rerank import RERANK, closest_first
 from lookalike.service.search import MAX_RESULTS, fused_page, fused_ranking, page_of, to_score
 from lookalike.service.verify import CANDIDATES, FEATURES, verified_first
 from lookalike.store.base import Store
@@ -325,20 +326,26 @@ class ImageService:
         filter = all_of(options.filter, in_category)
         looks = [chosen, *views]
         vectors = [look.vector for look in looks]
-        if sight is None:
+        projection = self.vision.projection
+        if sight is None and projection is None:
             hits, found_by = fused_page(self.store, instance.collection, vectors, options, filter)
             region = looks[found_by].region
         else:
-            depth = max(min(options.start + options.num, MAX_RESULTS), CANDIDATES)
+            depth = max(min(options.start + options.num, MAX_RESULTS), CANDIDATES, RERANK)
             ranking = fused_ranking(self.store, instance.collection, vectors, options, filter, depth)
-            with stage("verify"):
-                ranking, where = verified_first(
-                    ranking,
-                    lambda: sight.features,
-                    lambda key: self._features(instance, key),
-                    (sight.picture.width, sight.picture.height),
-                    region_wanted=sight.located.whole is not None,  # a plain background's box is precise
-                )
+            if projection is not None:
+                with stage("rerank"):
+                    ranking = closest_first(self.store, instance.collection, ranking, vectors, projection)
+            where = None
+            if sight is not None:
+                with stage("verify"):
+                    ranking, where = verified_first(
+                        ranking,
+                        lambda: sight.features,
+                        lambda key: self._features(instance, key),
+                        (sight.picture.width, sight.picture.height),
+                        region_wanted=sight.located.whole is not None,  # a plain background's box is precise
+                    )
             hits = page_of(ranking, options)
             region = where or (looks[ranking[0].look].region if ranking else chosen.region)
         matched = self.store.count(instance.collection, filter)
