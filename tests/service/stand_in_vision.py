@@ -56,6 +56,9 @@ class StandInSight:
     def subject_features(self) -> Features:
         return NO_FEATURES
 
+    def thumbnail(self) -> bytes:
+        raise AssertionError("a stand-in picture has no pixels to make a thumbnail of")
+
     @property
     def may_see_more(self) -> bool:
         return len(self.subjects) > 1 or bool(self.scene.around)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -191,6 +193,16 @@ def test_a_sight_decodes_its_picture_once_however_much_is_asked_of_it(vision, mo
     seen = vision.see(jpeg(picture))
     others, around = seen.further()
     assert len(decoded) == 1 and around and len(others) == len(seen.subjects) - 1
+
+
+@pytest.mark.parametrize("how", [{}, {"crop_subject": False}, {"region": Box(100, 500, 100, 400)}])
+def test_a_sight_makes_a_thumbnail_of_the_whole_picture_however_it_was_located(vision, how):
+    picture = photo_image("astronaut").resize((900, 600))
+    seen = vision.see(jpeg(picture), **how)
+    small = Image.open(io.BytesIO(seen.thumbnail()))
+    assert small.format == "JPEG" and small.size == (256, 171)  # the whole picture, fitted to 256 pixels
+    expected = np.asarray(picture.resize(small.size, Image.Resampling.BOX), np.float32)
+    assert np.abs(np.asarray(small.convert("RGB"), np.float32) - expected).mean() < 6  # not a part of it
 
 
 def test_a_picture_waits_for_room_in_the_decode_budget_or_is_denied(embedder):

@@ -9,7 +9,7 @@ from lookalike.vision.pooling import rmac_gem, rmac_regions
 
 
 def test_the_regions_of_a_7x7_map_are_the_whole_then_2x2_then_3x3():
-    assert rmac_regions(7) == sorted(
+    assert list(rmac_regions(7)) == sorted(
         [(0, 0, 7)]
         + [(y, x, 5) for y in (0, 2) for x in (0, 2)]
         + [(y, x, 4) for y in (0, 2, 3) for x in (0, 2, 3)]

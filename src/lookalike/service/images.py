@@ -43,7 +43,6 @@ from lookalike.vision.categories import CATEGORIES, OTHER
 from lookalike.vision.decode import MAX_SIDE, MIN_SIDE, picture_size
 from lookalike.vision.local import Features
 from lookalike.vision.pipeline import Sight, View, Vision
-from lookalike.vision.thumbnail import thumbnail
 
 
 class ImageService:
@@ -141,7 +140,7 @@ class ImageService:
             attributes=request.attributes,
             vector=seen.vector,
         )
-        small = thumbnail(sight.picture.image) if instance.thumbnails else None
+        small = sight.thumbnail() if instance.thumbnails else None
         info = self._pic_info(instance, seen.region, (seen.region,), category)
         return record, info, sight.subject_features().to_bytes(), small
 

@@ -78,7 +78,7 @@ def extract(picture: Reduced, most: int, box: Box | None = None) -> Features:
     points, descriptors = cv2.ORB_create(nfeatures=most, fastThreshold=10).detectAndCompute(grey, mask)
     if descriptors is None:
         return NONE
-    where = np.array([p.pt for p in points], np.float32) / np.float32(to_grey)
+    where = cv2.KeyPoint_convert(points) / np.float32(to_grey)  # (n, 2) float32
     return Features(where, descriptors)
 
 

@@ -39,6 +39,7 @@ from lookalike.vision.projection import Projection
 from lookalike.vision.salience import MAX_SUBJECTS, salient_subjects
 from lookalike.vision.subjects import crop, downscaled, plain_subjects, scale_box
 from lookalike.vision.text import TextTower
+from lookalike.vision.thumbnail import THUMBNAIL_SIDE, thumbnail
 
 MAX_OTHERS = 5  # further subjects `Sight.further` describes at most
 WIDEN = 0.2  # of a subject's width and height, added on each side for its view in its surroundings
@@ -64,6 +65,8 @@ class Located:
 
     subjects: tuple[Box, ...]  # in the original's pixels, the likeliest first
     whole: View | None = None  # the whole picture, when a model pass over it was how they were found
+    # The picture's `downscaled` copy, when the locating looked at one: what a thumbnail is made from.
+    small: Image.Image | None = field(default=None, compare=False, repr=False)
 
 
 class Further(NamedTuple):
@@ -125,6 +128,15 @@ class Sight:
         """Local features of the first subject: what an add keeps beside its vector."""
         with stage("local features"):
             return local.extract(self.picture, local.STORED_POINTS, self.first.region)
+
+    def thumbnail(self) -> bytes:
+        """A small JPEG of the picture for people to see (vision/thumbnail.py), made from the copy the
+        locating looked at when it is big enough: that saves resizing the picture again (1.3 ms of an
+        add's CPU)."""
+        small = self.located.small
+        if small is None or max(small.size) < min(THUMBNAIL_SIDE, max(self.picture.image.size)):
+            small = self.picture.image
+        return thumbnail(small)
 
     def further(self, most: int = MAX_OTHERS) -> Further:
         """More of the picture: its first `most` other subjects; and, in a cluttered photo, the detector's
@@ -233,7 +245,8 @@ class Vision:
         elif not every_subject:
             found = found[:1]
         sx, sy = picture.width / image.width, picture.height / image.height
-        return Located(tuple(scale_box(box, sx, sy, picture.width, picture.height) for box in found), whole)
+        boxes = tuple(scale_box(box, sx, sy, picture.width, picture.height) for box in found)
+        return Located(boxes, whole, small)
 
     def with_objects(self, picture: Reduced, located: Located) -> Located:
         """The subjects of a cluttered photo with the detector's objects taking turns with them, the first

@@ -139,11 +139,11 @@ def plain_subjects(image: Image.Image, small: Image.Image | None = None) -> list
 
     sides = [pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]]
     background = np.median(np.concatenate(sides), axis=0).astype(np.int16)
-    plain = sorted(float(np.mean(np.abs(side - background).max(axis=1) <= TOLERANCE)) for side in sides)
+    plain = sorted(float(np.mean(_channel_max(np.abs(side - background)) <= TOLERANCE)) for side in sides)
     if plain[1] < UNIFORM_BORDER:
         return None  # a subject may cross one edge; a second busy side is a scene (a skyline under the sky)
 
-    foreground = np.abs(pixels - background).max(axis=2) > TOLERANCE
+    foreground = _channel_max(np.abs(pixels - background)) > TOLERANCE
     # Specks (JPEG noise, dust) are smaller than a part of any subject worth naming.
     found = [box for box, _ in components(foreground, min_mass=MIN_PART * foreground.size)]
     if not found:
@@ -161,6 +161,12 @@ def plain_subjects(image: Image.Image, small: Image.Image | None = None) -> list
         return [whole(image)]
     parts = [scale_box(b, sx, sy, width, height, margin) for b in found] if len(found) > 1 else []
     return [main, *parts]
+
+
+def _channel_max(pixels: np.ndarray) -> np.ndarray:
+    """The largest of each pixel's three channels (the last axis): numpy's reduction over so short an axis
+    costs a millisecond for the 256-pixel copy, two elementwise maxima a twentieth of it."""
+    return np.maximum(np.maximum(pixels[..., 0], pixels[..., 1]), pixels[..., 2])
 
 
 def find_subject(image: Image.Image) -> Box:

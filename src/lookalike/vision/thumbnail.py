@@ -1,7 +1,8 @@
 """A thumbnail of a picture: a small JPEG for people to see, within a byte budget.
 
 Made from the picture as the vision already decoded it (reduced, see `decode.decode_reduced`), so it costs a
-resize and an encode, not another decode.
+resize and an encode, not another decode; an add's is made from the box-filtered 256-pixel copy its
+locating looked at (`Sight.thumbnail`), which is the thumbnail's size already, so it costs the encode alone.
 """
 
 from __future__ import annotations
