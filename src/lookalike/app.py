@@ -38,7 +38,8 @@ from lookalike.vision.detector import Detector
 from lookalike.vision.embedder import Embedder
 from lookalike.vision.fingerprint import check_or_record, fingerprint, stored_pooling
 from lookalike.vision.pipeline import Vision
-from lookalike.vision.pooling import FEATURES, POOLINGS
+from lookalike.vision.pooling import DEFAULT, FEATURES, POOLINGS
+from lookalike.vision.projection import Projection
 from lookalike.vision.text import OnnxTextTower
 
 log = logging.getLogger("lookalike")
@@ -78,7 +79,9 @@ def build_components(settings: Settings, url: str | None = None) -> Components:
     # a text tower was trained against the model's own features.
     pooling = stored if stored in POOLINGS else (FEATURES if text else None)
     embedder = Embedder(settings.image_model, threads=threads, pooling=pooling)  # a wrong model stops here
-    vision = Vision(embedder, text, budget, Detector(threads=threads))
+    # The projection was learnt on the packaged model's R-MAC vectors; it means nothing for any other.
+    projection = Projection() if settings.image_model is None and embedder.pooling == DEFAULT else None
+    vision = Vision(embedder, text, budget, Detector(threads=threads), projection)
     # Another model's vectors cannot be compared with the ones stored: refused before anything opens.
     check_or_record(data, fingerprint(settings.image_model, vision.dim, embedder.pooling))
     with contextlib.ExitStack() as undo:  # what was opened is closed again if a later part fails

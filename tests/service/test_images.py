@@ -189,11 +189,22 @@ def test_distinct_products_across_views_keep_each_product_once_at_its_best(servi
     assert found(second) == [("y", 0.55)]
 
 
-def test_a_subject_that_finds_something_close_is_searched_alone(service, vision):
+def test_a_subject_that_finds_something_close_is_searched_with_the_whole_picture_alone(service, vision):
     photos = instance(service, "photos", type="generic")
     add(service, vision, photos, "near", 1, 0.1)
-    add(service, vision, photos, "around", 0, 1)
+    add(service, vision, photos, "around", 0.2, 1, 1)
     query = vision.picture("query", view(SUBJECT, 1, 0), around=(view(AROUND, 0, 1),))
     result = service.search_by_pic(photos, Picture(query), SearchOptions())
     assert vision.sights[-1].further_calls == 0  # cosine 0.995: sure enough
-    assert found(result)[0][0] == "near" and result.pic_info.region == SUBJECT
+    # "around" at its cosine to the whole picture (0.70), not to the subject (0.14).
+    assert [(p, round(s, 2)) for p, s in found(result)] == [("near", 0.99), ("around", 0.7)]
+    assert result.pic_info.region == SUBJECT
+
+
+def test_a_stored_picture_itself_is_found_whole_though_a_part_of_it_looked_sure(service, vision):
+    photos = instance(service, "photos", type="generic")
+    add(service, vision, photos, "part", 1, 0.1)
+    add(service, vision, photos, "itself", 0, 1)
+    query = vision.picture("query", view(SUBJECT, 1, 0), around=(view(AROUND, 0, 1),))
+    result = service.search_by_pic(photos, Picture(query), SearchOptions())
+    assert found(result)[0] == ("itself", 1.0) and result.pic_info.region == AROUND

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from lookalike.domain.filters import Compare
-from lookalike.domain.image import Attributes, Box, Image, ImageKey
+from lookalike.domain.image import Attributes, Box, Hit, Image, ImageKey
 from lookalike.service.models import SearchOptions
-from lookalike.service.search import MAX_RESULTS, fused_page, ranked_page, to_score
+from lookalike.service.search import MAX_RESULTS, Found, fused_page, page_of, ranked_page, to_score
 from lookalike.store.qdrant_edge import QdrantEdgeStore
 
 DIM = 16
@@ -144,3 +144,17 @@ def test_several_vectors_keep_one_result_per_product_and_the_threshold(store, cr
     assert high and all(h.score >= 0.9 for h in high)
     past_the_end = SearchOptions(num=10, start=MAX_RESULTS)
     assert fused_page(store, crowded, [query, near_e], past_the_end, None) == ([], 0)
+
+
+def test_a_result_moved_up_lowers_the_scores_of_those_it_passed_to_its_own():
+    """Verification and the projection may move a result up past better-scored ones: scores never rise
+    down the list, as clients expect."""
+    hits = [
+        Hit(_record(p, "x.jpg", unit(np.ones(DIM))), score)
+        for p, score in (("b", 0.7), ("a", 0.8), ("c", 0.6))
+    ]
+    ranking = [Found(hit, 0) for hit in hits]
+    page = page_of(ranking, SearchOptions(num=3))
+    assert [(h.image.product_id, h.score) for h in page] == [("b", 0.7), ("a", 0.7), ("c", 0.6)]
+    assert [h.score for h in page_of(ranking, SearchOptions(num=2, start=1))] == [0.7, 0.6]
+    assert [h.image.product_id for h in page_of(ranking, SearchOptions(score_threshold=0.65))] == ["b", "a"]

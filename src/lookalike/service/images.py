@@ -35,6 +35,7 @@ from lookalike.service.models import (
     SearchOptions,
     SearchResult,
 )
+from lookalike.service.rerank import RERANK, closest_first
 from lookalike.service.search import MAX_RESULTS, fused_page, fused_ranking, page_of, to_score
 from lookalike.service.verify import CANDIDATES, FEATURES, verified_first
 from lookalike.store.base import Store
@@ -223,6 +224,11 @@ class ImageService:
             )
             if predicts:
                 category = predict_category(chosen.category_scores, neighbours)
+        if not views and sight.located.whole is not None:
+            # A photo whose subject looked sure is still ranked whole too: a stored picture itself, cropped
+            # so that its product touches the frame (no plain background), is found by it whatever part
+            # of it the subject was (near-duplicates: R@1 of the worst seed 0.990 -> 1.000).
+            views = [sight.located.whole]
         subjects = (chosen.region, *(other for other in sight.subjects if other != chosen.region))
         # Where the caller said where to look (a Region, or Crop=false), the answer is not looked for
         # elsewhere in the picture.
@@ -324,20 +330,26 @@ class ImageService:
         filter = all_of(options.filter, in_category)
         looks = [chosen, *views]
         vectors = [look.vector for look in looks]
-        if sight is None:
+        projection = self.vision.projection
+        if sight is None and projection is None:
             hits, found_by = fused_page(self.store, instance.collection, vectors, options, filter)
             region = looks[found_by].region
         else:
-            depth = max(min(options.start + options.num, MAX_RESULTS), CANDIDATES)
+            depth = max(min(options.start + options.num, MAX_RESULTS), CANDIDATES, RERANK)
             ranking = fused_ranking(self.store, instance.collection, vectors, options, filter, depth)
-            with stage("verify"):
-                ranking, where = verified_first(
-                    ranking,
-                    lambda: sight.features,
-                    lambda key: self._features(instance, key),
-                    (sight.picture.width, sight.picture.height),
-                    region_wanted=sight.located.whole is not None,  # a plain background's box is precise
-                )
+            if projection is not None:
+                with stage("rerank"):
+                    ranking = closest_first(self.store, instance.collection, ranking, vectors, projection)
+            where = None
+            if sight is not None:
+                with stage("verify"):
+                    ranking, where = verified_first(
+                        ranking,
+                        lambda: sight.features,
+                        lambda key: self._features(instance, key),
+                        (sight.picture.width, sight.picture.height),
+                        region_wanted=sight.located.whole is not None,  # a plain background's box is precise
+                    )
             hits = page_of(ranking, options)
             region = where or (looks[ranking[0].look].region if ranking else chosen.region)
         matched = self.store.count(instance.collection, filter)

@@ -69,9 +69,15 @@ def fused_ranking(
 
 
 def page_of(ranking: Sequence[Found], options: SearchOptions) -> list[Hit]:
-    """The page `options` asks for, of a ranking from its top."""
+    """The page `options` asks for, of a ranking from its top. A result moved up past better-scored ones
+    (verified, or reordered by the projection) lowers their scores to its own: down the list, scores never
+    rise, as clients of the service expect."""
     end = min(options.start + options.num, MAX_RESULTS)
-    return _scored([found.hit for found in ranking[options.start : end]], options)
+    hits, ceiling = [], 1.0
+    for found in ranking[:end]:
+        ceiling = min(ceiling, found.hit.score)
+        hits.append(replace(found.hit, score=ceiling))
+    return _scored(hits[options.start :], options)
 
 
 def fused_page(

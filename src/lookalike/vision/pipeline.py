@@ -35,6 +35,7 @@ from lookalike.vision.detector import Detector, alongside
 from lookalike.vision.embedder import INPUT_SIZE, Embedder, Looks
 from lookalike.vision.local import Features
 from lookalike.vision.pooling import UNSURE
+from lookalike.vision.projection import Projection
 from lookalike.vision.salience import MAX_SUBJECTS, salient_subjects
 from lookalike.vision.subjects import crop, downscaled, plain_subjects, scale_box
 from lookalike.vision.text import TextTower
@@ -169,6 +170,7 @@ class Vision:
         text: TextTower | None = None,
         budget: DecodeBudget | None = None,
         detector: Detector | None = None,
+        projection: Projection | None = None,
     ):
         if text is not None and text.dim != embedder.dim:
             raise ValueError(
@@ -179,6 +181,7 @@ class Vision:
         self.text = text
         self.budget = budget or DecodeBudget()  # shared by every request's decode
         self.detector = detector  # None: the activations and colour alone find subjects
+        self.projection = projection  # None: the ranking stays R-MAC's alone (another model, other vectors)
 
     @property
     def dim(self) -> int:

@@ -1,0 +1,37 @@
+"""The first candidates of a ranking put in the order of the learned projection (vision/projection.py).
+
+The global ranking is R-MAC's: the stored vectors and the choice of subject are. The projection, trained so
+that a shopper's view of an object lands closer to its catalog shot, tells the closest few apart better (on
+the quality harness, R@1 of a model seen from another side +3 points), at the cost of reading those few
+candidates' vectors back. Only the order changes; each result keeps its score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from lookalike.service.search import Found
+from lookalike.store.base import Store
+from lookalike.vision.projection import Projection
+
+RERANK = 5  # candidates reordered: 3 give most of it, 10 no more
+
+
+def closest_first(
+    store: Store, collection: str, ranking: list[Found], queries: Sequence[np.ndarray], projection: Projection
+) -> list[Found]:
+    """The ranking with its first RERANK candidates ordered by their projected closeness to the query's
+    vectors (each candidate at its closest); a candidate deleted meanwhile leaves the ranking as it was."""
+    head = ranking[:RERANK]
+    if len(head) < 2:
+        return ranking
+    keys = [found.hit.image.key for found in head]
+    stored = {image.key: image.vector for image in store.get(collection, keys, with_vectors=True)}
+    vectors = [vector for key in keys if (vector := stored.get(key)) is not None]
+    if len(vectors) < len(head):
+        return ranking
+    closeness = projection.closeness(np.stack(queries), np.stack(vectors))
+    order = sorted(range(len(head)), key=lambda i: -closeness[i])
+    return [head[i] for i in order] + ranking[RERANK:]

@@ -1,0 +1,74 @@
+"""The first candidates of a ranking reordered by the learned projection, on a real embedded store and the
+packaged projection: only their order changes, never their scores or the rest of the ranking."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lookalike.domain.image import Attributes, Box, Image, ImageKey
+from lookalike.service.models import SearchOptions
+from lookalike.service.rerank import RERANK, closest_first
+from lookalike.service.search import fused_ranking
+from lookalike.store.qdrant_edge import QdrantEdgeStore
+from lookalike.vision.embedder import normalise
+from lookalike.vision.projection import Projection
+
+DIM = 1280  # the projection's: it was learnt on the packaged model's vectors
+
+
+@pytest.fixture(scope="module")
+def projection() -> Projection:
+    return Projection()
+
+
+@pytest.fixture
+def shop(tmp_path):
+    """A store of 12 products, each one picture of a random non-negative vector (as R-MAC's are); and a
+    query close to all of them."""
+    store = QdrantEdgeStore(tmp_path / "store")
+    rng = np.random.default_rng(7)
+    base = np.abs(rng.normal(size=DIM))
+    vectors = normalise(
+        np.stack([base + 0.8 * np.abs(rng.normal(size=DIM)) for _ in range(12)]).astype(np.float32)
+    )
+    store.ensure_collection("shop", DIM)
+    store.upsert(
+        "shop", [Image(f"p{i}", "x.jpg", 0, Box(0, 1, 0, 1), Attributes(), v) for i, v in enumerate(vectors)]
+    )
+    query = normalise(base[None].astype(np.float32))[0]
+    yield store, query, dict(zip((f"p{i}" for i in range(12)), vectors, strict=True))
+    store.close()
+
+
+def test_the_first_candidates_go_in_the_order_of_projected_closeness(shop, projection):
+    store, query, vectors = shop
+    ranking = fused_ranking(store, "shop", [query], SearchOptions(num=10), None, 10)
+    reranked = closest_first(store, "shop", ranking, [query], projection)
+    head = [found.hit.image.product_id for found in ranking[:RERANK]]
+    closeness = projection.closeness(query[None], np.stack([vectors[p] for p in head]))
+    assert [f.hit.image.product_id for f in reranked[:RERANK]] == [head[i] for i in np.argsort(-closeness)]
+    assert reranked[RERANK:] == ranking[RERANK:]  # the rest stays where the ranking put it
+    assert sorted(reranked, key=lambda f: -f.hit.score) == ranking  # each result keeps its own score
+
+
+def test_each_candidate_counts_at_its_closest_view_of_the_query(shop, projection):
+    store, query, vectors = shop
+    ranking = fused_ranking(store, "shop", [query], SearchOptions(num=10), None, 10)
+    last = ranking[RERANK - 1].hit.image.product_id
+    # A second view of the picture that is the last candidate itself: that candidate comes first.
+    reranked = closest_first(store, "shop", ranking, [query, vectors[last]], projection)
+    assert reranked[0].hit.image.product_id == last
+
+
+def test_a_candidate_deleted_meanwhile_leaves_the_ranking_as_it_was(shop, projection):
+    store, query, _ = shop
+    ranking = fused_ranking(store, "shop", [query], SearchOptions(num=10), None, 10)
+    store.delete("shop", [ImageKey(ranking[1].hit.image.product_id, "x.jpg")])
+    assert closest_first(store, "shop", ranking, [query], projection) == ranking
+
+
+def test_a_ranking_of_one_is_left_alone(shop, projection):
+    store, query, _ = shop
+    ranking = fused_ranking(store, "shop", [query], SearchOptions(num=1), None, 1)
+    assert closest_first(store, "shop", ranking, [query], projection) == ranking
