@@ -41,7 +41,8 @@ def preprocess(images: Sequence[Image.Image]) -> np.ndarray:
             image = image.convert("RGB")
         if image.size != (INPUT_SIZE, INPUT_SIZE):  # a subject's `square` is the size already
             image = image.resize((INPUT_SIZE, INPUT_SIZE), Image.Resampling.BILINEAR)
-        # Straight from the bytes into the batch, without float copies: 0.1 ms a picture instead of 0.8.
+        # Straight from the bytes into the batch, without float copies (a square: 0.8 -> 0.1 ms measured
+        # alone, less between model passes).
         np.subtract(np.asarray(image).transpose(2, 0, 1), np.float32(127), out=batch[i])
     batch /= np.float32(128)  # a power of two: exactly (x - 127) / 128
     return batch
