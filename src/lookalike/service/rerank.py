@@ -3,7 +3,8 @@
 The global ranking is R-MAC's: the stored vectors and the choice of subject are. The projection, trained so
 that a shopper's view of an object lands closer to its catalog shot, tells the closest few apart better (on
 the quality harness, R@1 of a model seen from another side +3 points), at the cost of reading those few
-candidates' vectors back. Only the order changes; each result keeps its score.
+candidates' vectors back. Only the order changes; a page then lowers the scores of the results a moved one
+passed to its own (search.page_of), so that scores never rise down a page.
 """
 
 from __future__ import annotations
