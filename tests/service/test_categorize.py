@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lookalike.domain.image import Box, Hit, Image
-from lookalike.service.categorize import FIRST_LOOK, LATER, best_subject, predict_category
+from lookalike.service.categorize import FIRST_LOOK, LATER, RIVAL, best_subject, predict_category
 from lookalike.store.qdrant_edge import QdrantEdgeStore
 from lookalike.vision.categories import CATEGORIES, OTHER
 from lookalike.vision.pipeline import MAX_OTHERS, Further, View
@@ -73,14 +73,14 @@ def test_a_first_subject_that_finds_something_close_is_kept_without_looking_furt
     def further(most: int):
         raise AssertionError("the other subjects were described though the first found its product")
 
-    chosen, hits, views = best_subject(store, "shop", first, further, CLOSE)
+    chosen, hits, views, _ = best_subject(store, "shop", first, further, CLOSE)
     assert chosen is first and hits[0].image.product_id == "shoe" and views == []
 
 
 def test_when_the_first_finds_nothing_close_the_closest_subject_wins(store):
     first = View(FIRST, unit(1, 1, 3))  # background: far from both products
     second = View(SECOND, unit(0.1, 1, 0))
-    chosen, hits, _ = best_subject(store, "shop", first, lambda _: Further([second], []), CLOSE)
+    chosen, hits, *_ = best_subject(store, "shop", first, lambda _: Further([second], []), CLOSE)
     assert chosen is second and hits[0].image.product_id == "bag"
     # ... and a first subject stays when the others are no closer.
     worse = View(SECOND, unit(0, 0, 1))
@@ -98,7 +98,7 @@ def test_a_subject_further_down_must_be_closer_by_later_per_place(store):
         return View(SECOND, np.array([cosine, 0, (1 - cosine**2) ** 0.5, *[0] * (DIM - 3)], np.float32))
 
     winner = third(2 * LATER + 0.01)
-    chosen, hits, _ = best_subject(store, "shop", first, lambda _: Further([background, winner], []), CLOSE)
+    chosen, hits, *_ = best_subject(store, "shop", first, lambda _: Further([background, winner], []), CLOSE)
     assert chosen is winner and hits[0].image.product_id == "shoe"
     loser = third(2 * LATER - 0.01)
     assert (
@@ -131,7 +131,7 @@ def test_the_first_other_subjects_are_described_first_and_the_rest_only_if_none_
 def test_when_the_first_finds_nothing_close_the_views_of_its_surroundings_are_searched_too(store):
     lonely = View(FIRST, unit(1, 1, 3))
     around = [View(Box(0, 20, 0, 20), unit(1, 0.2, 0)), View(Box(0, 100, 0, 100), unit(1, 1, 1))]
-    chosen, _, views = best_subject(store, "shop", lonely, lambda _: Further([], around), CLOSE)
+    chosen, _, views, _ = best_subject(store, "shop", lonely, lambda _: Further([], around), CLOSE)
     assert chosen is lonely and views == around
 
 
@@ -139,4 +139,17 @@ def test_an_empty_instance_never_looks_further(store):
     store.ensure_collection("empty", DIM)
     first = View(FIRST, unit(1, 1, 3))
     chosen = best_subject(store, "empty", first, lambda _: pytest.fail("nothing to compare with"), CLOSE)
-    assert chosen == (first, [], [])
+    assert chosen == (first, [], [], [])
+
+
+def test_the_subjects_not_chosen_but_nearly_as_close_are_its_rivals_closest_first(store):
+    """Where else the product may be: verification looks for their nearest stored images too."""
+    first = View(FIRST, unit(1, 1, 3))  # background: far from both products
+    bag = View(SECOND, unit(0.1, 1, 0))
+    shoe = View(Box(40, 50, 0, 10), unit(1, 0.3, 0))
+    choice = best_subject(store, "shop", first, lambda _: Further([bag, shoe], []), CLOSE)
+    assert choice.subject is bag
+    assert [rival.view for rival in choice.rivals] == [shoe]  # not the first: further than RIVAL
+    assert choice.rivals[0].neighbours[0].image.product_id == "shoe"
+    bag_score, shoe_score = choice.neighbours[0].score, choice.rivals[0].neighbours[0].score
+    assert shoe_score >= bag_score - RIVAL

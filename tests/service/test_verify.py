@@ -77,3 +77,30 @@ def test_images_stored_without_features_keep_their_place_and_the_query_is_not_lo
 
     assert verified_first(unsure, query, lambda key: None, SIZE) == (unsure, None)
     assert verified_first([], query, lambda key: None, SIZE) == ([], None)
+
+
+def test_a_rival_found_in_the_picture_comes_first_though_the_ranking_did_not_hold_it(
+    stored, coffee_on_gravel
+):
+    """The search chose another subject of the picture; the product, best for a subject it passed over, is
+    found in the picture all the same."""
+    query, truth = coffee_on_gravel
+    unsure = ranking(("rocket", 0.55), ("chelsea", 0.54), ("astronaut", 0.5))
+    rivals = ranking(("motorcycle", 0.52), ("coffee", 0.5))
+    moved, region = verified_first(unsure, lambda: query, stored.get, SIZE, rivals=rivals)
+    assert names(moved) == ["coffee", "rocket", "chelsea", "astronaut"]  # the rival not found stays out
+    assert region is not None and region.iou(truth) >= 0.6
+
+
+def test_a_rival_the_ranking_holds_already_is_one_result(stored, coffee_on_gravel):
+    query, _ = coffee_on_gravel
+    far = ranking(*[(name, 0.5) for name in ("rocket", "chelsea", "astronaut")][:CANDIDATES], ("coffee", 0.4))
+    moved, _ = verified_first(far, lambda: query, stored.get, SIZE, rivals=ranking(("coffee", 0.45)))
+    assert names(moved) == ["coffee", "rocket", "chelsea", "astronaut"]
+
+
+def test_a_sure_ranking_looks_at_no_rival(stored, coffee_on_gravel):
+    query, _ = coffee_on_gravel
+    sure = ranking(("rocket", SURE + 0.1), ("chelsea", SURE - 0.1))
+    rivals = ranking(("coffee", 0.5))
+    assert verified_first(sure, lambda: query, stored.get, SIZE, rivals=rivals) == (sure, None)

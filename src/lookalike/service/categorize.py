@@ -21,7 +21,9 @@ import math
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
+from lookalike.domain.filters import Filter, matches
 from lookalike.domain.image import Hit
+from lookalike.service.search import Found
 from lookalike.store.base import Store
 from lookalike.vision.categories import OTHER
 from lookalike.vision.pipeline import MAX_OTHERS, Further, View
@@ -32,16 +34,34 @@ LATER = 0.01  # cosine a subject must beat the one before it in the vision's ord
 CLOSENESS = 0.2  # cosine: a neighbour this much further from the query counts e (2.7) times less
 MODEL_WEIGHT = 0.5  # the model's scores count as much as one stored image at cosine 0.86
 CONFIDENT = 0.5  # a category needs this share of the belief, else Other
+RIVAL = 0.1  # cosine: a subject whose nearest image is this much further than the chosen one's is no rival
 
 
 def probe(store: Store, collection: str, view: View) -> list[Hit]:
     return store.search(collection, view.vector, limit=PROBE)
 
 
+class Probe(NamedTuple):
+    view: View
+    neighbours: list[Hit]  # its PROBE nearest stored images, unfiltered
+
+
+def nearest_accepted(rivals: Sequence[Probe], filter: Filter | None, first_look: int) -> list[Found]:
+    """Each rival's nearest stored image that the filter accepts, if its probe holds one (probes are not
+    filtered); its `look` is its place among the rivals after the search's own `first_look` views."""
+    best = []
+    for place, rival in enumerate(rivals):
+        hit = next((hit for hit in rival.neighbours if filter is None or matches(filter, hit.image)), None)
+        if hit is not None:
+            best.append(Found(hit, first_look + place))
+    return best
+
+
 class Choice(NamedTuple):
     subject: View
     neighbours: list[Hit]  # the subject's probe
     views: list[View]  # more of the picture for the search to rank beside the subject
+    rivals: list[Probe]  # the other subjects probed, the closest first: where else the product may be
 
 
 def best_subject(
@@ -50,25 +70,29 @@ def best_subject(
     """The subject the shopper means, with its probe: the first, unless it finds nothing close (its
     nearest stored image's cosine under `unsure`, `Vision.unsure`) and another subject (described by
     `further(most)` only then) finds something closer, by LATER for each place it stands further down; and,
-    in that case, the views of the picture that `further` brings. The first FIRST_LOOK other subjects are
-    described first, the rest up to MAX_OTHERS only if none of those finds something close."""
+    in that case, the views of the picture that `further` brings, and the rivals: the other subjects whose
+    nearest stored image is nearly as close (within RIVAL, by the same handicap per place), for the search
+    to look for in the picture too. The first FIRST_LOOK other subjects are described first, the rest up to
+    MAX_OTHERS only if none of those finds something close."""
     hits = probe(store, collection, first)
     if not hits or hits[0].score >= unsure:
-        return Choice(first, hits, [])
+        return Choice(first, hits, [], [])
     more = further(FIRST_LOOK)
-    probes = [(first, hits), *((other, probe(store, collection, other)) for other in more.others)]
+    probes = [Probe(first, hits), *(Probe(other, probe(store, collection, other)) for other in more.others)]
     if len(more.others) == FIRST_LOOK and all(not n or n[0].score < unsure for _, n in probes[1:]):
         more = further(MAX_OTHERS)
-        probes += [(other, probe(store, collection, other)) for other in more.others[len(probes) - 1 :]]
+        probes += [Probe(other, probe(store, collection, other)) for other in more.others[len(probes) - 1 :]]
 
     # A box around any stretch of background has some stored image that looks a little like it: the
     # further down the vision's order a subject stands, the closer its neighbour must be to win.
     def merit(place: int) -> float:
-        neighbours = probes[place][1]
+        neighbours = probes[place].neighbours
         return neighbours[0].score - place * LATER if neighbours else -1.0
 
-    chosen, neighbours = probes[max(range(len(probes)), key=merit)]
-    return Choice(chosen, neighbours, more.around)
+    best, *rest = sorted(range(len(probes)), key=merit, reverse=True)  # stable: ties keep the vision's order
+    chosen, neighbours = probes[best]
+    rivals = [probes[place] for place in rest if merit(place) >= merit(best) - RIVAL]
+    return Choice(chosen, neighbours, more.around, rivals)
 
 
 def predict_category(model_scores: dict[int, float], neighbours: Sequence[Hit]) -> int:

@@ -22,7 +22,7 @@ from lookalike.domain.errors import (
 from lookalike.domain.filters import Compare, Filter, In, all_of
 from lookalike.domain.image import ATTRIBUTES, Box, Image, ImageKey
 from lookalike.metrics import stage
-from lookalike.service.categorize import best_subject, predict_category, probe
+from lookalike.service.categorize import Probe, best_subject, nearest_accepted, predict_category, probe
 from lookalike.service.image_blobs import THUMBNAIL, ImageBlobs
 from lookalike.service.instances import Instances
 from lookalike.service.limits import RateLimiter
@@ -36,7 +36,7 @@ from lookalike.service.models import (
     SearchResult,
 )
 from lookalike.service.rerank import RERANK, closest_first
-from lookalike.service.search import MAX_RESULTS, fused_page, fused_ranking, page_of, to_score
+from lookalike.service.search import MAX_RESULTS, fused_page, fused_ranking, page_of, result_of, to_score
 from lookalike.service.verify import CANDIDATES, FEATURES, verified_first
 from lookalike.store.base import Store
 from lookalike.vision.categories import CATEGORIES, OTHER
@@ -216,10 +216,10 @@ class ImageService:
         picture = _as_the_type_reads(instance, picture)
         sight = self.vision.see(picture.data, crop_subject=picture.crop, region=picture.region)
         predicts = _predicts(instance, options.category_id)
-        chosen, views = sight.first, list[View]()
+        chosen, views, rivals = sight.first, list[View](), list[Probe]()
         # A choice to make: the category, the subject, or whether a cluttered photo needs more views.
         if predicts or sight.may_see_more:
-            chosen, neighbours, views = best_subject(
+            chosen, neighbours, views, rivals = best_subject(
                 self.store, instance.collection, chosen, sight.further, self.vision.unsure
             )
             if predicts:
@@ -243,6 +243,7 @@ class ImageService:
             predicted=predicts,
             views=views,
             sight=sight if located else None,
+            rivals=rivals,
         )
 
     def search_by_name(
@@ -314,10 +315,12 @@ class ImageService:
         predicted: bool = False,
         views: Sequence[View] = (),
         sight: Sight | None = None,
+        rivals: Sequence[Probe] = (),
     ) -> SearchResult:
         """Search with the chosen view and any further views, each result at its best score, the best
-        candidates verified in the `sight`'s picture if given; PicInfo.Region is where the first result
-        was found, and MultiRegion the subjects, the chosen one first."""
+        candidates verified in the `sight`'s picture if given, with the best of each of the `rivals` (the
+        other subjects probed); PicInfo.Region is where the first result was found, and MultiRegion the
+        subjects, the chosen one first."""
         # A product search looks within the category; Other is the catch-all and restricts nothing. A
         # predicted category also keeps the images filed under Other: a guess must not hide them.
         in_category: Filter | None
@@ -349,7 +352,10 @@ class ImageService:
                         lambda key: self._features(instance, key),
                         (sight.picture.width, sight.picture.height),
                         region_wanted=sight.located.whole is not None,  # a plain background's box is precise
+                        rivals=nearest_accepted(rivals, filter, first_look=len(looks)),
+                        same=result_of(options),
                     )
+                looks += [rival.view for rival in rivals]
             hits = page_of(ranking, options)
             region = where or (looks[ranking[0].look].region if ranking else chosen.region)
         matched = self.store.count(instance.collection, filter)

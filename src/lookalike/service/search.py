@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import replace
 from typing import NamedTuple
 
@@ -37,6 +37,13 @@ def ranked_page(
     return _scored(hits, options)
 
 
+def result_of(options: SearchOptions) -> Callable[[Hit], Hashable]:
+    """What makes two hits one result: their product with DistinctProductId, else their image."""
+    if options.distinct_product_id:
+        return lambda hit: hit.image.product_id
+    return lambda hit: hit.image.key
+
+
 class Found(NamedTuple):
     hit: Hit
     look: int  # which of the query's vectors gave the hit its score
@@ -55,14 +62,15 @@ def fused_ranking(
 
     Exact, since each vector's first `depth` results hold every image of the fused first `depth`.
     """
-    best: dict[object, Found] = {}
+    best: dict[Hashable, Found] = {}
+    result = result_of(options)
     for look, vector in enumerate(vectors):
         if options.distinct_product_id:
             hits = _best_per_product(store, collection, vector, filter, depth)
         else:
             hits = store.search(collection, vector, limit=depth, filter=filter)
         for hit in hits:
-            key = hit.image.product_id if options.distinct_product_id else hit.image.key
+            key = result(hit)
             if key not in best or hit.score > best[key].hit.score:
                 best[key] = Found(hit, look)
     return sorted(best.values(), key=lambda found: -found.hit.score)[:depth]

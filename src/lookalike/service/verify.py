@@ -3,17 +3,19 @@
 
 Only as much as the global ranking leaves open is checked. When the first result is close (cosine >= SURE)
 and clearly ahead of the second (by MARGIN), the ranking stands, and only the first is checked, for a
-precise Region in a cluttered photo; otherwise the first CANDIDATES are. On the quality harness no query
-the rule calls sure had the wrong product first (seeds 11 and 12): three scene queries in four, every
-near-duplicate, and verification is spent where the ranking can gain.
+precise Region in a cluttered photo; otherwise the first CANDIDATES are, and the nearest stored image of
+each rival subject (service/categorize.py): the search chose one subject of the picture by its nearest
+stored image, and the product may be another's, which the ranking does not hold at all. On the quality
+harness no query the rule calls sure had the wrong product first (seeds 11 and 12): three scene queries
+in four, every near-duplicate, and verification is spent where the ranking can gain.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import NamedTuple
 
-from lookalike.domain.image import Box, ImageKey
+from lookalike.domain.image import Box, Hit, ImageKey
 from lookalike.service.search import Found
 from lookalike.vision.local import Features, verify
 
@@ -40,18 +42,32 @@ def verified_first(
     size: tuple[int, int],
     *,
     region_wanted: bool = True,
+    rivals: Sequence[Found] = (),
+    same: Callable[[Hit], Hashable] = lambda hit: hit.image.key,
 ) -> Verified:
     """The ranking with its verified candidates first, by how many matches agree, the others after them
     in their order. `query` gives the query picture's features (asked for only if a candidate has some);
     `stored`, a stored image's (None if it has none); `size`, the query picture's. Without
-    `region_wanted`, a sure ranking is left as it is."""
+    `region_wanted`, a sure ranking is left as it is.
+
+    An unsure ranking also has its `rivals` checked: the best results of the picture's other subjects,
+    which the ranking may not hold at all (the search chose another subject). A rival found in the
+    picture joins the verified ones; one that is not stays out. `same` tells which entries are one result
+    (the image, or the product with DistinctProductId)."""
     if not ranking:
         return Verified(ranking, None)
     sure = is_sure(ranking)
     if sure and not region_wanted:
         return Verified(ranking, None)
+    checked = ranking[: 1 if sure else CANDIDATES]
+    if not sure:
+        seen = {same(found.hit) for found in checked}
+        for rival in rivals:
+            if same(rival.hit) not in seen:
+                seen.add(same(rival.hit))
+                checked.append(rival)
     matches = []
-    for place, found in enumerate(ranking[: 1 if sure else CANDIDATES]):
+    for place, found in enumerate(checked):
         features = stored(found.hit.image.key)
         match = None if features is None else verify(query(), features, found.hit.image.region, *size)
         if match is not None:
@@ -59,6 +75,7 @@ def verified_first(
     if not matches:
         return Verified(ranking, None)
     matches.sort(key=lambda verified: -verified[0].inliers)  # stable: equals keep the global order
-    moved = {place for _, place in matches}
-    rest = [found for place, found in enumerate(ranking) if place not in moved]
-    return Verified([ranking[place] for _, place in matches] + rest, matches[0][0].region)
+    first = [checked[place] for _, place in matches]
+    moved = {same(found.hit) for found in first}
+    rest = [found for found in ranking if same(found.hit) not in moved]
+    return Verified(first + rest, matches[0][0].region)
