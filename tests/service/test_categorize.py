@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lookalike.domain.image import Box, Hit, Image
-from lookalike.service.categorize import FIRST_LOOK, LATER, RIVAL, best_subject, predict_category
+from lookalike.service.categorize import LATER, RIVAL, STEPS, best_subject, predict_category
 from lookalike.store.qdrant_edge import QdrantEdgeStore
 from lookalike.vision.categories import CATEGORIES, OTHER
 from lookalike.vision.pipeline import MAX_OTHERS, Further, View
@@ -106,7 +106,7 @@ def test_a_subject_further_down_must_be_closer_by_later_per_place(store):
     )
 
 
-def test_the_first_other_subjects_are_described_first_and_the_rest_only_if_none_finds_something_close(store):
+def test_other_subjects_are_described_in_steps_each_only_if_none_before_finds_something_close(store):
     first = View(FIRST, unit(1, 1, 3))  # background: far from both products
     background = View(Box(40, 50, 0, 10), unit(0, 0, 1))
     bag = View(SECOND, unit(0.1, 1, 0))  # close to the bag
@@ -119,13 +119,20 @@ def test_the_first_other_subjects_are_described_first_and_the_rest_only_if_none_
 
         return described
 
-    assert (
-        best_subject(store, "shop", first, further([background] * FIRST_LOOK + [bag]), CLOSE).subject is bag
-    )
-    assert asked == [FIRST_LOOK, MAX_OTHERS]
+    assert STEPS[-1] == MAX_OTHERS
+    for step, most in enumerate(STEPS):
+        asked.clear()
+        found_by = [background] * (most - 1) + [bag] + [background] * MAX_OTHERS
+        assert best_subject(store, "shop", first, further(found_by), CLOSE).subject is bag
+        assert asked == list(STEPS[: step + 1])
+    # Nothing close anywhere: every step, then the closest of them all.
     asked.clear()
-    assert best_subject(store, "shop", first, further([bag] + [background] * 4), CLOSE).subject is bag
-    assert asked == [FIRST_LOOK]
+    best_subject(store, "shop", first, further([background] * MAX_OTHERS), CLOSE)
+    assert asked == list(STEPS)
+    # Fewer subjects than a step asks for: no further step.
+    asked.clear()
+    best_subject(store, "shop", first, further([background] * (STEPS[0] - 1)), CLOSE)
+    assert asked == [STEPS[0]]
 
 
 def test_when_the_first_finds_nothing_close_the_views_of_its_surroundings_are_searched_too(store):

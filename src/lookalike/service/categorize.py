@@ -29,7 +29,10 @@ from lookalike.vision.categories import OTHER
 from lookalike.vision.pipeline import MAX_OTHERS, Further, View
 
 PROBE = 10  # stored images each subject is compared with
-FIRST_LOOK = 2  # other subjects described first, when the first subject finds nothing close
+# Other subjects described in all after each step, when the first subject finds nothing close: each step only
+# when none before it did. More subjects find more products (9 against 5: scene R@1 +2.9 points on the quality
+# harness); the steps spend them only where the first ones found nothing.
+STEPS = (2, 5, MAX_OTHERS)
 LATER = 0.01  # cosine a subject must beat the one before it in the vision's order by, per place
 CLOSENESS = 0.2  # cosine: a neighbour this much further from the query counts e (2.7) times less
 MODEL_WEIGHT = 0.5  # the model's scores count as much as one stored image at cosine 0.86
@@ -72,16 +75,17 @@ def best_subject(
     `further(most)` only then) finds something closer, by LATER for each place it stands further down; and,
     in that case, the views of the picture that `further` brings, and the rivals: the other subjects whose
     nearest stored image is nearly as close (within RIVAL, by the same handicap per place), for the search
-    to look for in the picture too. The first FIRST_LOOK other subjects are described first, the rest up to
-    MAX_OTHERS only if none of those finds something close."""
+    to look for in the picture too. The other subjects are described in STEPS, each only if none of those
+    before it found something close."""
     hits = probe(store, collection, first)
     if not hits or hits[0].score >= unsure:
         return Choice(first, hits, [], [])
-    more = further(FIRST_LOOK)
-    probes = [Probe(first, hits), *(Probe(other, probe(store, collection, other)) for other in more.others)]
-    if len(more.others) == FIRST_LOOK and all(not n or n[0].score < unsure for _, n in probes[1:]):
-        more = further(MAX_OTHERS)
+    probes = [Probe(first, hits)]
+    for most in STEPS:
+        more = further(most)
         probes += [Probe(other, probe(store, collection, other)) for other in more.others[len(probes) - 1 :]]
+        if len(more.others) < most or any(n and n[0].score >= unsure for _, n in probes[1:]):
+            break
 
     # A box around any stretch of background has some stored image that looks a little like it: the
     # further down the vision's order a subject stands, the closer its neighbour must be to win.
