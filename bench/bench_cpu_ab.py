@@ -10,7 +10,9 @@ three ways (Crop and Region absent, Crop=false, the true box as Region) and its 
 hands both workers the same chunks of ten requests in turn, the first of the pair alternating, so a busy
 moment of the shared machine falls on both alike; each seed gets a new pair of workers (each adds the
 catalog). It reports the CPU time of the serving process per request (the process's own, every thread of
-it), before and after, and the change.
+it), before and after, and the change. A checkout older than `bench/quality/` (9cae6dc, issue 12's baseline)
+needs this checkout's `bench/quality/` copied into it, with the shims docs/quality.md lists ("Issue 12's
+budget, side by side").
 
 How far to trust it: the same code measured twice a few minutes apart, one run after the other (120 scene
 queries each, at a load of 10-15 on the 2 cores), gave 81.5 and 74.8 ms per default scene search; in
