@@ -42,11 +42,6 @@ class Box(NamedTuple):
         )
         return inter / (self.width * self.height + other.width * other.height - inter)
 
-    def widened(self, share: float, width: int, height: int) -> Box:
-        """This box grown by `share` of its width and height on each side, inside a width x height image."""
-        dx, dy = round(self.width * share), round(self.height * share)
-        return Box(self.x1 - dx, self.x2 + dx, self.y1 - dy, self.y2 + dy).clip(width, height) or self
-
     def clip(self, width: int, height: int) -> Box | None:
         """This box inside a width x height image, or None if nothing of it is left."""
         x1, x2 = max(0, min(self.x1, width)), max(0, min(self.x2, width))

@@ -42,7 +42,6 @@ from lookalike.vision.text import TextTower
 from lookalike.vision.thumbnail import THUMBNAIL_SIDE, thumbnail
 
 MAX_OTHERS = 9  # further subjects `Sight.further` describes at most
-WIDEN = 0.2  # of a subject's width and height, added on each side for its view in its surroundings
 # What SearchImageByText needs, for the message that refuses it.
 TEXT_MODELS = (
     "a joint image-text model (CLIP-style) whose ONNX text tower is configured with "
@@ -71,7 +70,7 @@ class Located:
 
 class Further(NamedTuple):
     others: list[View]  # the other subjects, each described as if it were the first
-    around: list[View]  # the first subject in its surroundings: widened, and the whole picture
+    around: list[View]  # the whole picture, in a cluttered photo: where the first subject lies
 
 
 def square(image: Image.Image, side: int = INPUT_SIZE) -> Image.Image:
@@ -140,11 +139,10 @@ class Sight:
 
     def further(self, most: int = MAX_OTHERS) -> Further:
         """More of the picture: its first `most` other subjects; and, in a cluttered photo, the detector's
-        objects among them, its first subject widened by WIDEN and the whole picture. Searching these views
-        beside the chosen subject recovers the product when the subject's box is off: cut through the
-        product or shifted onto its background (on the earlier harness, R@5 of scene queries 0.953 ->
-        0.978). Each view is described once, in one model pass per call that asks for more subjects than
-        the calls before it."""
+        objects among them and the whole picture, which the search ranks beside the chosen subject. Each
+        view is described once, in one model pass per call that asks for more subjects than the calls
+        before it. (A view of the first subject widened by a fifth a side was searched too; with nine other
+        subjects and their verification it found no product that they did not, for a model pass a search.)"""
         if self._further is None:
             self.located = self.vision.with_objects(self.picture, self.located)
             self._further = self._look_further(most)
@@ -155,12 +153,9 @@ class Sight:
 
     def _look_further(self, most: int) -> Further:
         others = list(self.subjects[1 : 1 + most])
+        described = self.vision.describe(self.picture, others) if others else []
         whole = self.located.whole
-        if whole is None:
-            return Further(self.vision.describe(self.picture, others) if others else [], [])
-        widened = self.subjects[0].widened(WIDEN, self.picture.width, self.picture.height)
-        *described, around = self.vision.describe(self.picture, [*others, widened])
-        return Further(described, [around, whole])
+        return Further(described, [] if whole is None else [whole])
 
 
 class Vision:
