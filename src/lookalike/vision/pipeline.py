@@ -41,7 +41,7 @@ from lookalike.vision.subjects import crop, downscaled, plain_subjects, scale_bo
 from lookalike.vision.text import TextTower
 from lookalike.vision.thumbnail import THUMBNAIL_SIDE, thumbnail
 
-MAX_OTHERS = 9  # further subjects `Sight.further` describes at most
+MAX_OTHERS = 13  # further subjects `Sight.further` describes at most
 # What SearchImageByText needs, for the message that refuses it.
 TEXT_MODELS = (
     "a joint image-text model (CLIP-style) whose ONNX text tower is configured with "
