@@ -5,8 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from lookalike.domain.filters import Compare
 from lookalike.domain.image import Box, Hit, Image
-from lookalike.service.categorize import LATER, RIVAL, STEPS, best_subject, predict_category
+from lookalike.service.categorize import (
+    LATER,
+    RIVAL,
+    STEPS,
+    Probe,
+    best_subject,
+    nearest_accepted,
+    predict_category,
+)
+from lookalike.service.search import Found
 from lookalike.store.qdrant_edge import QdrantEdgeStore
 from lookalike.vision.categories import CATEGORIES, OTHER
 from lookalike.vision.pipeline import MAX_OTHERS, Further, View
@@ -160,3 +170,12 @@ def test_the_subjects_not_chosen_but_nearly_as_close_are_its_rivals_closest_firs
     assert choice.rivals[0].neighbours[0].image.product_id == "shoe"
     bag_score, shoe_score = choice.neighbours[0].score, choice.rivals[0].neighbours[0].score
     assert shoe_score >= bag_score - RIVAL
+
+
+def test_a_rival_s_best_is_its_nearest_image_that_the_search_s_filter_accepts():
+    """Probes are not filtered: a rival's answer must still obey the filter the caller gave."""
+    shoe, bag = hit(4, 0.8), hit(3, 0.7)
+    rivals = [Probe(View(FIRST, unit(1)), [shoe, bag]), Probe(View(SECOND, unit(0, 1)), [shoe])]
+    assert nearest_accepted(rivals, None, first_look=2) == [Found(shoe, 2), Found(shoe, 3)]
+    bags_only = Compare("category_id", "=", 3)
+    assert nearest_accepted(rivals, bags_only, first_look=2) == [Found(bag, 2)]  # the second rival has none
