@@ -35,7 +35,7 @@ from lookalike.store.base import Store
 from lookalike.store.timed import timed
 from lookalike.vision.budget import DecodeBudget
 from lookalike.vision.detector import Detector
-from lookalike.vision.embedder import Embedder
+from lookalike.vision.embedder import SCREEN_ASSET, Embedder
 from lookalike.vision.fingerprint import check_or_record, fingerprint, stored_pooling
 from lookalike.vision.pipeline import Vision
 from lookalike.vision.pooling import DEFAULT, FEATURES, POOLINGS
@@ -81,7 +81,11 @@ def build_components(settings: Settings, url: str | None = None) -> Components:
     embedder = Embedder(settings.image_model, threads=threads, pooling=pooling)  # a wrong model stops here
     # The projection was learnt on the packaged model's R-MAC vectors; it means nothing for any other.
     projection = Projection() if settings.image_model is None and embedder.pooling == DEFAULT else None
-    vision = Vision(embedder, text, budget, Detector(threads=threads), projection)
+    # The screening model is the packaged one quantised: it screens for the packaged model alone.
+    screener = None
+    if settings.image_model is None:
+        screener = Embedder(threads=threads, pooling=embedder.pooling, asset=SCREEN_ASSET)
+    vision = Vision(embedder, text, budget, Detector(threads=threads), projection, screener)
     # Another model's vectors cannot be compared with the ones stored: refused before anything opens.
     check_or_record(data, fingerprint(settings.image_model, vision.dim, embedder.pooling))
     with contextlib.ExitStack() as undo:  # what was opened is closed again if a later part fails

@@ -30,14 +30,17 @@ def vector(*values: float) -> np.ndarray:
     return v / np.linalg.norm(v)
 
 
-def view(region: Box, *values: float, categories: dict[int, float] | None = None) -> View:
-    return View(region, vector(*values), categories or {})
+def view(
+    region: Box, *values: float, categories: dict[int, float] | None = None, screened: bool = False
+) -> View:
+    return View(region, vector(*values), categories or {}, screened)
 
 
 @dataclass
 class Scene:
     subjects: list[View]  # the first is the one described first
     around: list[View] = field(default_factory=list)  # the first subject in its surroundings, if cluttered
+    in_full: dict[Box, View] = field(default_factory=dict)  # a screened subject's full description
 
 
 class StandInSight:
@@ -63,6 +66,9 @@ class StandInSight:
     def may_see_more(self) -> bool:
         return len(self.subjects) > 1 or bool(self.scene.around)
 
+    def in_full(self, view: View) -> View:
+        return self.scene.in_full[view.region] if view.screened else view
+
     def further(self, most: int) -> Further:
         self.further_calls += 1
         return Further(self.scene.subjects[1 : 1 + most], self.scene.around)
@@ -77,10 +83,13 @@ class StandInVision:
         self.scenes: dict[bytes, Scene] = {}
         self.sights: list[StandInSight] = []
 
-    def picture(self, name: str, *subjects: View, around: tuple[View, ...] = ()) -> bytes:
-        """The bytes that stand for a picture of these subjects."""
+    def picture(
+        self, name: str, *subjects: View, around: tuple[View, ...] = (), in_full: tuple[View, ...] = ()
+    ) -> bytes:
+        """The bytes that stand for a picture of these subjects (`in_full`: the full descriptions of the
+        screened ones)."""
         data = f"picture:{name}".encode()
-        self.scenes[data] = Scene(list(subjects), list(around))
+        self.scenes[data] = Scene(list(subjects), list(around), {full.region: full for full in in_full})
         return data
 
     def see(

@@ -189,6 +189,24 @@ def test_distinct_products_across_views_keep_each_product_once_at_its_best(servi
     assert found(second) == [("y", 0.55)]
 
 
+def test_a_screened_subject_chosen_is_ranked_by_its_full_description(service, vision):
+    """The other subjects are screened (described by the model in 8 bits) to choose the one the shopper
+    means; the ranking is the full model's description of it."""
+    photos = instance(service, "photos", type="generic")
+    add(service, vision, photos, "x", 0, 1, 0)
+    add(service, vision, photos, "y", 0, 0.6, 0.8)
+    other = Box(60, 90, 60, 90)
+    query = vision.picture(
+        "query",
+        view(SUBJECT, 1, 0),  # finds nothing close: the service looks further
+        view(other, 0, 1, 0.05, screened=True),  # screened, it is nearest to x
+        in_full=(view(other, 0, 0.8, 0.6),),  # in full, nearer to y
+    )
+    result = service.search_by_pic(photos, Picture(query), SearchOptions())
+    assert found(result) == [("y", 0.96), ("x", 0.8)]
+    assert result.pic_info.region == other
+
+
 def test_a_subject_that_finds_something_close_is_searched_with_the_whole_picture_alone(service, vision):
     photos = instance(service, "photos", type="generic")
     add(service, vision, photos, "near", 1, 0.1)

@@ -9,16 +9,18 @@ from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 import pytest
 from PIL import Image
 
-from lookalike.vision.embedder import Embedder, load_session, normalise, preprocess
+from lookalike.vision.embedder import SCREEN_ASSET, Embedder, load_session, normalise, preprocess
 from lookalike.vision.pooling import rmac_gem
 from tests.vision.conftest import PHOTOS
 
 ASSETS = resources.files("lookalike.vision").joinpath("assets")
 MANIFEST = json.loads(ASSETS.joinpath("efficientnet_lite0.json").read_text())
+SCREEN_MANIFEST = json.loads(ASSETS.joinpath("efficientnet_lite0_int8.json").read_text())
 
 
 @pytest.fixture(scope="module")
@@ -147,3 +149,26 @@ def test_model_path_and_threads_are_honoured(photo):
         embedder = Embedder(file, threads=1)
     assert embedder.session.get_session_options().intra_op_num_threads == 1
     assert embedder.embed([photo("coffee.png")]).shape == (1, 1280)
+
+
+def test_the_screening_model_is_the_packaged_one_quantised():
+    data = ASSETS.joinpath(SCREEN_MANIFEST["onnx_file"]).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == SCREEN_MANIFEST["onnx_sha256"]
+    assert SCREEN_MANIFEST["from_onnx_sha256"] == MANIFEST["onnx_sha256"]  # of the model that ships
+    ops = {node.op_type for node in onnx.load_from_string(data).graph.node}
+    assert "QLinearConv" in ops and "Conv" not in ops  # every convolution in 8 bits
+
+
+def test_the_screening_model_sees_what_the_full_model_sees(embedder, photo):
+    """Close vectors (not the same: never stored), and each photo nearest to its own full vector."""
+    pictures = [photo(name) for name in PHOTOS]
+    full, screened = embedder.embed(pictures), Embedder(asset=SCREEN_ASSET).embed(pictures)
+    cosines = (full * screened).sum(axis=1)
+    assert cosines.min() >= 0.9 and cosines.mean() >= 0.97, cosines
+    assert cosines.max() < 1 - 1e-4
+    assert (screened @ full.T).argmax(axis=1).tolist() == list(range(len(pictures)))
+
+
+def test_the_packaged_models_fit_in_60_mb_in_all():
+    sizes = {path.name: len(path.read_bytes()) for path in ASSETS.iterdir() if path.name.endswith(".onnx")}
+    assert len(sizes) >= 4 and sum(sizes.values()) <= 60 * 1024 * 1024, sizes

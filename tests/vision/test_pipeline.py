@@ -15,6 +15,7 @@ from lookalike.vision.budget import DecodeBudget, DecodeBusy
 from lookalike.vision.categories import CATEGORIES
 from lookalike.vision.decode import decode_reduced
 from lookalike.vision.detector import Detector
+from lookalike.vision.embedder import SCREEN_ASSET, Embedder
 from lookalike.vision.pipeline import Vision, square
 from tests.conftest import jpeg, photo_image, place, plain
 
@@ -94,6 +95,24 @@ def test_further_subjects_asked_for_in_two_steps_are_each_described_once(vision)
     )
     assert [view.region for view in around] == [view.region for view in at_once.around]
     assert seen.further(2) is seen.further()  # nothing more to describe
+
+
+def test_further_subjects_are_screened_and_the_chosen_one_is_described_again_in_full(embedder, vision):
+    """With a screener (the model in 8 bits), the other subjects are described by it: close to the full
+    model's vectors, not the same; `in_full` gives the full model's description, as `describe` does."""
+    screening = Vision(embedder, screener=Embedder(asset=SCREEN_ASSET))
+    data, _ = on_white(("chelsea", (40, 60), 330), ("rocket", (480, 330), 360))
+    seen = screening.see(data)
+    assert not seen.first.screened and seen.in_full(seen.first) is seen.first
+    others, _ = seen.further()
+    assert others and all(other.screened for other in others)
+    for other in others:
+        full = seen.in_full(other)
+        (described,) = screening.describe(seen.picture, [other.region])
+        assert not full.screened and full.region == other.region
+        assert np.array_equal(full.vector, described.vector)
+        assert 0.9 <= float(other.vector @ full.vector) < 1 - 1e-4
+    assert not any(other.screened for other in vision.see(data).further().others)  # no screener
 
 
 def test_a_given_region_or_the_whole_picture_has_no_further_views(vision):

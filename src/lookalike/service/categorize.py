@@ -2,12 +2,13 @@
 
 Both ask the instance itself. The first subject the vision found is searched without restriction (a probe
 of a few results). When its nearest stored image is not close (its cosine under the descriptor's
-`Vision.unsure`), the other subjects are described and probed too, and the one whose nearest stored image
-is closest is the one the shopper means: a product photographed in a scene matches its own catalog shot far
-better than the scene does. On the quality harness the first subject is right 99 % of the time when its
-probe reaches that, and about 60 % below it; a quarter to a third of scene queries look further. Those also
-bring the whole picture, which the search ranks beside the chosen subject, and the rivals: subjects nearly
-as close as the chosen one, whose products the search looks for in the picture (service/verify.py).
+`Vision.unsure`), the other subjects are described (screened by the model in 8 bits: vision/pipeline.py)
+and probed too, and the one whose nearest stored image is closest is the one the shopper means: a product
+photographed in a scene matches its own catalog shot far better than the scene does. On the quality harness
+the first subject is right 99 % of the time when its probe reaches that, and about 60 % below it; three
+scene queries in four look further. Those also bring the whole picture, which the search ranks beside the
+chosen subject, and the rivals: subjects nearly as close as the chosen one, whose products the search looks
+for in the picture (service/verify.py).
 
 The category combines two signals: the model's ImageNet classes mapped to categories, and the categories of
 the nearest stored images, weighted by how close they are (the catalog teaches the predictor: a shop that

@@ -222,6 +222,7 @@ class ImageService:
             chosen, neighbours, views, rivals = best_subject(
                 self.store, instance.collection, chosen, sight.further, self.vision.unsure
             )
+            chosen = sight.in_full(chosen)  # a screened subject's vector is not compared in a ranking
             if predicts:
                 category = predict_category(chosen.category_scores, neighbours)
         if not views and sight.located.whole is not None:
