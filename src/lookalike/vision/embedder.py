@@ -27,7 +27,8 @@ from lookalike.vision.pooling import DEFAULT, FEATURES, POOLINGS, rmac_gem
 INPUT_SIZE = 224
 MODEL_ASSET = "assets/efficientnet_lite0.onnx"
 # The same model in 8-bit integers (tools/quantize_onnx.py): 2.3 times cheaper, its vectors close to the float
-# model's (cosine 0.99) but not the same, so never stored; a search screens its further subjects with it.
+# model's (cosine 0.98-0.99 on real photos) but not the same, so never stored; a search screens its further
+# subjects with it.
 SCREEN_ASSET = "assets/efficientnet_lite0_int8.onnx"
 # How a vector is made from the model is named by its pooling (vision/pooling.py: POOLINGS), of the picture
 # as `preprocess` gives it, L2-normalised. Any other change (input size, whitening) needs a name of its
