@@ -17,6 +17,7 @@ from lookalike.vision.decode import decode_reduced
 from lookalike.vision.detector import Detector
 from lookalike.vision.embedder import SCREEN_ASSET, Embedder
 from lookalike.vision.pipeline import Vision, square
+from lookalike.vision.salience import SAME_SUBJECT
 from tests.conftest import jpeg, photo_image, place, plain
 
 
@@ -166,7 +167,7 @@ def test_two_products_apart_are_each_a_subject_and_described_on_request(vision):
     )
     assert seen.first.region.iou(union) >= 0.85  # together they may be one product, like a pair of shoes
     assert len(seen.subjects) == 3 and seen.may_see_more
-    others, around = seen.further()
+    others, around = seen.further(2)
     assert len(others) == 2 and around == []  # a plain background has no surroundings worth a view
     for truth in boxes:
         assert max(other.region.iou(truth) for other in others) >= 0.85
@@ -177,6 +178,32 @@ def test_two_products_apart_are_each_a_subject_and_described_on_request(vision):
     assert float(others[0].vector @ others[1].vector) < float(seen.first.vector @ others[0].vector)
     first = vision.see(data, every_subject=False)  # what an add stores: the first subject, alike
     assert first.subjects == (seen.first.region,) and np.array_equal(first.first.vector, seen.first.vector)
+
+
+def test_a_product_too_small_for_a_plain_ground_is_looked_for_the_cluttered_way_on_request(vision):
+    """Sand, water or a wall look as plain as a backdrop; around a product under a tenth of the picture
+    the plain way takes the whole picture for the subject. Asked for more, the sight looks again the
+    cluttered way: the activations' and the detector's subjects, and the whole picture around them."""
+    data, (truth,) = on_white(("coffee", (520, 380), 150))
+    seen = vision.see(data)
+    everything = Box(0, 900, 0, 700)
+    assert seen.subjects == (everything,) and seen.located.plain and seen.may_see_more
+    others, around = seen.further(2)
+    assert seen.subjects[0] == everything and not seen.located.plain  # the first stays first
+    assert [view.region for view in around] == [everything]
+    assert [other.region for other in others] == list(seen.subjects[1:3])
+    assert max(box.iou(truth) for box in seen.subjects[1:]) >= 0.5, seen.subjects
+
+
+def test_the_plain_subjects_come_first_and_the_cluttered_look_after_them(vision):
+    data, _ = on_white(("chelsea", (40, 60), 330), ("rocket", (480, 330), 360))
+    seen = vision.see(data)
+    plain_ones = seen.subjects
+    parts = seen.further(2).others
+    others, around = seen.further()  # more than the plain way found: the cluttered look too
+    assert others[:2] == parts and seen.subjects[:3] == plain_ones
+    assert [view.region for view in around] == [Box(0, 900, 0, 700)]
+    assert all(box.iou(had) < SAME_SUBJECT for box in seen.subjects[3:] for had in plain_ones)
 
 
 def test_every_description_carries_category_scores(vision):

@@ -39,7 +39,7 @@ from lookalike.vision.embedder import INPUT_SIZE, Embedder, Looks
 from lookalike.vision.local import Features
 from lookalike.vision.pooling import UNSURE
 from lookalike.vision.projection import Projection
-from lookalike.vision.salience import MAX_SUBJECTS, salient_subjects
+from lookalike.vision.salience import MAX_SUBJECTS, SAME_SUBJECT, salient_subjects
 from lookalike.vision.subjects import crop, downscaled, plain_subjects, scale_box
 from lookalike.vision.text import TextTower
 from lookalike.vision.thumbnail import THUMBNAIL_SIDE, thumbnail
@@ -70,6 +70,9 @@ class Located:
     whole: View | None = None  # the whole picture, when a model pass over it was how they were found
     # The picture's `downscaled` copy, when the locating looked at one: what a thumbnail is made from.
     small: Image.Image | None = field(default=None, compare=False, repr=False)
+    # Found by a plain background's colour: a scene of sand, water or sky may look plain too, so the
+    # cluttered way may still be asked to look (`Vision.as_clutter`).
+    plain: bool = False
 
 
 class Further(NamedTuple):
@@ -118,8 +121,9 @@ class Sight:
 
     @property
     def may_see_more(self) -> bool:
-        """Whether `further` has anything to offer: other subjects, or surroundings of the first."""
-        return len(self.subjects) > 1 or self.located.whole is not None
+        """Whether `further` has anything to offer: other subjects, or surroundings of the first, or a
+        second look, the cluttered way, at a picture whose background looked plain."""
+        return len(self.subjects) > 1 or self.located.whole is not None or self.located.plain
 
     @cached_property
     def features(self) -> Features:
@@ -151,24 +155,25 @@ class Sight:
 
     def further(self, most: int = MAX_OTHERS) -> Further:
         """More of the picture: its first `most` other subjects; and, in a cluttered photo, the detector's
-        objects among them and the whole picture, which the search ranks beside the chosen subject. Each
-        other subject is screened once (`in_full` describes it fully), in one model pass per call that asks
-        for more subjects than the calls before it. (A view of the first subject widened by a fifth a side
-        was searched too; with nine other subjects and their verification it found no product that they did
-        not, for a model pass a search.)"""
-        if self._further is None:
+        objects among them and the whole picture, which the search ranks beside the chosen subject. A
+        picture whose background looked plain is looked at the cluttered way too once its plain subjects
+        run out (`Vision.as_clutter`). Each other subject is screened once (`in_full` describes it fully),
+        in one model pass per call that asks for more subjects than the calls before it. (A view of the
+        first subject widened by a fifth a side was searched too; with nine other subjects and their
+        verification it found no product that they did not, for a model pass a search.)"""
+        if self.located.plain and len(self.subjects) <= most:
+            self.located = self.vision.as_clutter(self.picture, self.located)
+        elif self._further is None:
             self.located = self.vision.with_objects(self.picture, self.located)
-            self._further = self._look_further(most)
-        elif more := list(self.subjects[1 + len(self._further.others) : 1 + most]):
-            described = self.vision.describe(self.picture, more, screen=True)
-            self._further = self._further._replace(others=[*self._further.others, *described])
+        had = self._further
+        others = [] if had is None else had.others
+        more = list(self.subjects[1 + len(others) : 1 + most])
+        around = [] if self.located.whole is None else [self.located.whole]
+        if had is not None and not more and len(around) == len(had.around):
+            return had  # nothing new to look at
+        described = self.vision.describe(self.picture, more, screen=True) if more else []
+        self._further = Further([*others, *described], around)
         return self._further
-
-    def _look_further(self, most: int) -> Further:
-        others = list(self.subjects[1 : 1 + most])
-        described = self.vision.describe(self.picture, others, screen=True) if others else []
-        whole = self.located.whole
-        return Further(described, [] if whole is None else [whole])
 
 
 class Vision:
@@ -243,20 +248,31 @@ class Vision:
         # On a plain background the box around every part is the product (a pair of shoes); its parts
         # follow (two products side by side).
         found = plain_subjects(image, small)
-        whole = None
         if found is None:
-            looks = self.embedder.look([image])
-            most = MAX_SUBJECTS if every_subject else 1
-            if looks.feature_maps is None:  # a model without a map: the whole picture is the subject
-                found = [Box(0, image.width, 0, image.height)]
-            else:
-                found = salient_subjects(image, looks.feature_maps[0], small, most=most)
-            whole = View(everything, looks.vectors[0], _scores(looks, 0))
-        elif not every_subject:
-            found = found[:1]
-        sx, sy = picture.width / image.width, picture.height / image.height
-        boxes = tuple(scale_box(box, sx, sy, picture.width, picture.height) for box in found)
-        return Located(boxes, whole, small)
+            return self._in_clutter(picture, small, MAX_SUBJECTS if every_subject else 1)
+        return Located(_scaled(picture, found[: None if every_subject else 1]), None, small, plain=True)
+
+    def as_clutter(self, picture: Reduced, located: Located) -> Located:
+        """A picture whose background looked plain, looked at the cluttered way too: its plain subjects
+        first, then the activations' and the detector's (`with_objects`) that are not one of them: a
+        small product on sand or water, which the plain way boxes with its surroundings, or not at all
+        (the whole picture)."""
+        small = downscaled(picture.image) if located.small is None else located.small
+        cluttered = self.with_objects(picture, self._in_clutter(picture, small, MAX_SUBJECTS))
+        had = located.subjects
+        more = [box for box in cluttered.subjects if all(box.iou(one) < SAME_SUBJECT for one in had)]
+        return replace(cluttered, subjects=(*had, *more)[: 1 + MAX_OTHERS])
+
+    def _in_clutter(self, picture: Reduced, small: Image.Image, most: int) -> Located:
+        """One model pass over the whole picture: its activations plus colour find the subjects."""
+        image = picture.image
+        looks = self.embedder.look([image])
+        if looks.feature_maps is None:  # a model without a map: the whole picture is the subject
+            found = [Box(0, image.width, 0, image.height)]
+        else:
+            found = salient_subjects(image, looks.feature_maps[0], small, most=most)
+        whole = View(_whole(picture), looks.vectors[0], _scores(looks, 0))
+        return Located(_scaled(picture, found), whole, small)
 
     def with_objects(self, picture: Reduced, located: Located) -> Located:
         """The subjects of a cluttered photo with the detector's objects taking turns with them, the first
@@ -298,6 +314,13 @@ class Vision:
                 f"The specified action is not supported: searching by text needs {TEXT_MODELS}."
             )
         return self.text.embed_text([text])[0]
+
+
+def _scaled(picture: Reduced, boxes: Sequence[Box]) -> tuple[Box, ...]:
+    """Boxes in the decoded image's pixels, in the original's."""
+    image = picture.image
+    sx, sy = picture.width / image.width, picture.height / image.height
+    return tuple(scale_box(box, sx, sy, picture.width, picture.height) for box in boxes)
 
 
 def _scores(looks: Looks, i: int) -> dict[int, float]:
