@@ -59,6 +59,9 @@ class StandInSight:
     def subject_features(self) -> Features:
         return NO_FEATURES
 
+    def enlarged_features(self, box: Box) -> Features | None:
+        return None  # no pixels to enlarge
+
     def thumbnail(self) -> bytes:
         raise AssertionError("a stand-in picture has no pixels to make a thumbnail of")
 

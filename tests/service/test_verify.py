@@ -10,7 +10,7 @@ from lookalike.domain.image import Box, Hit, Image, ImageKey
 from lookalike.service.search import Found
 from lookalike.service.verify import CANDIDATES, MARGIN, SURE, verified_first
 from lookalike.vision.decode import decode_reduced
-from lookalike.vision.local import QUERY_POINTS, STORED_POINTS, Features, extract
+from lookalike.vision.local import QUERY_POINTS, STORED_POINTS, Features, extract, extract_enlarged
 from tests.conftest import jpeg, photo_image, place, plain
 
 SIZE = (1000, 750)
@@ -104,3 +104,23 @@ def test_a_sure_ranking_looks_at_no_rival(stored, coffee_on_gravel):
     sure = ranking(("rocket", SURE + 0.1), ("chelsea", SURE - 0.1))
     rivals = ranking(("coffee", 0.5))
     assert verified_first(sure, lambda: query, stored.get, SIZE, rivals=rivals) == (sure, None)
+
+
+def test_a_small_product_not_found_in_the_whole_picture_is_found_in_its_box_enlarged(stored):
+    """The whole picture's features miss a product 120 px wide; the candidate's own box (where the search
+    found it), enlarged, finds it, and it moves up with its Region."""
+    picture, truth = place(photo_image("gravel").resize(SIZE), photo_image("coffee"), (520, 300), 120, 10)
+    query = decode_reduced(jpeg(picture, quality=75))
+    whole = extract(query, QUERY_POINTS)
+    unsure = ranking(("rocket", 0.55), ("coffee", 0.53), ("chelsea", 0.5))
+    assert verified_first(unsure, lambda: whole, stored.get, SIZE) == (unsure, None)
+    asked: list[str] = []
+
+    def closer(found: Found) -> Features | None:
+        asked.append(found.hit.image.product_id)
+        return extract_enlarged(query, truth)
+
+    moved, region = verified_first(unsure, lambda: whole, stored.get, SIZE, closer=closer)
+    assert names(moved) == ["coffee", "rocket", "chelsea"]
+    assert region is not None and region.iou(truth) >= 0.6
+    assert asked == ["rocket", "coffee", "chelsea"]  # only where the whole picture found nothing

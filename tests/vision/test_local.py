@@ -11,8 +11,16 @@ import pytest
 from PIL import Image
 
 from lookalike.domain.image import Box
-from lookalike.vision.decode import decode_reduced
-from lookalike.vision.local import MIN_INLIERS, QUERY_POINTS, STORED_POINTS, Features, extract, verify
+from lookalike.vision.decode import Reduced, decode_reduced
+from lookalike.vision.local import (
+    MIN_INLIERS,
+    QUERY_POINTS,
+    STORED_POINTS,
+    Features,
+    extract,
+    extract_enlarged,
+    verify,
+)
 from tests.conftest import jpeg, photo_image, place, plain
 
 
@@ -98,3 +106,37 @@ def test_a_picture_decoded_from_any_format_gives_the_same_features():
     one = extract(decode_reduced(picture), STORED_POINTS, truth)
     other = extract(decode_reduced(png.getvalue()), STORED_POINTS, truth)
     assert np.array_equal(one.descriptors, other.descriptors)
+
+
+def small_on_gravel(name: str, width: int = 120) -> tuple[Reduced, Box]:
+    product = in_perspective(photo_image(name))
+    picture, truth = place(photo_image("gravel").resize((1000, 750)), product, (400, 300), width, 12)
+    return decode_reduced(jpeg(picture, quality=70)), truth
+
+
+@pytest.mark.parametrize("name", ["coffee", "chelsea", "rocket"])
+def test_a_small_product_missed_in_the_whole_photo_is_found_in_its_box_enlarged(name):
+    """A product 120 px wide gives the whole picture's features too few matches with a catalog shot, whose
+    features lie at its own, larger scale; enlarged to a catalog shot's size, its box gives plenty."""
+    features, box = stored(name)
+    query, truth = small_on_gravel(name)
+    assert verify(extract(query, QUERY_POINTS), features, box, query.width, query.height) is None
+    enlarged = extract_enlarged(query, truth)
+    assert enlarged is not None
+    match = verify(enlarged, features, box, query.width, query.height)
+    assert match is not None and match.region.iou(truth) >= 0.7  # in the original's pixels
+    assert enlarged.pixel is not None and enlarged.pixel < 1  # points finer than a pixel of the original
+
+
+def test_another_product_is_not_found_in_an_enlarged_box():
+    query, truth = small_on_gravel("coffee")
+    for box in (truth, Box(100, 250, 100, 220)):  # the product's box, and a stretch of gravel
+        enlarged = extract_enlarged(query, box)
+        assert enlarged is not None
+        for other in ("rocket", "chelsea", "astronaut"):
+            assert verify(enlarged, *stored(other), query.width, query.height) is None
+
+
+def test_a_box_as_big_as_a_catalog_shot_is_not_enlarged():
+    query, _ = small_on_gravel("coffee")
+    assert extract_enlarged(query, Box(0, 600, 0, 500)) is None

@@ -346,6 +346,8 @@ class ImageService:
                     ranking = closest_first(self.store, instance.collection, ranking, vectors, projection)
             where = None
             if sight is not None:
+                nearest = nearest_accepted(rivals, filter, first_look=len(looks))
+                looks += [rival.view for rival in rivals]
                 with stage("verify"):
                     ranking, where = verified_first(
                         ranking,
@@ -353,10 +355,10 @@ class ImageService:
                         lambda key: self._features(instance, key),
                         (sight.picture.width, sight.picture.height),
                         region_wanted=sight.located.whole is not None,  # a plain background's box is precise
-                        rivals=nearest_accepted(rivals, filter, first_look=len(looks)),
+                        rivals=nearest,
                         same=result_of(options),
+                        closer=lambda found: sight.enlarged_features(looks[found.look].region),
                     )
-                looks += [rival.view for rival in rivals]
             hits = page_of(ranking, options)
             region = where or (looks[ranking[0].look].region if ranking else chosen.region)
         matched = self.store.count(instance.collection, filter)

@@ -8,6 +8,11 @@ each rival subject (service/categorize.py): the search chose one subject of the 
 stored image, and the product may be another's, which the ranking does not hold at all. On the quality
 harness no query the rule calls sure had the wrong product first (seeds 11 and 12): three scene queries
 in four, every near-duplicate, and verification is spent where the ranking can gain.
+
+A small product gives the whole picture's features few matches: a catalog shot's features lie at its own
+scale, several times the product's in a shopper's photo. A candidate the whole picture does not verify is
+looked for again in the box the search found it by, enlarged to a catalog shot's size
+(`local.extract_enlarged`).
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ def verified_first(
     region_wanted: bool = True,
     rivals: Sequence[Found] = (),
     same: Callable[[Hit], Hashable] = lambda hit: hit.image.key,
+    closer: Callable[[Found], Features | None] = lambda found: None,
 ) -> Verified:
     """The ranking with its verified candidates first, by how many matches agree, the others after them
     in their order. `query` gives the query picture's features (asked for only if a candidate has some);
@@ -53,7 +59,9 @@ def verified_first(
     An unsure ranking also has its `rivals` checked: the best results of the picture's other subjects,
     which the ranking may not hold at all (the search chose another subject). A rival found in the
     picture joins the verified ones; one that is not stays out. `same` tells which entries are one result
-    (the image, or the product with DistinctProductId)."""
+    (the image, or the product with DistinctProductId). `closer` gives a candidate the whole picture's
+    features do not find a second chance: the features of the box it was found by, enlarged (None when
+    that box is not small)."""
     if not ranking:
         return Verified(ranking, None)
     sure = is_sure(ranking)
@@ -69,7 +77,11 @@ def verified_first(
     matches = []
     for place, found in enumerate(checked):
         features = stored(found.hit.image.key)
-        match = None if features is None else verify(query(), features, found.hit.image.region, *size)
+        if features is None:
+            continue
+        match = verify(query(), features, found.hit.image.region, *size)
+        if match is None and (enlarged := closer(found)) is not None:
+            match = verify(enlarged, features, found.hit.image.region, *size)
         if match is not None:
             matches.append((match, place))
     if not matches:

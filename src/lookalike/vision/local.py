@@ -6,6 +6,10 @@ picture's subject, matched against those of the whole query picture and checked 
 by RANSAC, find the same printed or textured surface turned, scaled and seen at an angle, wherever it lies
 in the picture; and the map carries the stored subject's box into the query as a precise Region.
 
+A small product gets few matches that way: its scale in the photo is a third or less of its catalog
+shot's, where the shot has few features. The box a search found it by, enlarged to a catalog shot's size
+(`extract_enlarged`), is its second chance.
+
 ORB, since it is the only one of OpenCV's detectors that fits a search's CPU budget: SIFT and AKAZE find a
 little more on the quality harness, but their pass over the query alone costs 5-8 times as much. An affine
 map rather than a homography: a small product gives a dozen or two matches, too few to pin down a
@@ -31,6 +35,10 @@ SIDE = 800  # longer side the features are found at: a catalog shot whole, a pho
 RATIO = 0.8  # Lowe's ratio test: a match must be this much closer than the second best
 REPROJECTION = 6.0  # pixels (of the query at SIDE) a RANSAC inlier may be off by
 MIN_INLIERS = 10  # fewer agreeing matches are chance, on the quality harness
+SMALL = 360  # longer side (at SIDE) under which a box is enlarged for a second look
+ENLARGED_SIDE = 480  # longer side it is enlarged to: a catalog shot's size
+ENLARGED_POINTS = 600  # of an enlarged box
+MIN_SIDE = 8  # pixels: a narrower box is a sliver with nothing to find
 MIN_AREA = 0.002  # of the query picture: a smaller projected box is a degenerate fit
 FORMAT = b"LKF1"  # file format tag and version: points float32 (n, 2), descriptors uint8 (n, 32)
 
@@ -41,6 +49,9 @@ cv2.setNumThreads(1)  # one search, one core: the server runs requests side by s
 class Features:
     points: np.ndarray  # (n, 2) float32, in the original picture's pixels
     descriptors: np.ndarray  # (n, 32) uint8, ORB
+    # Original pixels per pixel of the image the points were found in, when not `extract`'s (a query's
+    # enlarged box): how far off a RANSAC inlier may be scales with it.
+    pixel: float | None = None
 
     def __len__(self) -> int:
         return len(self.points)
@@ -82,6 +93,30 @@ def extract(picture: Reduced, most: int, box: Box | None = None) -> Features:
     return Features(where, descriptors)
 
 
+def extract_enlarged(picture: Reduced, box: Box, most: int = ENLARGED_POINTS) -> Features | None:
+    """At most `most` ORB features of the box (original pixels), enlarged so that its longer side is
+    ENLARGED_SIDE: a small product in a photo meets a stored catalog shot at the scales where the shot has
+    most of its features (ORB's pyramid spreads them by area: a scale a third of the shot's holds a few
+    dozen of its 400). None for a box that is not SMALL at `extract`'s scale (the whole picture's features
+    hold it well enough), or a sliver."""
+    image = picture.image
+    to_image = image.width / picture.width
+    x1, x2, y1, y2 = (side * to_image for side in box)
+    longest = max(x2 - x1, y2 - y1)
+    if min(x2 - x1, y2 - y1) < MIN_SIDE or longest * min(1.0, SIDE / max(image.size)) >= SMALL:
+        return None
+    zoom = ENLARGED_SIDE / longest
+    part = image.crop((round(x1), round(y1), round(x2), round(y2)))
+    size = (max(1, round(part.width * zoom)), max(1, round(part.height * zoom)))
+    grey = np.asarray(part.resize(size, Image.Resampling.BICUBIC).convert("L"))
+    points, descriptors = cv2.ORB_create(nfeatures=most, fastThreshold=10).detectAndCompute(grey, None)
+    if descriptors is None:
+        return NONE
+    where = cv2.KeyPoint_convert(points) / np.float32(zoom)
+    where += np.float32([round(x1), round(y1)])
+    return Features(where / np.float32(to_image), descriptors, pixel=1 / (zoom * to_image))
+
+
 @dataclass(frozen=True)
 class Match:
     inliers: int  # matches the fitted map agrees with
@@ -98,9 +133,9 @@ def verify(query: Features, stored: Features, stored_box: Box, width: int, heigh
         return None
     source = stored.points[[m.queryIdx for m in good]]
     target = query.points[[m.trainIdx for m in good]]
-    to_query = SIDE / max(width, height) if max(width, height) > SIDE else 1.0
+    pixel = query.pixel or max(1.0, max(width, height) / SIDE)
     affine, inliers = cv2.estimateAffine2D(
-        source, target, method=cv2.RANSAC, ransacReprojThreshold=REPROJECTION / to_query
+        source, target, method=cv2.RANSAC, ransacReprojThreshold=REPROJECTION * pixel
     )
     if affine is None or int(inliers.sum()) < MIN_INLIERS:
         return None

@@ -114,6 +114,7 @@ class Sight:
         with stage("describe"):
             (self.first,) = vision.describe(picture, located.subjects[:1])
         self._further: Further | None = None
+        self._enlarged: dict[Box, Features | None] = {}
 
     @property
     def subjects(self) -> tuple[Box, ...]:
@@ -130,6 +131,13 @@ class Sight:
         """Local features of the whole picture, for stored products to be looked for in: wherever the
         product lies, whatever box the locating found."""
         return local.extract(self.picture, local.QUERY_POINTS)
+
+    def enlarged_features(self, box: Box) -> Features | None:
+        """Local features of a small box enlarged (`local.extract_enlarged`), once a box; None for a box
+        that is not small."""
+        if box not in self._enlarged:
+            self._enlarged[box] = local.extract_enlarged(self.picture, box)
+        return self._enlarged[box]
 
     def subject_features(self) -> Features:
         """Local features of the first subject: what an add keeps beside its vector."""
