@@ -124,3 +124,7 @@ def test_a_small_product_not_found_in_the_whole_picture_is_found_in_its_box_enla
     assert names(moved) == ["coffee", "rocket", "chelsea"]
     assert region is not None and region.iou(truth) >= 0.6
     assert asked == ["rocket", "coffee", "chelsea"]  # only where the whole picture found nothing
+    sure = ranking(("coffee", SURE + 0.1), ("rocket", SURE + 0.1 - MARGIN - 0.01))
+    asked.clear()
+    assert verified_first(sure, lambda: whole, stored.get, SIZE, closer=closer) == (sure, None)
+    assert asked == []  # a sure ranking stands; the box of its first is its Region already

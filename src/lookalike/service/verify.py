@@ -59,9 +59,9 @@ def verified_first(
     An unsure ranking also has its `rivals` checked: the best results of the picture's other subjects,
     which the ranking may not hold at all (the search chose another subject). A rival found in the
     picture joins the verified ones; one that is not stays out. `same` tells which entries are one result
-    (the image, or the product with DistinctProductId). `closer` gives a candidate the whole picture's
-    features do not find a second chance: the features of the box it was found by, enlarged (None when
-    that box is not small)."""
+    (the image, or the product with DistinctProductId). `closer` gives a candidate of an unsure ranking
+    that the whole picture's features do not find a second chance: the features of the box it was found
+    by, enlarged (None when that box is not small)."""
     if not ranking:
         return Verified(ranking, None)
     sure = is_sure(ranking)
@@ -80,7 +80,8 @@ def verified_first(
         if features is None:
             continue
         match = verify(query(), features, found.hit.image.region, *size)
-        if match is None and (enlarged := closer(found)) is not None:
+        # A sure ranking stands, and an enlarged box found its product where the box already says.
+        if match is None and not sure and (enlarged := closer(found)) is not None:
             match = verify(enlarged, features, found.hit.image.region, *size)
         if match is not None:
             matches.append((match, place))
