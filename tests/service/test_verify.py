@@ -8,7 +8,7 @@ import pytest
 
 from lookalike.domain.image import Box, Hit, Image, ImageKey
 from lookalike.service.search import Found
-from lookalike.service.verify import CANDIDATES, MARGIN, SURE, verified_first
+from lookalike.service.verify import AGREE, CANDIDATES, MARGIN, SURE, verified_first, where_found
 from lookalike.vision.decode import decode_reduced
 from lookalike.vision.local import QUERY_POINTS, STORED_POINTS, Features, extract, extract_enlarged
 from tests.conftest import jpeg, photo_image, place, plain
@@ -128,3 +128,16 @@ def test_a_small_product_not_found_in_the_whole_picture_is_found_in_its_box_enla
     asked.clear()
     assert verified_first(sure, lambda: whole, stored.get, SIZE, closer=closer) == (sure, None)
     assert asked == []  # a sure ranking stands; the box of its first is its Region already
+
+
+def test_the_box_the_product_was_found_by_is_its_region_where_verification_agrees(stored, coffee_on_gravel):
+    """Verification confirms the box the search found the product by, a box fitted to the product as the
+    photo shows it; one around part of the product, or the whole picture, gives way to the verified
+    region."""
+    query, truth = coffee_on_gravel
+    _, verified = verified_first(ranking(("coffee", 0.5)), lambda: query, stored.get, SIZE)
+    assert verified is not None and verified.iou(truth) >= AGREE
+    assert where_found(verified, truth) == truth
+    half = Box(truth.x1, (truth.x1 + truth.x2) // 2, truth.y1, (truth.y1 + truth.y2) // 2)
+    assert verified.iou(half) < AGREE and where_found(verified, half) == verified
+    assert where_found(verified, None) == verified
