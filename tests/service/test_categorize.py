@@ -53,6 +53,14 @@ def test_close_labelled_neighbours_teach_what_the_model_does_not_know():
     assert predict_category(MODEL_SAYS_OTHER, [hit(20, 0.9), hit(20, 0.88), hit(OTHER, 0.6)]) == 20
 
 
+def test_the_picture_itself_stored_gives_its_category_whatever_the_others_say():
+    """A shop's own picture, cropped and recompressed, among ten similar-looking products of another
+    category: its category, not theirs, else the category would hide it from its own search."""
+    furniture = [hit(9, 0.66)] * 10
+    assert predict_category({**MODEL_SAYS_OTHER, 9: 0.8, OTHER: 0.2}, [hit(20, 0.96), *furniture]) == 20
+    assert predict_category({**MODEL_SAYS_OTHER, 9: 0.8, OTHER: 0.2}, [hit(20, 0.8), *furniture]) == 9
+
+
 def test_unrelated_neighbours_teach_nothing():
     # Every probe returns its nearest images, related or not: a far one must not decide.
     assert predict_category(MODEL_SAYS_OTHER, [hit(4, 0.35), hit(4, 0.3), hit(3, 0.3)]) == OTHER

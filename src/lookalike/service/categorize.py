@@ -39,6 +39,10 @@ CLOSENESS = 0.2  # cosine: a neighbour this much further from the query counts e
 MODEL_WEIGHT = 0.5  # the model's scores count as much as one stored image at cosine 0.86
 CONFIDENT = 0.5  # a category needs this share of the belief, else Other
 RIVAL = 0.1  # cosine: a subject whose nearest image is this much further than the chosen one's is no rival
+# Cosine at which the nearest stored image is the query's own picture, cropped, resized or recompressed (on
+# the quality harness: near-duplicates 0.95-0.97; no scene query's nearest image at 0.8 or more was another
+# product's).
+SAME_PICTURE = 0.9
 
 
 def probe(store: Store, collection: str, view: View) -> list[Hit]:
@@ -105,8 +109,13 @@ def predict_category(model_scores: dict[int, float], neighbours: Sequence[Hit]) 
 
     Each neighbour gives its own category a vote of exp((cosine - 1) / CLOSENESS): 1 for the identical
     image, 0.37 at cosine 0.8, little for the unrelated ones that every probe returns too. The model's scores
-    add up to MODEL_WEIGHT: a shop's label on the same product outweighs the model's guess.
+    add up to MODEL_WEIGHT: a shop's label on the same product outweighs the model's guess. A neighbour at
+    SAME_PICTURE or closer is the picture itself, which the shop filed already: its category is the
+    answer, whatever the other neighbours say (ten similar-looking products of another category outvoted
+    it, and the category predicted then hid it from its own search).
     """
+    if neighbours and neighbours[0].score >= SAME_PICTURE:
+        return neighbours[0].image.category_id
     belief = {category: MODEL_WEIGHT * share for category, share in (model_scores or {OTHER: 1.0}).items()}
     total = MODEL_WEIGHT
     for hit in neighbours:
