@@ -15,12 +15,10 @@ from lookalike.vision.decode import Reduced, decode_reduced
 from lookalike.vision.local import (
     MIN_INLIERS,
     QUERY_POINTS,
-    RATIO,
     STORED_POINTS,
     Features,
     extract,
     extract_enlarged,
-    lowe_matches,
     verify,
 )
 from tests.conftest import jpeg, photo_image, place, plain
@@ -60,20 +58,6 @@ def test_a_stored_product_is_found_in_a_shoppers_photo_and_where(width, angle):
     match = verify(extract(query, QUERY_POINTS), features, box, query.width, query.height)
     assert match is not None and match.inliers >= MIN_INLIERS
     assert match.region.iou(truth) >= 0.7  # the box of a turned product is looser than the product's own
-
-
-def test_the_matches_are_lowes_as_opencvs_matcher_finds_them():
-    """Each stored feature's nearest query feature, kept when clearly nearer than the second: what
-    BFMatcher.knnMatch and the ratio test give, index for index, on a real product in a real photo."""
-    features, _ = stored("coffee")
-    data, _ = shopper_photo("coffee", 300, (400, 180), 10)
-    query = extract(decode_reduced(data), QUERY_POINTS)
-    pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(features.descriptors, query.descriptors, k=2)
-    lowe = [m for m, second in pairs if m.distance < RATIO * second.distance]
-    good, nearest = lowe_matches(features.descriptors, query.descriptors)
-    assert len(lowe) >= MIN_INLIERS
-    assert good.tolist() == [m.queryIdx for m in lowe]
-    assert nearest.tolist() == [m.trainIdx for m in lowe]
 
 
 def test_another_product_is_not_found():

@@ -118,15 +118,6 @@ def extract_enlarged(picture: Reduced, box: Box, most: int = ENLARGED_POINTS) ->
     return Features(where / np.float32(to_image), descriptors, pixel=1 / (zoom * to_image), box=box)
 
 
-def lowe_matches(stored: np.ndarray, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Lowe's matches of the stored descriptors among the query's (at least two): the indexes of the
-    stored ones that have one, and of their nearest query descriptor. OpenCV's batch distance is what
-    BFMatcher.knnMatch runs, without a Python object per match (half a match's 6 ms of CPU)."""
-    distances, nearest = cv2.batchDistance(stored, query, cv2.CV_32S, normType=cv2.NORM_HAMMING, K=2)
-    good = np.flatnonzero(distances[:, 0] < RATIO * distances[:, 1])
-    return good, nearest[good, 0]
-
-
 @dataclass(frozen=True)
 class Match:
     inliers: int  # matches the fitted map agrees with
@@ -137,11 +128,12 @@ def verify(query: Features, stored: Features, stored_box: Box, width: int, heigh
     """The stored picture's subject found in the query (width x height), or None."""
     if len(stored) < MIN_INLIERS or len(query) < MIN_INLIERS:
         return None
-    good, nearest = lowe_matches(stored.descriptors, query.descriptors)
+    pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(stored.descriptors, query.descriptors, k=2)
+    good = [m for m, *rest in (p for p in pairs if p) if rest and m.distance < RATIO * rest[0].distance]
     if len(good) < MIN_INLIERS:
         return None
-    source = stored.points[good]
-    target = query.points[nearest]
+    source = stored.points[[m.queryIdx for m in good]]
+    target = query.points[[m.trainIdx for m in good]]
     pixel = query.pixel or max(1.0, max(width, height) / SIDE)
     affine, inliers = cv2.estimateAffine2D(
         source, target, method=cv2.RANSAC, ransacReprojThreshold=REPROJECTION * pixel
