@@ -61,6 +61,13 @@ def test_the_picture_itself_stored_gives_its_category_whatever_the_others_say():
     assert predict_category({**MODEL_SAYS_OTHER, 9: 0.8, OTHER: 0.2}, [hit(20, 0.8), *furniture]) == 9
 
 
+def test_the_picture_itself_filed_under_several_categories_restricts_to_none():
+    # Any one of them would hide the products filed under the others from the search.
+    furniture = [hit(9, 0.66)] * 10
+    same = [hit(20, 0.99), hit(3, 0.99)]
+    assert predict_category({**MODEL_SAYS_OTHER, 3: 0.8, OTHER: 0.2}, [*same, *furniture]) == OTHER
+
+
 def test_unrelated_neighbours_teach_nothing():
     # Every probe returns its nearest images, related or not: a far one must not decide.
     assert predict_category(MODEL_SAYS_OTHER, [hit(4, 0.35), hit(4, 0.3), hit(3, 0.3)]) == OTHER

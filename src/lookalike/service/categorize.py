@@ -112,10 +112,12 @@ def predict_category(model_scores: dict[int, float], neighbours: Sequence[Hit]) 
     add up to MODEL_WEIGHT: a shop's label on the same product outweighs the model's guess. A neighbour at
     SAME_PICTURE or closer is the picture itself, which the shop filed already: its category is the
     answer, whatever the other neighbours say (ten similar-looking products of another category outvoted
-    it, and the category predicted then hid it from its own search).
+    it, and the category predicted then hid it from its own search). Filed under several categories, it is
+    Other: any one of them would hide the others.
     """
-    if neighbours and neighbours[0].score >= SAME_PICTURE:
-        return neighbours[0].image.category_id
+    same = {hit.image.category_id for hit in neighbours if hit.score >= SAME_PICTURE}
+    if same:
+        return same.pop() if len(same) == 1 else OTHER
     belief = {category: MODEL_WEIGHT * share for category, share in (model_scores or {OTHER: 1.0}).items()}
     total = MODEL_WEIGHT
     for hit in neighbours:
