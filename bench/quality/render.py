@@ -61,9 +61,14 @@ def render(model: Path, rotation: np.ndarray, renderer: pyrender.OffscreenRender
     turn[:3, :3] = rotation
     loaded.apply_transform(turn)
     scene = pyrender.Scene(bg_color=[0, 0, 0, 0], ambient_light=[0.45, 0.45, 0.45])
+    # One mesh of all the parts, placed, in the scene graph's order: pyrender draws its nodes in the order
+    # of a set of objects hashed by address, and parts that overlap (coplanar faces, transparent ones) then
+    # came out differently from run to run (141 of 1,212 renders, and which models rendered at all).
+    parts = []
     for name in loaded.graph.nodes_geometry:
         pose, geometry = loaded.graph[name]
-        scene.add(pyrender.Mesh.from_trimesh(loaded.geometry[geometry], smooth=False), pose=pose)
+        parts.append(loaded.geometry[geometry].copy().apply_transform(pose))
+    scene.add(pyrender.Mesh.from_trimesh(parts, smooth=False))
     low, high = loaded.bounds
     centre, radius = (low + high) / 2, np.linalg.norm(high - low) / 2
     distance = radius / math.sin(FIELD / 2) * 1.05
