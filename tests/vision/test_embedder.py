@@ -159,12 +159,25 @@ def test_the_screening_model_is_the_packaged_one_quantised():
     assert "QLinearConv" in ops and "Conv" not in ops  # every convolution in 8 bits
 
 
+def test_the_screening_model_computes_the_same_on_every_cpu():
+    """Its weights use 7 bits (tools/quantize_onnx.py): a CPU without VNNI adds two uint8 x int8 products
+    in 16 bits, which saturate only beyond 2 x 255 x 64. With 8-bit weights the vectors of an AVX2-only
+    machine lost their likeness to the float model's (cosine 0.935 on average on the photos below)."""
+    graph = onnx.load_from_string(ASSETS.joinpath(SCREEN_MANIFEST["onnx_file"]).read_bytes()).graph
+    weights = {tensor.name: tensor for tensor in graph.initializer}
+    integer_ops = [node for node in graph.node if node.op_type in ("QLinearConv", "QGemm")]
+    assert len(integer_ops) >= 49  # every convolution, and the classifier
+    for node in integer_ops:
+        values = onnx.numpy_helper.to_array(weights[node.input[3]])
+        assert values.dtype == np.int8 and np.abs(values.astype(np.int16)).max() <= 64, node.name
+
+
 def test_the_screening_model_sees_what_the_full_model_sees(embedder, photo):
     """Close vectors (not the same: never stored), and each photo nearest to its own full vector."""
     pictures = [photo(name) for name in PHOTOS]
     full, screened = embedder.embed(pictures), Embedder(asset=SCREEN_ASSET).embed(pictures)
     cosines = (full * screened).sum(axis=1)
-    assert cosines.min() >= 0.9 and cosines.mean() >= 0.97, cosines
+    assert cosines.min() >= 0.9 and cosines.mean() >= 0.96, cosines  # measured: 0.909 and 0.967
     assert cosines.max() < 1 - 1e-4
     assert (screened @ full.T).argmax(axis=1).tolist() == list(range(len(pictures)))
 

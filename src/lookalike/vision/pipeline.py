@@ -12,7 +12,7 @@ it, without the bytes being decoded again. Two seams make it up:
 The sight describes the first subject at once; `Sight.further` describes the rest when the service finds
 nothing close with the first: the other subjects (in a cluttered photo, the detector's objects taking turns
 with the activations' subjects, looked for only then), and the whole picture around them. The other subjects
-are screened: described by the model quantised to 8 bits (2.3 times cheaper, vision/embedder.py), good
+are screened: described by the model quantised to 8 bits (1.3-2.3 times cheaper, vision/embedder.py), good
 enough to tell which of them is the product; `Sight.in_full` describes the chosen one again with the full
 model, whose vectors alone are compared with the stored ones in a ranking.
 """
