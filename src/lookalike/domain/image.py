@@ -37,16 +37,19 @@ class Box(NamedTuple):
 
     def iou(self, other: Box) -> float:
         """Intersection over union: 1.0 for the same box, 0.0 for boxes apart."""
-        inter = max(0, min(self.x2, other.x2) - max(self.x1, other.x1)) * max(
-            0, min(self.y2, other.y2) - max(self.y1, other.y1)
-        )
+        common = self.intersection(other)
+        inter = 0 if common is None else common.width * common.height
         return inter / (self.width * self.height + other.width * other.height - inter)
+
+    def intersection(self, other: Box) -> Box | None:
+        """The part of the picture both boxes cover, or None if they do not overlap."""
+        x1, x2 = max(self.x1, other.x1), min(self.x2, other.x2)
+        y1, y2 = max(self.y1, other.y1), min(self.y2, other.y2)
+        return Box(x1, x2, y1, y2) if x2 > x1 and y2 > y1 else None
 
     def clip(self, width: int, height: int) -> Box | None:
         """This box inside a width x height image, or None if nothing of it is left."""
-        x1, x2 = max(0, min(self.x1, width)), max(0, min(self.x2, width))
-        y1, y2 = max(0, min(self.y1, height)), max(0, min(self.y2, height))
-        return Box(x1, x2, y1, y2) if x2 > x1 and y2 > y1 else None
+        return self.intersection(Box(0, width, 0, height))
 
 
 def _filterable(default: int | str) -> Any:
