@@ -33,6 +33,7 @@ from lookalike.service.uploads import FileUploadStore
 from lookalike.store import open_store
 from lookalike.store.base import Store
 from lookalike.store.timed import timed
+from lookalike.vision.background import Background
 from lookalike.vision.budget import DecodeBudget
 from lookalike.vision.detector import Detector
 from lookalike.vision.embedder import SCREEN_ASSET, Embedder
@@ -80,12 +81,14 @@ def build_components(settings: Settings, url: str | None = None) -> Components:
     pooling = stored if stored in POOLINGS else (FEATURES if text else None)
     embedder = Embedder(settings.image_model, threads=threads, pooling=pooling)  # a wrong model stops here
     # The projection was learnt on the packaged model's R-MAC vectors; it means nothing for any other.
-    projection = Projection() if settings.image_model is None and embedder.pooling == DEFAULT else None
+    packaged = settings.image_model is None and embedder.pooling == DEFAULT
+    projection = Projection() if packaged else None
+    background = Background() if packaged else None  # the bank holds the packaged descriptor's vectors
     # The screening model is the packaged one quantised: it screens for the packaged model alone.
     screener = None
     if settings.image_model is None:
         screener = Embedder(threads=threads, pooling=embedder.pooling, asset=SCREEN_ASSET)
-    vision = Vision(embedder, text, budget, Detector(threads=threads), projection, screener)
+    vision = Vision(embedder, text, budget, Detector(threads=threads), projection, screener, background)
     # Another model's vectors cannot be compared with the ones stored: refused before anything opens.
     check_or_record(data, fingerprint(settings.image_model, vision.dim, embedder.pooling))
     with contextlib.ExitStack() as undo:  # what was opened is closed again if a later part fails

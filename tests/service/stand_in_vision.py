@@ -81,6 +81,7 @@ class StandInVision:
     dim = DIM
     unsure = 0.6  # the cosine under which the first subject's nearest stored image is not trusted
     projection = None  # the ranking stays the vectors' own (service/rerank.py is tested on its own)
+    background = None  # every match worth its cosine (vision/background.py is tested on its own)
 
     def __init__(self) -> None:
         self.scenes: dict[bytes, Scene] = {}

@@ -194,3 +194,21 @@ def test_a_rival_s_best_is_its_nearest_image_that_the_search_s_filter_accepts():
     assert nearest_accepted(rivals, None, first_look=2) == [Found(shoe, 2), Found(shoe, 3)]
     bags_only = Compare("category_id", "=", 3)
     assert nearest_accepted(rivals, bags_only, first_look=2) == [Found(bag, 2)]  # the second rival has none
+
+
+def test_a_subject_whose_nearest_image_looks_like_any_background_counts_for_less(store):
+    """The bag is closer to the second subject than the shoe to the first; but the bag looks like any stretch
+    of background, and what a match is worth is its cosine less that."""
+    first = View(FIRST, unit(1, 0.25, 1.2))  # nearest: the shoe, not close
+    second = View(SECOND, unit(0.1, 1, 1))  # nearest: the bag, closer
+    assert CLOSE > float(first.vector @ unit(1, 0, 0))
+    assert float(second.vector @ unit(0, 1, 0)) > float(first.vector @ unit(1, 0, 0)) + LATER
+    further = lambda _: Further([second], [])  # noqa: E731
+    assert best_subject(store, "shop", first, further, CLOSE).subject is second
+    common = {"bag": 0.1, "shoe": 0.0}
+
+    def worth(hits):
+        return [hit.score - common[hit.image.product_id] for hit in hits]
+
+    chosen, hits, *_ = best_subject(store, "shop", first, further, CLOSE, worth)
+    assert chosen is first and hits[0].image.product_id == "shoe"

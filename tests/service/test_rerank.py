@@ -1,5 +1,6 @@
-"""The first candidates of a ranking reordered by the learned projection, on a real embedded store and the
-packaged projection: only their order changes, never their scores or the rest of the ranking."""
+"""The first candidates of a ranking reordered by the learned projection, less the background bank's penalty,
+on a real embedded store, the packaged projection and the packaged bank: only their order changes, never
+their scores or the rest of the ranking. And what a hit is worth when subjects are compared."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import pytest
 
 from lookalike.domain.image import Attributes, Box, Image, ImageKey
 from lookalike.service.models import SearchOptions
-from lookalike.service.rerank import RERANK, closest_first
+from lookalike.service.rerank import RERANK, closest_first, worth
 from lookalike.service.search import fused_ranking
 from lookalike.store.qdrant_edge import QdrantEdgeStore
+from lookalike.vision.background import Background
 from lookalike.vision.embedder import normalise
 from lookalike.vision.projection import Projection
 
@@ -20,6 +22,11 @@ DIM = 1280  # the projection's: it was learnt on the packaged model's vectors
 @pytest.fixture(scope="module")
 def projection() -> Projection:
     return Projection()
+
+
+@pytest.fixture(scope="module")
+def background() -> Background:
+    return Background()
 
 
 @pytest.fixture
@@ -72,3 +79,29 @@ def test_a_ranking_of_one_is_left_alone(shop, projection):
     store, query, _ = shop
     ranking = fused_ranking(store, "shop", [query], SearchOptions(num=1), None, 1)
     assert closest_first(store, "shop", ranking, [query], projection) == ranking
+
+
+def test_a_candidate_that_looks_like_any_background_counts_its_penalty_off_its_closeness(
+    shop, projection, background
+):
+    store, query, vectors = shop
+    ranking = fused_ranking(store, "shop", [query], SearchOptions(num=10), None, 10)
+    reranked = closest_first(store, "shop", ranking, [query], projection, background)
+    head = [found.hit.image.product_id for found in ranking[:RERANK]]
+    stacked = np.stack([vectors[p] for p in head])
+    weighed = projection.closeness(query[None], stacked) - background.penalties(stacked)
+    assert [f.hit.image.product_id for f in reranked[:RERANK]] == [head[i] for i in np.argsort(-weighed)]
+    assert reranked[RERANK:] == ranking[RERANK:]
+
+
+def test_a_hit_is_worth_its_cosine_less_its_image_s_penalty_read_once(shop, background):
+    store, query, vectors = shop
+    hits = [found.hit for found in fused_ranking(store, "shop", [query], SearchOptions(num=4), None, 4)]
+    of = worth(store, "shop", background)
+    penalties = background.penalties(np.stack([vectors[hit.image.product_id] for hit in hits]))
+    np.testing.assert_allclose(
+        of(hits), [hit.score - p for hit, p in zip(hits, penalties, strict=True)], atol=1e-6
+    )
+    store.delete("shop", [hits[0].image.key])  # known already: its penalty stays for the rest of the search
+    np.testing.assert_allclose(of(hits[:1]), [hits[0].score - penalties[0]], atol=1e-6)
+    assert worth(store, "shop", None)(hits) == [hit.score for hit in hits]  # no bank: the cosine

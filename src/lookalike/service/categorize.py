@@ -4,11 +4,12 @@ Both ask the instance itself. The first subject the vision found is searched wit
 of a few results). When its nearest stored image is not close (its cosine under the descriptor's
 `Vision.unsure`), the other subjects are described (screened by the model in 8 bits: vision/pipeline.py)
 and probed too, and the one whose nearest stored image is closest is the one the shopper means: a product
-photographed in a scene matches its own catalog shot far better than the scene does. On the quality harness
-the first subject is right 99 % of the time when its probe reaches that, and about 60 % below it; three
-scene queries in four look further. Those also bring the whole picture, which the search ranks beside the
-chosen subject, and the rivals: subjects nearly as close as the chosen one, whose products the search looks
-for in the picture (service/verify.py).
+photographed in a scene matches its own catalog shot far better than the scene does. A stored image that
+looks like any background (vision/background.py) counts for less there, or a box of floor that resembles a
+soft, plain product would win. On the quality harness the first subject is right 99 % of the time when its
+probe reaches that, and about 60 % below it; three scene queries in four look further. Those also bring
+the whole picture, which the search ranks beside the chosen subject, and the rivals: subjects nearly as
+close as the chosen one, whose products the search looks for in the picture (service/verify.py).
 
 The category combines two signals: the model's ImageNet classes mapped to categories, and the categories of
 the nearest stored images, weighted by how close they are (the catalog teaches the predictor: a shop that
@@ -38,6 +39,7 @@ LATER = 0.01  # cosine a subject must beat the one before it in the vision's ord
 CLOSENESS = 0.2  # cosine: a neighbour this much further from the query counts e (2.7) times less
 MODEL_WEIGHT = 0.5  # the model's scores count as much as one stored image at cosine 0.86
 CONFIDENT = 0.5  # a category needs this share of the belief, else Other
+WEIGHED = 5  # of a probe's nearest images, weighed by what they are worth when subjects are compared
 RIVAL = 0.1  # cosine: a subject whose nearest image is this much further than the chosen one's is no rival
 # Cosine at which the nearest stored image is the query's own picture, cropped, resized or recompressed (on
 # the quality harness: near-duplicates 0.95-0.97; no scene query's nearest image at 0.8 or more was another
@@ -73,7 +75,12 @@ class Choice(NamedTuple):
 
 
 def best_subject(
-    store: Store, collection: str, first: View, further: Callable[[int], Further], unsure: float
+    store: Store,
+    collection: str,
+    first: View,
+    further: Callable[[int], Further],
+    unsure: float,
+    worth: Callable[[Sequence[Hit]], Sequence[float]] | None = None,
 ) -> Choice:
     """The subject the shopper means, with its probe: the first, unless it finds nothing close (its
     nearest stored image's cosine under `unsure`, `Vision.unsure`) and another subject (described by
@@ -81,7 +88,9 @@ def best_subject(
     in that case, the views of the picture that `further` brings, and the rivals: the other subjects whose
     nearest stored image is nearly as close (within RIVAL, by the same handicap per place), for the search
     to look for in the picture too. The other subjects are described in STEPS, each only if none of those
-    before it found something close."""
+    before it found something close. A subject is weighed by what its WEIGHED nearest images are `worth`
+    (by default their cosine; the service takes off how much each looks like any background:
+    vision/background.py)."""
     hits = probe(store, collection, first)
     if not hits or hits[0].score >= unsure:
         return Choice(first, hits, [], [])
@@ -92,11 +101,18 @@ def best_subject(
         if len(more.others) < most or any(n and n[0].score >= unsure for _, n in probes[1:]):
             break
 
+    if len(probes) == 1:  # no other subject to weigh the first against
+        return Choice(first, hits, more.around, [])
+
     # A box around any stretch of background has some stored image that looks a little like it: the
     # further down the vision's order a subject stands, the closer its neighbour must be to win.
+    weighed = [neighbours[:WEIGHED] for _, neighbours in probes]
+    flat = [hit for hits in weighed for hit in hits]  # one call of `worth`: one read of the store
+    values = iter([hit.score for hit in flat] if worth is None else worth(flat))
+    merits = [max((next(values) for _ in hits), default=-1.0) for hits in weighed]
+
     def merit(place: int) -> float:
-        neighbours = probes[place].neighbours
-        return neighbours[0].score - place * LATER if neighbours else -1.0
+        return merits[place] - place * LATER
 
     best, *rest = sorted(range(len(probes)), key=merit, reverse=True)  # stable: ties keep the vision's order
     chosen, neighbours = probes[best]

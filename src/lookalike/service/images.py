@@ -35,7 +35,7 @@ from lookalike.service.models import (
     SearchOptions,
     SearchResult,
 )
-from lookalike.service.rerank import RERANK, closest_first
+from lookalike.service.rerank import RERANK, closest_first, worth
 from lookalike.service.search import MAX_RESULTS, fused_page, fused_ranking, page_of, result_of, to_score
 from lookalike.service.verify import CANDIDATES, FEATURES, verified_first, where_found
 from lookalike.store.base import Store
@@ -220,7 +220,12 @@ class ImageService:
         # A choice to make: the category, the subject, or whether a cluttered photo needs more views.
         if predicts or sight.may_see_more:
             chosen, neighbours, views, rivals = best_subject(
-                self.store, instance.collection, chosen, sight.further, self.vision.unsure
+                self.store,
+                instance.collection,
+                chosen,
+                sight.further,
+                self.vision.unsure,
+                worth(self.store, instance.collection, self.vision.background),
             )
             chosen = sight.in_full(chosen)  # a screened subject's vector is not compared in a ranking
             if predicts:
@@ -343,7 +348,12 @@ class ImageService:
             ranking = fused_ranking(self.store, instance.collection, vectors, options, filter, depth)
             if projection is not None:
                 with stage("rerank"):
-                    ranking = closest_first(self.store, instance.collection, ranking, vectors, projection)
+                    # Where the search chose where to look, a box of background must not win by a stored
+                    # image that looks like any background; where the caller chose, the cosine decides.
+                    background = self.vision.background if sight is not None else None
+                    ranking = closest_first(
+                        self.store, instance.collection, ranking, vectors, projection, background
+                    )
             where = None
             if sight is not None:
                 nearest = nearest_accepted(rivals, filter, first_look=len(looks))

@@ -3,25 +3,33 @@
 The global ranking is R-MAC's: the stored vectors and the choice of subject are. The projection, trained so
 that a shopper's view of an object lands closer to its catalog shot, tells the closest few apart better (on
 the quality harness, R@1 of a model seen from another side +3 points), at the cost of reading those few
-candidates' vectors back. Only the order changes; a page then lowers the scores of the results a moved one
+candidates' vectors back. A candidate that looks like any background (vision/background.py) counts its
+penalty off its closeness. Only the order changes; a page then lowers the scores of the results a moved one
 passed to its own (search.page_of), so that scores never rise down a page.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from lookalike.domain.image import Hit, ImageKey
 from lookalike.service.search import Found
 from lookalike.store.base import Store
+from lookalike.vision.background import Background
 from lookalike.vision.projection import Projection
 
 RERANK = 5  # candidates reordered: 3 give most of it, 10 no more
 
 
 def closest_first(
-    store: Store, collection: str, ranking: list[Found], queries: Sequence[np.ndarray], projection: Projection
+    store: Store,
+    collection: str,
+    ranking: list[Found],
+    queries: Sequence[np.ndarray],
+    projection: Projection,
+    background: Background | None = None,
 ) -> list[Found]:
     """The ranking with its first RERANK candidates ordered by their projected closeness to the query's
     vectors (each candidate at its closest); a candidate deleted meanwhile leaves the ranking as it was."""
@@ -34,5 +42,27 @@ def closest_first(
     if len(vectors) < len(head):
         return ranking
     closeness = projection.closeness(np.stack(queries), np.stack(vectors))
+    if background is not None:
+        closeness = closeness - background.penalties(np.stack(vectors))
     order = sorted(range(len(head)), key=lambda i: -closeness[i])
     return [head[i] for i in order] + ranking[RERANK:]
+
+
+def worth(
+    store: Store, collection: str, background: Background | None
+) -> Callable[[Sequence[Hit]], list[float]]:
+    """What each hit is worth: its cosine, less its stored image's background penalty (none without a
+    bank); each image's vector read once, whatever the calls."""
+    known: dict[ImageKey, float] = {}
+
+    def of(hits: Sequence[Hit]) -> list[float]:
+        missing = list({hit.image.key for hit in hits} - known.keys())
+        if background is not None and missing:
+            read = store.get(collection, missing, with_vectors=True)
+            vectors = {image.key: vector for image in read if (vector := image.vector) is not None}
+            if vectors:
+                penalties = background.penalties(np.stack(list(vectors.values())))
+                known.update(zip(vectors, penalties.tolist(), strict=True))
+        return [hit.score - known.get(hit.image.key, 0.0) for hit in hits]
+
+    return of

@@ -31,6 +31,7 @@ from lookalike.domain.errors import BadValue, Unsupported
 from lookalike.domain.image import Box
 from lookalike.metrics import stage
 from lookalike.vision import local
+from lookalike.vision.background import Background
 from lookalike.vision.budget import DecodeBudget
 from lookalike.vision.categories import category_scores
 from lookalike.vision.decode import Reduced, decode_reduced
@@ -193,6 +194,7 @@ class Vision:
         detector: Detector | None = None,
         projection: Projection | None = None,
         screener: Embedder | None = None,
+        background: Background | None = None,
     ):
         if text is not None and text.dim != embedder.dim:
             raise ValueError(
@@ -205,6 +207,7 @@ class Vision:
         self.detector = detector  # None: the activations and colour alone find subjects
         self.projection = projection  # None: the ranking stays R-MAC's alone (another model, other vectors)
         self.screener = screener  # None: further subjects are described by the embedder itself
+        self.background = background  # None: a match is worth its cosine, however common the stored image
 
     @property
     def dim(self) -> int:
