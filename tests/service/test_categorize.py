@@ -201,9 +201,12 @@ def test_a_subject_whose_nearest_image_looks_like_any_background_counts_for_less
     of background, and what a match is worth is its cosine less that."""
     first = View(FIRST, unit(1, 0.25, 1.2))  # nearest: the shoe, not close
     second = View(SECOND, unit(0.1, 1, 1))  # nearest: the bag, closer
-    assert CLOSE > float(first.vector @ unit(1, 0, 0))
+    assert float(first.vector @ unit(1, 0, 0)) < CLOSE
     assert float(second.vector @ unit(0, 1, 0)) > float(first.vector @ unit(1, 0, 0)) + LATER
-    further = lambda _: Further([second], [])  # noqa: E731
+
+    def further(most: int) -> Further:
+        return Further([second], [])
+
     assert best_subject(store, "shop", first, further, CLOSE).subject is second
     common = {"bag": 0.1, "shoe": 0.0}
 
