@@ -33,8 +33,8 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tools/ and bench/, run as a script
 
-from bench.quality.fetch import fetch
-from bench.quality.scenes import scenes
+from bench.quality import fetch as registries
+from bench.quality.scenes import SOURCES, scenes
 from tools.head_pairs import DEBIAN, _background, disjoint, harness_pictures, load_sources
 
 from lookalike.vision.background import ASSET, MANIFEST, TOP
@@ -100,7 +100,7 @@ def main() -> int:
     disjoint(sources, harness)
     vision = Vision(Embedder(threads=1, pooling=DEFAULT), detector=Detector(threads=1))
     photos = [photo for name, photo in sorted(sources.photos.items()) if name.startswith("lomiri-20.04/")]
-    dev_scenes = [photo for _, some in sorted(scenes(fetch(), "dev").items()) for photo in some]
+    dev_scenes = [photo for _, some in sorted(scenes(registries.fetch(), "dev").items()) for photo in some]
     rng = random.Random(args.seed)
     vectors = [
         subject_vectors(vision, frame(photo, rng))
@@ -116,6 +116,10 @@ def main() -> int:
         "what": "descriptor vectors of subject boxes in photos of no product (vision/background.py)",
         "descriptor": DEFAULT,
         "debian": {"lomiri-wallpapers-20.04": DEBIAN["lomiri-wallpapers-20.04"]},
+        # The harness's scene packages (each picture under its package's licence: bench/quality/fetch.py).
+        "scene_packages": {
+            source.package: {**registries.DEBIAN, **registries.PYPI}[source.package] for source in SOURCES
+        },
         "pictures": f"the {len(photos)} wallpapers of lomiri-wallpapers-20.04 (none of them the quality"
         f" harness's: tools/head_pairs.py's disjoint) and the {len(dev_scenes)} scene photos of the quality"
         " harness's development split (bench/quality/scenes.py); only vectors are shipped",
