@@ -8,7 +8,7 @@ import pytest
 
 from lookalike.domain.image import Box, Hit, Image, ImageKey
 from lookalike.service.search import Found
-from lookalike.service.verify import AGREE, CANDIDATES, MARGIN, SURE, verified_first, where_found
+from lookalike.service.verify import CANDIDATES, MARGIN, SURE, verified_first
 from lookalike.vision.decode import decode_reduced
 from lookalike.vision.local import QUERY_POINTS, STORED_POINTS, Features, extract, extract_enlarged
 from tests.conftest import jpeg, photo_image, place, plain
@@ -128,24 +128,3 @@ def test_a_small_product_not_found_in_the_whole_picture_is_found_in_its_box_enla
     asked.clear()
     assert verified_first(sure, lambda: whole, stored.get, SIZE, closer=closer) == (sure, None)
     assert asked == []  # a sure ranking stands; the box of its first is its Region already
-
-
-def test_the_region_is_what_both_the_found_box_and_the_verified_region_cover_where_they_agree(
-    stored, coffee_on_gravel
-):
-    """A box found around the product and some of its surroundings is trimmed by the verified region to
-    the part both cover, and a loose verified region by a tight box; a box around part of the product, or
-    the whole picture, gives way to the verified region."""
-    query, truth = coffee_on_gravel
-    _, verified = verified_first(ranking(("coffee", 0.5)), lambda: query, stored.get, SIZE)
-    assert verified is not None and verified.iou(truth) >= AGREE
-    pad_x, pad_y = truth.width // 8, truth.height // 8
-    loose = Box(truth.x1 - pad_x, truth.x2 + pad_x, truth.y1 - pad_y, truth.y2 + pad_y)
-    assert verified.iou(loose) >= AGREE
-    region = where_found(verified, loose)
-    assert region == verified.intersection(loose)
-    assert region.iou(truth) > loose.iou(truth) and region.iou(truth) >= verified.iou(truth)
-    assert where_found(loose, truth) == truth  # a tight box found inside a loose verified region stands
-    half = Box(truth.x1, (truth.x1 + truth.x2) // 2, truth.y1, (truth.y1 + truth.y2) // 2)
-    assert verified.iou(half) < AGREE and where_found(verified, half) == verified
-    assert where_found(verified, None) == verified

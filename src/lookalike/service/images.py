@@ -37,7 +37,7 @@ from lookalike.service.models import (
 )
 from lookalike.service.rerank import RERANK, closest_first, worth
 from lookalike.service.search import MAX_RESULTS, fused_page, fused_ranking, page_of, result_of, to_score
-from lookalike.service.verify import CANDIDATES, FEATURES, verified_first, where_found
+from lookalike.service.verify import CANDIDATES, FEATURES, verified_first
 from lookalike.store.base import Store
 from lookalike.vision.categories import CATEGORIES, OTHER
 from lookalike.vision.decode import MAX_SIDE, MIN_SIDE, picture_size
@@ -370,10 +370,10 @@ class ImageService:
                         closer=lambda found: sight.enlarged_features(looks[found.look].region),
                     )
             hits = page_of(ranking, options)
-            region = looks[ranking[0].look].region if ranking else chosen.region
-            if where is not None and sight is not None:
-                whole = region == Box(0, sight.picture.width, 0, sight.picture.height)
-                region = where_found(where, None if whole else region)
+            if where is not None:  # where verification found the first result
+                region = where
+            else:
+                region = looks[ranking[0].look].region if ranking else chosen.region
         matched = self.store.count(instance.collection, filter)
         elapsed_ms = round((time.perf_counter() - started) * 1000)
         # Where the first result was found stands first in MultiRegion too, in its subject's place.

