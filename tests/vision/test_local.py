@@ -4,6 +4,7 @@ perspective wherever it lies, and its stored box carried into the query; another
 from __future__ import annotations
 
 import io
+import struct
 
 import cv2
 import numpy as np
@@ -110,9 +111,32 @@ def test_features_round_trip_through_bytes():
     again = Features.from_bytes(features.to_bytes())
     assert np.array_equal(again.points, features.points)
     assert np.array_equal(again.descriptors, features.descriptors)
-    assert len(features.to_bytes()) == 8 + 40 * len(features)  # 8 bytes of points, 32 of descriptor each
+    assert again.frame == features.frame == (900, 700)  # the catalog shot's size
+    assert len(features.to_bytes()) == 16 + 40 * len(features)  # 8 bytes of points, 32 of descriptor each
     with pytest.raises(ValueError):
         Features.from_bytes(b"JUNK" + features.to_bytes()[4:])
+
+
+def test_features_written_before_the_pictures_size_was_kept_are_still_read():
+    features, _ = stored("rocket")
+    version_1 = b"LKF1" + struct.pack("<I", len(features)) + features.to_bytes()[16:]
+    again = Features.from_bytes(version_1)
+    assert np.array_equal(again.points, features.points)
+    assert np.array_equal(again.descriptors, features.descriptors)
+    assert again.frame is None
+
+
+def test_a_picture_stored_whole_is_found_whole_though_orb_leaves_its_border_bare():
+    """A lawn photo stored whole: its features stop ORB's border short of the picture's edges, which are
+    the stored product's edges all the same."""
+    photo, _ = place(photo_image("gravel").resize((800, 600)), photo_image("astronaut"), (60, 80), 200)
+    picture = decode_reduced(jpeg(photo))
+    whole = Box(0, 800, 0, 600)
+    features = extract(picture, STORED_POINTS, whole)
+    points = features.points
+    assert points[:, 0].min() > 20 and points[:, 0].max() < 780  # the bare border
+    match = verify(extract(picture, QUERY_POINTS), features, whole, 800, 600)
+    assert match is not None and match.region == whole
 
 
 def test_a_plain_picture_has_nothing_to_match():
