@@ -74,9 +74,9 @@ def disc(name: str) -> Image.Image:
 
 
 def test_a_turned_product_is_bounded_by_itself_not_by_its_upright_box():
-    """A round product turned by 25°: its stored box carried over bounds the turned square around it (at
-    IoU 0.57 with the product's own box, exactly carried); the Region hugs the product, where its stored
-    features lie."""
+    """A round product turned by 25°: its stored box carried over bounds the turned square around it (IoU
+    0.56 with the product's own box: the Region before round 10); the Region hugs the product, where its
+    stored features lie."""
     picture, box = place(plain((900, 700)), disc("coffee"), at=(200, 120), width=460)
     features = extract(decode_reduced(jpeg(picture)), STORED_POINTS, box)
     photo, truth = place(photo_image("gravel").resize((1000, 750)), disc("coffee"), (380, 200), 300, 25)
