@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lookalike.domain.image import Box
+from lookalike.vision import colour
 from lookalike.vision.decode import Reduced
 from lookalike.vision.local import Features
 from lookalike.vision.pipeline import Further, Located, View
@@ -61,6 +62,9 @@ class StandInSight:
 
     def enlarged_features(self, box: Box) -> Features | None:
         return None  # no pixels to enlarge
+
+    def colours(self, box: Box) -> np.ndarray:
+        return np.full(colour.SIZE, 1 / colour.SIZE, np.float32)  # no pixels: every box alike in colour
 
     def thumbnail(self) -> bytes:
         raise AssertionError("a stand-in picture has no pixels to make a thumbnail of")

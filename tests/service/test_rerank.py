@@ -9,7 +9,7 @@ import pytest
 
 from lookalike.domain.image import Attributes, Box, Image, ImageKey
 from lookalike.service.models import SearchOptions
-from lookalike.service.rerank import RERANK, closest_first, worth
+from lookalike.service.rerank import COLOUR_WEIGHT, RERANK, closest_first, worth
 from lookalike.service.search import fused_ranking
 from lookalike.store.qdrant_edge import QdrantEdgeStore
 from lookalike.vision.background import Background
@@ -105,3 +105,24 @@ def test_a_hit_is_worth_its_cosine_less_its_image_s_penalty_read_once(shop, back
     store.delete("shop", [hits[0].image.key])  # known already: its penalty stays for the rest of the search
     np.testing.assert_allclose(of(hits[:1]), [hits[0].score - penalties[0]], atol=1e-6)
     assert worth(store, "shop", None)(hits) == [hit.score for hit in hits]  # no bank: the cosine
+
+
+def test_a_candidate_alike_in_colour_passes_those_barely_closer(shop, projection):
+    store, query, vectors = shop
+    ranking = fused_ranking(store, "shop", [query], SearchOptions(num=10), None, 10)
+    head = [found.hit.image.product_id for found in ranking[:RERANK]]
+    closeness = projection.closeness(query[None], np.stack([vectors[p] for p in head]))
+    farthest = int(np.argmin(closeness))
+    alike = np.eye(RERANK)[farthest]  # the farthest alike in colour (1), the others not at all (0)
+    reranked = closest_first(store, "shop", ranking, [query], projection, colours=lambda found: alike)
+    order = [head[i] for i in np.argsort(-(closeness + COLOUR_WEIGHT * alike))]
+    assert [f.hit.image.product_id for f in reranked[:RERANK]] == order
+    passed = int(np.sum(closeness[farthest] + COLOUR_WEIGHT > closeness)) - 1  # those within reach
+    assert passed > 0 and order.index(head[farthest]) == RERANK - 1 - passed
+
+
+def test_colours_not_known_for_every_candidate_leave_the_order_to_the_projection(shop, projection):
+    store, query, _ = shop
+    ranking = fused_ranking(store, "shop", [query], SearchOptions(num=10), None, 10)
+    unknown = closest_first(store, "shop", ranking, [query], projection, colours=lambda found: None)
+    assert unknown == closest_first(store, "shop", ranking, [query], projection)

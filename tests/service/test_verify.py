@@ -128,3 +128,20 @@ def test_a_small_product_not_found_in_the_whole_picture_is_found_in_its_box_enla
     asked.clear()
     assert verified_first(sure, lambda: whole, stored.get, SIZE, closer=closer) == (sure, None)
     assert asked == []  # a sure ranking stands; the box of its first is its Region already
+
+
+def test_colour_variants_that_match_alike_go_by_their_likeness_in_colour(stored, coffee_on_gravel):
+    # The same cup stored twice, as two colours of one product: ORB sees grey, so both match alike.
+    query, _ = coffee_on_gravel
+    both = {**stored, ImageKey("coffee-blue", "shot.jpg"): stored[ImageKey("coffee", "shot.jpg")]}
+    unsure = ranking(("coffee", 0.55), ("coffee-blue", 0.54), ("rocket", 0.53))
+    moved, _ = verified_first(unsure, lambda: query, both.get, SIZE)
+    assert names(moved)[:2] == ["coffee", "coffee-blue"]  # as many matches: the global order stands
+
+    def blue(candidates: list[Found]) -> np.ndarray:
+        return np.array([0.9 if f.hit.image.product_id == "coffee-blue" else 0.3 for f in candidates])
+
+    moved, _ = verified_first(unsure, lambda: query, both.get, SIZE, colours=blue)
+    assert names(moved)[:2] == ["coffee-blue", "coffee"]
+    unknown = verified_first(unsure, lambda: query, both.get, SIZE, colours=lambda candidates: None)
+    assert names(unknown.ranking)[:2] == ["coffee", "coffee-blue"]  # colours not kept: matches alone

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -35,14 +35,29 @@ from lookalike.service.models import (
     SearchOptions,
     SearchResult,
 )
-from lookalike.service.rerank import RERANK, closest_first, worth
-from lookalike.service.search import MAX_RESULTS, fused_page, fused_ranking, page_of, result_of, to_score
+from lookalike.service.rerank import COLOURS, RERANK, Likeness, closest_first, worth
+from lookalike.service.search import (
+    MAX_RESULTS,
+    Found,
+    fused_page,
+    fused_ranking,
+    page_of,
+    result_of,
+    to_score,
+)
 from lookalike.service.verify import CANDIDATES, FEATURES, verified_first
 from lookalike.store.base import Store
+from lookalike.vision import colour
 from lookalike.vision.categories import CATEGORIES, OTHER
 from lookalike.vision.decode import MAX_SIDE, MIN_SIDE, picture_size
 from lookalike.vision.local import Features
 from lookalike.vision.pipeline import Sight, View, Vision
+
+
+class Prepared(NamedTuple):
+    record: Image  # to store
+    info: PicInfo  # to answer
+    blobs: dict[str, bytes]  # to keep beside it, by kind
 
 
 class ImageService:
@@ -100,9 +115,7 @@ class ImageService:
         """Add pictures to one instance, all or none: each is checked and embedded before any is stored."""
         instance = self.instance(requests[0].instance)
         prepared = [self._prepare(instance, request) for request in requests]
-        records = {record.key: record for record, _, _, _ in prepared}  # the last of a repeated key wins
-        features = {record.key: found for record, _, found, _ in prepared}
-        thumbnails = {record.key: small for record, _, _, small in prepared if small is not None}
+        records = {p.record.key: p.record for p in prepared}  # the last of a repeated key wins
         with self.locks.hold(instance.name):
             new = len(records) - len(self.store.get(instance.collection, list(records)))
             if new and self.store.count(instance.collection) + new > instance.capacity:
@@ -111,16 +124,16 @@ class ImageService:
                     f"holds at most {instance.capacity} images",
                 )
             self.store.upsert(instance.collection, list(records.values()))
-            if unseen := [key for key in records if key not in thumbnails]:  # none kept: not an old one
+            if unseen := [p.record.key for p in prepared if THUMBNAIL not in p.blobs]:  # not an old one
                 self.blobs.delete(instance, unseen)
-            self.blobs.put(instance, FEATURES, features.items())
-            if thumbnails:
-                self.blobs.put(instance, THUMBNAIL, thumbnails.items())
-        return [info for _, info, _, _ in prepared]
+            for kind in (FEATURES, COLOURS, THUMBNAIL):
+                if kept := {p.record.key: p.blobs[kind] for p in prepared if kind in p.blobs}:
+                    self.blobs.put(instance, kind, kept.items())
+        return [p.info for p in prepared]
 
-    def _prepare(self, instance: Instance, request: AddImage) -> tuple[Image, PicInfo, bytes, bytes | None]:
-        """The image to store, what was seen, the subject's local features, and the thumbnail if the
-        instance keeps them."""
+    def _prepare(self, instance: Instance, request: AddImage) -> Prepared:
+        """The image to store, what was seen, and what is kept beside it: the subject's local features
+        and colours, and the thumbnail if the instance keeps them."""
         category = _category(instance, request.category_id)
         picture = _as_the_type_reads(instance, request.picture)
         sight = self.vision.see(
@@ -140,9 +153,14 @@ class ImageService:
             attributes=request.attributes,
             vector=seen.vector,
         )
-        small = sight.thumbnail() if instance.thumbnails else None
+        blobs = {
+            FEATURES: sight.subject_features().to_bytes(),
+            COLOURS: colour.to_bytes(sight.colours(seen.region)),
+        }
+        if instance.thumbnails:
+            blobs[THUMBNAIL] = sight.thumbnail()
         info = self._pic_info(instance, seen.region, (seen.region,), category)
-        return record, info, sight.subject_features().to_bytes(), small
+        return Prepared(record, info, blobs)
 
     def update(self, instance_name: str, product_id: str, pic_name: str, changes: Mapping[str, Any]) -> None:
         """Change stored attributes (names of `Attributes` fields) of an image, keeping its vector."""
@@ -250,6 +268,7 @@ class ImageService:
             views=views,
             sight=sight if located else None,
             rivals=rivals,
+            colours=sight.colours,
         )
 
     def search_by_name(
@@ -322,6 +341,7 @@ class ImageService:
         views: Sequence[View] = (),
         sight: Sight | None = None,
         rivals: Sequence[Probe] = (),
+        colours: Callable[[Box], np.ndarray] | None = None,
     ) -> SearchResult:
         """Search with the chosen view and any further views, each result at its best score, the best
         candidates verified in the `sight`'s picture if given, with the best of each of the `rivals` (the
@@ -340,6 +360,7 @@ class ImageService:
         looks = [chosen, *views]
         vectors = [look.vector for look in looks]
         projection = self.vision.projection
+        likeness = None if colours is None else self._likeness(instance, looks, colours)
         if sight is None and projection is None:
             hits, found_by = fused_page(self.store, instance.collection, vectors, options, filter)
             region = looks[found_by].region
@@ -352,7 +373,7 @@ class ImageService:
                     # image that looks like any background; where the caller chose, the cosine decides.
                     background = self.vision.background if sight is not None else None
                     ranking = closest_first(
-                        self.store, instance.collection, ranking, vectors, projection, background
+                        self.store, instance.collection, ranking, vectors, projection, background, likeness
                     )
             where = None
             if sight is not None:
@@ -368,6 +389,7 @@ class ImageService:
                         rivals=nearest,
                         same=result_of(options),
                         closer=lambda found: sight.enlarged_features(looks[found.look].region),
+                        colours=likeness,
                     )
             hits = page_of(ranking, options)
             if where is not None:  # where verification found the first result
@@ -379,6 +401,27 @@ class ImageService:
         # Where the first result was found stands first in MultiRegion too, in its subject's place.
         pic_info = self._pic_info(instance, region, (region, *subjects[1:]), category)
         return SearchResult(hits, pic_info, matched, elapsed_ms)
+
+    def _likeness(
+        self, instance: Instance, looks: Sequence[View], colours: Callable[[Box], np.ndarray]
+    ) -> Likeness:
+        """How alike in colour each candidate is to the view it was found by (vision/colour.py); None
+        when one of them was stored without its colours (before they were kept)."""
+
+        def of(candidates: Sequence[Found]) -> np.ndarray | None:
+            keys = [found.hit.image.key for found in candidates]
+            stored = self.blobs.get(instance, COLOURS, keys)
+            try:
+                return np.array(
+                    [
+                        colour.likeness(colours(looks[found.look].region), colour.from_bytes(stored[key]))
+                        for found, key in zip(candidates, keys, strict=True)
+                    ]
+                )
+            except (KeyError, ValueError):
+                return None
+
+        return of
 
     def _features(self, instance: Instance, key: ImageKey) -> Features | None:
         """A stored image's local features; None for an image stored without them."""

@@ -30,7 +30,7 @@ from PIL import Image
 from lookalike.domain.errors import BadValue, Unsupported
 from lookalike.domain.image import Box
 from lookalike.metrics import stage
-from lookalike.vision import local
+from lookalike.vision import colour, local
 from lookalike.vision.background import Background
 from lookalike.vision.budget import DecodeBudget
 from lookalike.vision.categories import category_scores
@@ -116,6 +116,7 @@ class Sight:
             (self.first,) = vision.describe(picture, located.subjects[:1])
         self._further: Further | None = None
         self._enlarged: dict[Box, Features | None] = {}
+        self._colours: dict[Box, np.ndarray] = {}
 
     @property
     def subjects(self) -> tuple[Box, ...]:
@@ -139,6 +140,15 @@ class Sight:
         if box not in self._enlarged:
             self._enlarged[box] = local.extract_enlarged(self.picture, box)
         return self._enlarged[box]
+
+    def colours(self, box: Box) -> np.ndarray:
+        """The colour signature of a box of the picture (vision/colour.py), once a box."""
+        if box not in self._colours:
+            image = self.picture.image
+            sx, sy = image.width / self.picture.width, image.height / self.picture.height
+            scaled = scale_box(box, sx, sy, image.width, image.height)
+            self._colours[box] = colour.signature(crop(image, scaled))
+        return self._colours[box]
 
     def subject_features(self) -> Features:
         """Local features of the first subject: what an add keeps beside its vector."""
