@@ -50,3 +50,9 @@ def test_a_signature_is_kept_and_read_back():
     assert np.allclose(from_bytes(to_bytes(colours)), colours, atol=1e-3)
     with pytest.raises(ValueError):
         from_bytes(to_bytes(colours)[:-2])
+
+
+def test_a_box_of_a_picture_is_the_same_as_the_box_cut_out():
+    picture = framed(RED, BLUE)
+    assert likeness(signature(picture, (50, 50, 150, 150)), signature(square(RED, 100))) > 0.95
+    assert signature(picture, (70, 70, 70, 70)).sum() == pytest.approx(1, abs=1e-5)  # a point: one pixel

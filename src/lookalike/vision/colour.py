@@ -14,6 +14,8 @@ the bin count; with soft ones it did not).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from PIL import Image
 
@@ -23,16 +25,19 @@ SPREAD = 0.25  # of the box's sides: the standard deviation of the weight around
 SIZE = BINS * BINS
 
 
-def signature(image: Image.Image) -> np.ndarray:
-    """The chromaticity histogram of `image` (a subject, RGB), weighted to its middle: (SIZE,) float32
-    summing to 1."""
-    small = image.convert("RGB")
-    small.thumbnail((SIDE, SIDE), Image.Resampling.BILINEAR)
-    pixels = np.asarray(small, np.float32).reshape(-1, 3)
-    height, width = small.height, small.width
-    ys, xs = np.mgrid[0:height, 0:width]
-    offsets = ((xs + 0.5) / width - 0.5) ** 2 + ((ys + 0.5) / height - 0.5) ** 2
-    weights = np.exp(-offsets / (2 * SPREAD**2)).reshape(-1)
+def signature(image: Image.Image, box: tuple[int, int, int, int] | None = None) -> np.ndarray:
+    """The chromaticity histogram of `image` (RGB), or of its `box` (left, top, right, bottom), weighted to
+    the middle: (SIZE,) float32 summing to 1. The box is reduced as it is read: no copy of it is made at
+    full size (a whole phone photo's copy cost more than the histogram)."""
+    left, top, right, bottom = box or (0, 0, image.width, image.height)
+    left, top = min(max(left, 0), image.width - 1), min(max(top, 0), image.height - 1)
+    right, bottom = max(left + 1, min(right, image.width)), max(top + 1, min(bottom, image.height))
+    width, height = right - left, bottom - top
+    scale = min(1.0, SIDE / max(width, height))
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    small = image.resize(size, Image.Resampling.BILINEAR, box=(left, top, right, bottom), reducing_gap=2.0)
+    pixels = np.asarray(small.convert("RGB"), np.float32).reshape(-1, 3)
+    weights = _weights(size).reshape(-1)
     total = pixels.sum(axis=1) + 1.0
     histogram = np.zeros(SIZE)
     r, g = _soft(pixels[:, 0] / total), _soft(pixels[:, 1] / total)
@@ -55,6 +60,15 @@ def from_bytes(data: bytes) -> np.ndarray:
     if len(data) != 2 * SIZE:
         raise ValueError("not a colour signature of this version")
     return np.frombuffer(data, np.float16).astype(np.float32)
+
+
+@functools.cache
+def _weights(size: tuple[int, int]) -> np.ndarray:
+    """A Gaussian around the middle of a picture of `size` (width, height), SPREAD of its sides."""
+    width, height = size
+    ys, xs = np.mgrid[0:height, 0:width]
+    offsets = ((xs + 0.5) / width - 0.5) ** 2 + ((ys + 0.5) / height - 0.5) ** 2
+    return np.exp(-offsets / (2 * SPREAD**2))
 
 
 def _soft(values: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:

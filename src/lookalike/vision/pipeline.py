@@ -147,7 +147,7 @@ class Sight:
             image = self.picture.image
             sx, sy = image.width / self.picture.width, image.height / self.picture.height
             scaled = scale_box(box, sx, sy, image.width, image.height)
-            self._colours[box] = colour.signature(crop(image, scaled))
+            self._colours[box] = colour.signature(image, (scaled.x1, scaled.y1, scaled.x2, scaled.y2))
         return self._colours[box]
 
     def subject_features(self) -> Features:
