@@ -360,12 +360,12 @@ class ImageService:
         looks = [chosen, *views]
         vectors = [look.vector for look in looks]
         projection = self.vision.projection
-        likeness = None if colours is None else self._likeness(instance, looks, colours)
         if sight is None and projection is None:
             hits, found_by = fused_page(self.store, instance.collection, vectors, options, filter)
             region = looks[found_by].region
         else:
             depth = max(min(options.start + options.num, MAX_RESULTS), CANDIDATES, RERANK)
+            likeness = None if colours is None else self._likeness(instance, looks, colours)
             ranking = fused_ranking(self.store, instance.collection, vectors, options, filter, depth)
             if projection is not None:
                 with stage("rerank"):
