@@ -28,8 +28,8 @@ def catalog(client, instance) -> str:
     return instance
 
 
-# Photos that, without the colours, found another colour of the product first (each verified with as
-# many matches, or ranked above it).
+# Photos that 5e79753, which kept no colours, answered with another colour of the product: every colour
+# matched alike, and another had a few more matches or stood higher in the ranking.
 @pytest.mark.parametrize(
     ("name", "order", "ground"),
     [
