@@ -37,7 +37,7 @@ def test_the_vectors_are_the_models_and_nothing_else_is_asked(features_only, pho
     assert own.extras == [] and own.dim == full.dim and own.pooling == "features"
     image = photo_image("coffee")
     looks = own.look([image])
-    assert looks.logits is None and looks.feature_maps is None
+    assert looks.logits is None and looks.feature_maps is None and looks.details is None
     np.testing.assert_allclose(looks.vectors, full.look([image]).vectors, atol=1e-6)
 
 

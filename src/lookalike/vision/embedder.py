@@ -5,9 +5,10 @@ returns `feature_map` (N,1280,7,7), `features` (N,1280, their average pool) and 
 the map pooled by R-MAC regions of generalised means (vision/pooling.py), or the model's own `features` where
 a data directory's vectors were made that way, L2-normalised; the map follows a ReLU6, so vectors are non-
 negative and the cosine of two lies in [0, 1]. `look` returns the vectors, the logits and the map from the
-same pass: the map also tells where the subject is, the logits what it is. A model of one's own (`--image-
-model`) needs only `features`; without the other two, `look` has no map and no class scores, and the vision
-does without them.
+same pass: the map also tells where the subject is, the logits what it is; and, of the packaged model, an
+inner tensor's pooled detail (vision/detail.py), asked for as the session is made. A model of one's own
+(`--image-model`) needs only `features`; without the other two, `look` has no map and no class scores, and
+the vision does without them (and without detail).
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 from PIL import Image
 
+from lookalike.vision import detail
 from lookalike.vision.pooling import DEFAULT, FEATURES, POOLINGS, rmac_gem
 
 INPUT_SIZE = 224
@@ -61,10 +64,14 @@ def _cpu_count() -> int:
 
 
 def load_session(
-    model_path: Path | None = None, *, threads: int | None = None, asset: str = MODEL_ASSET
+    model_path: Path | None = None,
+    *,
+    threads: int | None = None,
+    asset: str = MODEL_ASSET,
+    outputs: Sequence[str] = (),
 ) -> ort.InferenceSession:
-    """One CPU session of the model at `model_path`, else of the packaged `asset`; `InferenceSession.run`
-    is safe to call from several threads at once."""
+    """One CPU session of the model at `model_path`, else of the packaged `asset`, with its inner tensors
+    `outputs` as outputs too; `InferenceSession.run` is safe to call from several threads at once."""
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads or _cpu_count()
     options.inter_op_num_threads = 1  # the graph is a straight chain: nothing to run in parallel
@@ -75,7 +82,18 @@ def load_session(
         model: bytes | str = resources.files("lookalike.vision").joinpath(asset).read_bytes()
     else:
         model = str(model_path)
+    if outputs:
+        model = _with_outputs(model, outputs)
     return ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
+
+
+def _with_outputs(model: bytes | str, names: Sequence[str]) -> bytes:
+    """The model with inner tensors as outputs too: the file is left as it is, so its SHA-256, which
+    the data directory records (vision/fingerprint.py), names the same vectors."""
+    graph = onnx.load_from_string(model) if isinstance(model, bytes) else onnx.load(model)
+    made = onnx.helper.make_tensor_value_info
+    graph.graph.output.extend(made(name, onnx.TensorProto.FLOAT, None) for name in names)
+    return graph.SerializeToString()
 
 
 @dataclass(frozen=True)
@@ -85,6 +103,7 @@ class Looks:
     vectors: np.ndarray  # (n, dim), L2-normalised
     logits: np.ndarray | None  # (n, 1000), ImageNet; None from a model without them
     feature_maps: np.ndarray | None  # (n, dim, 7, 7); None from a model without them
+    details: np.ndarray | None = None  # (n, detail.SIZE) (vision/detail.py); the packaged model's alone
 
 
 def normalise(vectors: np.ndarray) -> np.ndarray:
@@ -106,11 +125,13 @@ class Embedder:
     ) -> None:
         """The model at `model_path`, else the packaged `asset`. `pooling` (vision/pooling.py): by default
         R-MAC of generalised means when the model has a feature map, else its own features."""
-        self.session = load_session(model_path, threads=threads, asset=asset)
+        # The packaged model's finer detail (vision/detail.py), from an inner tensor of the same pass.
+        inner = (detail.OUTPUT,) if model_path is None and asset == MODEL_ASSET else ()
+        self.session = load_session(model_path, threads=threads, asset=asset, outputs=inner)
         outputs = {o.name: o for o in self.session.get_outputs()}
         self.dim = outputs["features"].shape[1]
         # What a model of one's own may lack: the map of where things are and the class scores.
-        self.extras = [name for name in ("feature_map", "logits") if name in outputs]
+        self.extras = [name for name in ("feature_map", "logits", *inner) if name in outputs]
         if pooling is None:
             pooling = DEFAULT if "feature_map" in outputs else FEATURES
         if pooling not in POOLINGS:
@@ -143,4 +164,6 @@ class Embedder:
         found = dict(zip(self.extras, extras, strict=True))
         maps = found.get("feature_map")
         pooled = features if self.pooling == FEATURES else rmac_gem(maps)
-        return Looks(normalise(pooled), found.get("logits"), maps)
+        inner = found.get(detail.OUTPUT)
+        details = None if inner is None else detail.pooled(inner)
+        return Looks(normalise(pooled), found.get("logits"), maps, details)

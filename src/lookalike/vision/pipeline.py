@@ -61,6 +61,7 @@ class View:
     vector: np.ndarray  # L2-normalised
     category_scores: dict[int, float] = field(default_factory=dict)  # the model's classes, as categories
     screened: bool = False  # described by the screening model: close to the full model's vector, not it
+    detail: np.ndarray | None = None  # its finer detail (vision/detail.py); None from another model
 
 
 @dataclass(frozen=True)
@@ -292,7 +293,7 @@ class Vision:
             found = [Box(0, image.width, 0, image.height)]
         else:
             found = salient_subjects(image, looks.feature_maps[0], small, most=most)
-        whole = View(_whole(picture), looks.vectors[0], _scores(looks, 0))
+        whole = View(_whole(picture), looks.vectors[0], _scores(looks, 0), detail=_detail(looks, 0))
         return Located(_scaled(picture, found), whole, small)
 
     def with_objects(self, picture: Reduced, located: Located) -> Located:
@@ -326,7 +327,10 @@ class Vision:
             ]
         )
         screened = model is not self.embedder
-        return [View(box, looks.vectors[i], _scores(looks, i), screened) for i, box in enumerate(boxes)]
+        return [
+            View(box, looks.vectors[i], _scores(looks, i), screened, _detail(looks, i))
+            for i, box in enumerate(boxes)
+        ]
 
     def embed_text(self, text: str) -> np.ndarray:
         """The text's vector in the image space; Unsupported without a text tower."""
@@ -347,3 +351,8 @@ def _scaled(picture: Reduced, boxes: Sequence[Box]) -> tuple[Box, ...]:
 def _scores(looks: Looks, i: int) -> dict[int, float]:
     """The categories the model believes image `i` is of; none from a model without class scores."""
     return {} if looks.logits is None else category_scores(looks.logits[i])
+
+
+def _detail(looks: Looks, i: int) -> np.ndarray | None:
+    """Image `i`'s finer detail; none from a model without it."""
+    return None if looks.details is None else looks.details[i]
