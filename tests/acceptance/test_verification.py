@@ -1,5 +1,5 @@
 """Geometric verification through the official SDK: a small product anywhere in a busy photo is found and
-boxed where it lies; each stored image's local features and colours live and die with it."""
+boxed where it lies; each stored image's local features, colours and detail live and die with it."""
 
 from __future__ import annotations
 
@@ -20,16 +20,16 @@ def box(region: str) -> Box:
 
 
 def kept(server, instance: str) -> dict[str, int]:
-    """How many images' local features and colours the server keeps (read from its blob database,
+    """How many images' local features, colours and detail the server keeps (read from its blob database,
     read-only)."""
     (path,) = (server.data_dir / "blobs").glob(f"{instance}.*.sqlite3")
     with contextlib.closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
         rows = db.execute("SELECT kind, count(*) FROM blobs GROUP BY kind").fetchall()
-    return {kind: count for kind, count in rows if kind in ("features", "colours")}
+    return {kind: count for kind, count in rows if kind in ("features", "colours", "detail")}
 
 
 def each(count: int) -> dict[str, int]:
-    return {"features": count, "colours": count}
+    return {"features": count, "colours": count, "detail": count}
 
 
 @pytest.fixture
@@ -53,7 +53,7 @@ def test_a_small_product_beside_a_large_subject_is_found_and_boxed(client, catal
     assert body.pic_info.multi_region[0].region == body.pic_info.region
 
 
-def test_local_features_and_colours_are_kept_for_each_image_and_deleted_with_it(client, catalog, server):
+def test_features_colours_and_detail_are_kept_for_each_image_and_deleted_with_it(client, catalog, server):
     assert kept(server, catalog) == each(len(PRODUCTS))
     picture, _ = place(plain((900, 700)), photo_image("coffee"), at=(100, 100), width=600)
     add(client, catalog, "coffee", "second.jpg", jpeg(picture))

@@ -9,7 +9,7 @@ import pytest
 
 from lookalike.domain.image import Attributes, Box, Image, ImageKey
 from lookalike.service.models import SearchOptions
-from lookalike.service.rerank import COLOUR_WEIGHT, RERANK, closest_first, worth
+from lookalike.service.rerank import COLOUR_WEIGHT, DETAIL_WEIGHT, RERANK, closest_first, worth
 from lookalike.service.search import fused_ranking
 from lookalike.store.qdrant_edge import QdrantEdgeStore
 from lookalike.vision.background import Background
@@ -119,6 +119,28 @@ def test_a_candidate_alike_in_colour_passes_those_barely_closer(shop, projection
     assert [f.hit.image.product_id for f in reranked[:RERANK]] == order
     passed = int(np.sum(closeness[farthest] + COLOUR_WEIGHT > closeness)) - 1  # those within reach
     assert passed > 0 and order.index(head[farthest]) == RERANK - 1 - passed
+
+
+def test_a_candidate_alike_in_detail_and_colour_counts_both(shop, projection):
+    store, query, vectors = shop
+    ranking = fused_ranking(store, "shop", [query], SearchOptions(num=10), None, 10)
+    head = [found.hit.image.product_id for found in ranking[:RERANK]]
+    closeness = projection.closeness(query[None], np.stack([vectors[p] for p in head]))
+    rng = np.random.default_rng(3)
+    colours, details = rng.uniform(size=RERANK), rng.uniform(0.7, 1.0, size=RERANK)
+    reranked = closest_first(
+        store,
+        "shop",
+        ranking,
+        [query],
+        projection,
+        colours=lambda found: colours,
+        details=lambda found: details,
+    )
+    order = [head[i] for i in np.argsort(-(closeness + COLOUR_WEIGHT * colours + DETAIL_WEIGHT * details))]
+    assert [f.hit.image.product_id for f in reranked[:RERANK]] == order
+    without = [head[i] for i in np.argsort(-(closeness + COLOUR_WEIGHT * colours))]
+    assert order != without  # the detail moved some
 
 
 def test_colours_not_known_for_every_candidate_leave_the_order_to_the_projection(shop, projection):

@@ -35,7 +35,7 @@ from lookalike.service.models import (
     SearchOptions,
     SearchResult,
 )
-from lookalike.service.rerank import COLOURS, RERANK, Likeness, closest_first, worth
+from lookalike.service.rerank import COLOURS, DETAILS, RERANK, Likeness, closest_first, worth
 from lookalike.service.search import (
     MAX_RESULTS,
     Found,
@@ -47,7 +47,7 @@ from lookalike.service.search import (
 )
 from lookalike.service.verify import CANDIDATES, FEATURES, verified_first
 from lookalike.store.base import Store
-from lookalike.vision import colour
+from lookalike.vision import colour, detail
 from lookalike.vision.categories import CATEGORIES, OTHER
 from lookalike.vision.decode import MAX_SIDE, MIN_SIDE, picture_size
 from lookalike.vision.local import Features
@@ -126,7 +126,7 @@ class ImageService:
             self.store.upsert(instance.collection, list(records.values()))
             if unseen := [p.record.key for p in prepared if THUMBNAIL not in p.blobs]:  # not an old one
                 self.blobs.delete(instance, unseen)
-            for kind in (FEATURES, COLOURS, THUMBNAIL):
+            for kind in (FEATURES, COLOURS, DETAILS, THUMBNAIL):
                 if kept := {p.record.key: p.blobs[kind] for p in prepared if kind in p.blobs}:
                     self.blobs.put(instance, kind, kept.items())
         return [p.info for p in prepared]
@@ -157,6 +157,8 @@ class ImageService:
             FEATURES: sight.subject_features().to_bytes(),
             COLOURS: colour.to_bytes(sight.colours(seen.region)),
         }
+        if seen.detail is not None:
+            blobs[DETAILS] = detail.to_bytes(seen.detail)
         if instance.thumbnails:
             blobs[THUMBNAIL] = sight.thumbnail()
         info = self._pic_info(instance, seen.region, (seen.region,), category)
@@ -365,7 +367,20 @@ class ImageService:
             region = looks[found_by].region
         else:
             depth = max(min(options.start + options.num, MAX_RESULTS), CANDIDATES, RERANK)
-            likeness = None if colours is None else self._likeness(instance, looks, colours)
+            likeness = None
+            if colours is not None:
+                by_colour = colours  # its type narrowed, for the closure
+                likeness = self._alike(
+                    instance,
+                    looks,
+                    COLOURS,
+                    lambda view: by_colour(view.region),
+                    colour.from_bytes,
+                    colour.likeness,
+                )
+            details = self._alike(
+                instance, looks, DETAILS, lambda view: view.detail, detail.from_bytes, detail.likeness
+            )
             ranking = fused_ranking(self.store, instance.collection, vectors, options, filter, depth)
             if projection is not None:
                 with stage("rerank"):
@@ -373,7 +388,14 @@ class ImageService:
                     # image that looks like any background; where the caller chose, the cosine decides.
                     background = self.vision.background if sight is not None else None
                     ranking = closest_first(
-                        self.store, instance.collection, ranking, vectors, projection, background, likeness
+                        self.store,
+                        instance.collection,
+                        ranking,
+                        vectors,
+                        projection,
+                        background,
+                        likeness,
+                        details,
                     )
             where = None
             if sight is not None:
@@ -402,24 +424,32 @@ class ImageService:
         pic_info = self._pic_info(instance, region, (region, *subjects[1:]), category)
         return SearchResult(hits, pic_info, matched, elapsed_ms)
 
-    def _likeness(
-        self, instance: Instance, looks: Sequence[View], colours: Callable[[Box], np.ndarray]
+    def _alike(
+        self,
+        instance: Instance,
+        looks: Sequence[View],
+        kind: str,
+        signature: Callable[[View], np.ndarray | None],
+        read: Callable[[bytes], np.ndarray],
+        compare: Callable[[np.ndarray, np.ndarray], float],
     ) -> Likeness:
-        """How alike in colour each candidate is to the view it was found by (vision/colour.py); None
-        when one of them was stored without its colours (before they were kept)."""
+        """How alike each candidate is to the view it was found by, in what a stored image keeps beside its
+        vector as `kind` (its colours, its finer detail); None when a candidate was stored without it
+        (before it was kept) or the view has none (another model)."""
 
         def of(candidates: Sequence[Found]) -> np.ndarray | None:
             keys = [found.hit.image.key for found in candidates]
-            stored = self.blobs.get(instance, COLOURS, keys)
-            try:
-                return np.array(
-                    [
-                        colour.likeness(colours(looks[found.look].region), colour.from_bytes(stored[key]))
-                        for found, key in zip(candidates, keys, strict=True)
-                    ]
-                )
-            except (KeyError, ValueError):
-                return None
+            stored = self.blobs.get(instance, kind, keys)
+            alike = []
+            for found, key in zip(candidates, keys, strict=True):
+                mine = signature(looks[found.look])
+                if mine is None or key not in stored:
+                    return None
+                try:
+                    alike.append(compare(mine, read(stored[key])))
+                except ValueError:  # written by another version
+                    return None
+            return np.array(alike)
 
         return of
 

@@ -7,9 +7,10 @@ candidates' vectors back. A candidate that looks like any background (vision/bac
 penalty off its closeness, and one whose colours are like those of the view it was found by
 (vision/colour.py) counts that likeness onto it: the global vector, trained to name objects whatever their
 colour, takes a red chair for a blue one of its cut (on the quality harness, scene R@1 with the true box as
-Region +0.7 points on the development split and +2.0 held out: round 11). Only the order changes; a page
-then lowers the scores of the results a moved one passed to its own (search.page_of), so that scores never
-rise down a page.
+Region +0.7 points on the development split and +2.0 held out: round 11); and so does its likeness in finer
+detail (vision/detail.py: an earlier stage of the same model pass, which still sees patterns, parts and
+print; round 12). Only the order changes; a page then lowers the scores of the results a moved one passed
+to its own (search.page_of), so that scores never rise down a page.
 """
 
 from __future__ import annotations
@@ -27,11 +28,13 @@ from lookalike.vision.projection import Projection
 # Each candidate's likeness in colour to the query (0 to 1), or None when some are not known.
 Likeness = Callable[[Sequence[Found]], "np.ndarray | None"]
 COLOURS = "colours"  # the kind of side file that holds a stored image's colour signature (vision/colour.py)
+DETAILS = "detail"  # the kind of side file that holds a stored image's finer detail (vision/detail.py)
 RERANK = 5  # candidates reordered: 3 give most of it, 10 no more
 # Of the colours' likeness (0 to 1), beside the projected closeness, whose spread over the five is about
 # as wide (medians 0.28-0.30 and 0.26-0.31). With the true box, offline, R@1 rose with it to 0.2-0.3 on both
 # splits and fell back at 0.5; end to end 0.2 and 0.3 answered alike, and 0.3 lost no source's worst seed.
 COLOUR_WEIGHT = 0.3
+DETAIL_WEIGHT = 1.0  # of the detail's cosine, whose spread over the five is narrower
 
 
 def closest_first(
@@ -42,6 +45,7 @@ def closest_first(
     projection: Projection,
     background: Background | None = None,
     colours: Likeness | None = None,
+    details: Likeness | None = None,
 ) -> list[Found]:
     """The ranking with its first RERANK candidates ordered by their projected closeness to the query's
     vectors (each candidate at its closest), less its `background` penalty, plus its likeness in
@@ -59,6 +63,8 @@ def closest_first(
         closeness = closeness - background.penalties(np.stack(vectors))
     if colours is not None and (alike := colours(head)) is not None:
         closeness = closeness + COLOUR_WEIGHT * alike
+    if details is not None and (alike := details(head)) is not None:
+        closeness = closeness + DETAIL_WEIGHT * alike
     order = sorted(range(len(head)), key=lambda i: -closeness[i])
     return [head[i] for i in order] + ranking[RERANK:]
 
