@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from importlib import resources
+
 import numpy as np
+import onnx
+import onnxruntime as ort
 import pytest
 from PIL import Image, ImageDraw
 
-from lookalike.vision.detail import SIZE, from_bytes, likeness, pooled, to_bytes
-from lookalike.vision.embedder import Embedder
+from lookalike.vision.detail import OUTPUT, SIZE, from_bytes, likeness, pooled, to_bytes
+from lookalike.vision.embedder import MODEL_ASSET, Embedder, preprocess
 
 
 @pytest.fixture(scope="module")
@@ -61,3 +65,20 @@ def test_a_detail_is_kept_in_half_precision_and_read_back():
     assert np.allclose(from_bytes(to_bytes(vector)), vector, atol=1e-3)
     with pytest.raises(ValueError, match="detail"):
         from_bytes(b"\0" * 128)  # a colour signature's size: not this
+
+
+def test_the_output_is_added_as_onnx_adds_it_and_the_vectors_stay_the_file_s(embedder):
+    # The packaged file with the output added by `onnx` itself (parsing and writing back the graph), and
+    # the file as it is: the appended field must give the same detail, and the same vectors as ever.
+    model = onnx.load_from_string(resources.files("lookalike.vision").joinpath(MODEL_ASSET).read_bytes())
+    plain_session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    model.graph.output.append(onnx.helper.make_tensor_value_info(OUTPUT, onnx.TensorProto.FLOAT, None))
+    by_onnx = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    batch = preprocess([stripes(8), checks(5)])
+    names = ["features", "feature_map", OUTPUT]
+    ours = dict(zip(names, embedder.session.run(names, {"image": batch}), strict=True))
+    theirs = dict(zip(names, by_onnx.run(names, {"image": batch}), strict=True))
+    for name in names:
+        np.testing.assert_allclose(ours[name], theirs[name], rtol=1e-5, atol=1e-5)
+    (features,) = plain_session.run(["features"], {"image": batch})
+    np.testing.assert_allclose(ours["features"], features, rtol=1e-5, atol=1e-5)
