@@ -25,7 +25,7 @@ from lookalike.store.base import Store
 from lookalike.vision.background import Background
 from lookalike.vision.projection import Projection
 
-# Each candidate's likeness in colour to the query (0 to 1), or None when some are not known.
+# Each candidate's likeness to the query (in colour, in detail: 0 to 1), or None when some are not known.
 Likeness = Callable[[Sequence[Found]], "np.ndarray | None"]
 COLOURS = "colours"  # the kind of side file that holds a stored image's colour signature (vision/colour.py)
 DETAILS = "detail"  # the kind of side file that holds a stored image's finer detail (vision/detail.py)
