@@ -4,7 +4,7 @@ The global vector pools the model's last map (7 x 7 cells of 1280 channels), tra
 class: two chairs of a similar cut, two boxes of one shape, are close. An earlier stage of the same pass
 still sees patterns, parts and print: the activations of block 11's expansion (672 channels on 14 x 14
 cells, after its ReLU6), pooled by a generalised mean (p = 3) over the whole map, L2-normalised. On its own
-it ranks badly (the product first for 0.35 of the quality harness's scene queries even with the true
+it ranks badly (the product first for 0.36 of the quality harness's dev scene queries even with the true
 box: it cannot tell what an object is); beside the global vector it orders the closest few (service/
 rerank.py): with the true box as Region, R@1 0.877 -> 0.885 on the development split, 0.896 -> 0.906 held
 out (round 12, 3 seeds, offline and end to end alike). It costs no model pass: the packaged model is
