@@ -30,7 +30,7 @@ from PIL import Image
 from lookalike.domain.errors import BadValue, Unsupported
 from lookalike.domain.image import Box
 from lookalike.metrics import stage
-from lookalike.vision import colour, local
+from lookalike.vision import colour, local, softened
 from lookalike.vision.background import Background
 from lookalike.vision.budget import DecodeBudget
 from lookalike.vision.categories import category_scores
@@ -155,6 +155,15 @@ class Sight:
         """Local features of the first subject: what an add keeps beside its vector."""
         with stage("local features"):
             return local.extract(self.picture, local.STORED_POINTS, self.first.region)
+
+    def softened(self) -> np.ndarray:
+        """The first subject's vector as a shopper's photo would see it (vision/softened.py): what an add
+        keeps beside its vector (one more model pass)."""
+        image = self.picture.image
+        sx, sy = image.width / self.picture.width, image.height / self.picture.height
+        subject = crop(image, scale_box(self.first.region, sx, sy, image.width, image.height))
+        with stage("describe"):
+            return self.vision.embedder.embed([square(softened.softened(subject))])[0]
 
     def thumbnail(self) -> bytes:
         """A small JPEG of the picture for people to see (vision/thumbnail.py), made from the copy the
