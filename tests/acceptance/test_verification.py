@@ -1,5 +1,6 @@
 """Geometric verification through the official SDK: a small product anywhere in a busy photo is found and
-boxed where it lies; each stored image's local features, colours and detail live and die with it."""
+boxed where it lies; each stored image's local features, colours, detail and softened vector live and die
+with it."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from tests.acceptance.sdk import add, delete, found, search_pic
 from tests.conftest import jpeg, photo_image, place, plain
 
 PRODUCTS = ("coffee", "rocket", "chelsea", "astronaut", "motorcycle")
+KINDS = ("features", "colours", "detail", "softened")  # what each image keeps beside its vector
 
 
 def box(region: str) -> Box:
@@ -20,16 +22,16 @@ def box(region: str) -> Box:
 
 
 def kept(server, instance: str) -> dict[str, int]:
-    """How many images' local features, colours and detail the server keeps (read from its blob database,
-    read-only)."""
+    """How many images' local features, colours, detail and softened vectors the server keeps (read from its
+    blob database, read-only)."""
     (path,) = (server.data_dir / "blobs").glob(f"{instance}.*.sqlite3")
     with contextlib.closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
         rows = db.execute("SELECT kind, count(*) FROM blobs GROUP BY kind").fetchall()
-    return {kind: count for kind, count in rows if kind in ("features", "colours", "detail")}
+    return {kind: count for kind, count in rows if kind in KINDS}
 
 
 def each(count: int) -> dict[str, int]:
-    return {"features": count, "colours": count, "detail": count}
+    return dict.fromkeys(KINDS, count)
 
 
 @pytest.fixture
@@ -53,7 +55,7 @@ def test_a_small_product_beside_a_large_subject_is_found_and_boxed(client, catal
     assert body.pic_info.multi_region[0].region == body.pic_info.region
 
 
-def test_features_colours_and_detail_are_kept_for_each_image_and_deleted_with_it(client, catalog, server):
+def test_what_each_image_keeps_beside_its_vector_lives_and_dies_with_it(client, catalog, server):
     assert kept(server, catalog) == each(len(PRODUCTS))
     picture, _ = place(plain((900, 700)), photo_image("coffee"), at=(100, 100), width=600)
     add(client, catalog, "coffee", "second.jpg", jpeg(picture))

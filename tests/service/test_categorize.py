@@ -210,7 +210,7 @@ def test_a_subject_whose_nearest_image_looks_like_any_background_counts_for_less
     assert best_subject(store, "shop", first, further, CLOSE).subject is second
     common = {"bag": 0.1, "shoe": 0.0}
 
-    def worth(hits):
+    def worth(hits, queries):
         return [hit.score - common[hit.image.product_id] for hit in hits]
 
     chosen, hits, *_ = best_subject(store, "shop", first, further, CLOSE, worth)

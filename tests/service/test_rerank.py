@@ -48,6 +48,14 @@ def shop(tmp_path):
     store.close()
 
 
+def the_first_five(shop, projection):
+    """The shop's ranking for its query, the products of its first RERANK and their projected closeness."""
+    store, query, vectors = shop
+    ranking = fused_ranking(store, "shop", [query], SearchOptions(num=10), None, 10)
+    head = [found.hit.image.product_id for found in ranking[:RERANK]]
+    return ranking, head, projection.closeness(query[None], np.stack([vectors[p] for p in head]))
+
+
 def test_the_first_candidates_go_in_the_order_of_projected_closeness(shop, projection):
     store, query, vectors = shop
     ranking = fused_ranking(store, "shop", [query], SearchOptions(num=10), None, 10)
@@ -99,19 +107,40 @@ def test_a_hit_is_worth_its_cosine_less_its_image_s_penalty_read_once(shop, back
     hits = [found.hit for found in fused_ranking(store, "shop", [query], SearchOptions(num=4), None, 4)]
     of = worth(store, "shop", background)
     penalties = background.penalties(np.stack([vectors[hit.image.product_id] for hit in hits]))
+    queries = [query] * len(hits)
     np.testing.assert_allclose(
-        of(hits), [hit.score - p for hit, p in zip(hits, penalties, strict=True)], atol=1e-6
+        of(hits, queries), [hit.score - p for hit, p in zip(hits, penalties, strict=True)], atol=1e-6
     )
     store.delete("shop", [hits[0].image.key])  # known already: its penalty stays for the rest of the search
-    np.testing.assert_allclose(of(hits[:1]), [hits[0].score - penalties[0]], atol=1e-6)
-    assert worth(store, "shop", None)(hits) == [hit.score for hit in hits]  # no bank: the cosine
+    np.testing.assert_allclose(of(hits[:1], queries[:1]), [hits[0].score - penalties[0]], atol=1e-6)
+    assert worth(store, "shop", None)(hits, queries) == [hit.score for hit in hits]  # no bank: the cosine
+
+
+def test_a_hit_is_worth_the_closer_of_its_two_views_to_the_query_it_was_found_by(shop):
+    # The second hit's softened view (vision/softened.py) is its query itself; the others' are far. Each hit
+    # is compared with its own query: the third's is its own softened view.
+    store, query, _ = shop
+    hits = [found.hit for found in fused_ranking(store, "shop", [query], SearchOptions(num=3), None, 3)]
+    far = normalise(np.random.default_rng(5).normal(size=(3, DIM)).astype(np.float32))
+    other = far.copy()
+    other[1] = query
+    asked = []
+
+    def softened(keys):
+        asked.append(list(keys))
+        return other
+
+    values = worth(store, "shop", None, softened)(hits, [query, query, far[2]])
+    assert asked == [[hit.image.key for hit in hits]]
+    assert values[0] == pytest.approx(max(hits[0].score, float(far[0] @ query)))
+    assert values[1] == pytest.approx(1.0, abs=1e-6) and values[2] == pytest.approx(1.0, abs=1e-6)
+    unknown = worth(store, "shop", None, lambda keys: None)(hits, [query] * 3)
+    assert unknown == [hit.score for hit in hits]  # stored without them: the cosine
 
 
 def test_a_candidate_alike_in_colour_passes_those_barely_closer(shop, projection):
-    store, query, vectors = shop
-    ranking = fused_ranking(store, "shop", [query], SearchOptions(num=10), None, 10)
-    head = [found.hit.image.product_id for found in ranking[:RERANK]]
-    closeness = projection.closeness(query[None], np.stack([vectors[p] for p in head]))
+    store, query, _ = shop
+    ranking, head, closeness = the_first_five(shop, projection)
     farthest = int(np.argmin(closeness))
     alike = np.eye(RERANK)[farthest]  # the farthest alike in colour (1), the others not at all (0)
     reranked = closest_first(store, "shop", ranking, [query], projection, colours=lambda found: alike)
@@ -122,10 +151,8 @@ def test_a_candidate_alike_in_colour_passes_those_barely_closer(shop, projection
 
 
 def test_a_candidate_alike_in_detail_and_colour_counts_both(shop, projection):
-    store, query, vectors = shop
-    ranking = fused_ranking(store, "shop", [query], SearchOptions(num=10), None, 10)
-    head = [found.hit.image.product_id for found in ranking[:RERANK]]
-    closeness = projection.closeness(query[None], np.stack([vectors[p] for p in head]))
+    store, query, _ = shop
+    ranking, head, closeness = the_first_five(shop, projection)
     rng = np.random.default_rng(3)
     colours, details = rng.uniform(size=RERANK), rng.uniform(0.7, 1.0, size=RERANK)
     reranked = closest_first(
@@ -147,4 +174,25 @@ def test_colours_not_known_for_every_candidate_leave_the_order_to_the_projection
     store, query, _ = shop
     ranking = fused_ranking(store, "shop", [query], SearchOptions(num=10), None, 10)
     unknown = closest_first(store, "shop", ranking, [query], projection, colours=lambda found: None)
+    assert unknown == closest_first(store, "shop", ranking, [query], projection)
+
+
+def test_a_candidate_counts_at_the_closer_of_its_two_views(shop, projection):
+    # The farthest of the five, seen as a shopper sees it (vision/softened.py), is the query itself: at the
+    # closer of its two views it comes first; the others, whose softened views are far, keep their order.
+    store, query, _ = shop
+    ranking, head, closeness = the_first_five(shop, projection)
+    farthest = int(np.argmin(closeness))
+    far = normalise(np.random.default_rng(5).normal(size=(RERANK, DIM)).astype(np.float32))
+    softened = np.where(np.arange(RERANK)[:, None] == farthest, query, far)
+    reranked = closest_first(store, "shop", ranking, [query], projection, softened=lambda keys: softened)
+    order = [f.hit.image.product_id for f in reranked[:RERANK]]
+    assert order[0] == head[farthest]
+    assert order[1:] == [head[i] for i in np.argsort(-closeness) if i != farthest]
+
+
+def test_softened_vectors_not_known_for_every_candidate_leave_the_order_as_it_was(shop, projection):
+    store, query, _ = shop
+    ranking = fused_ranking(store, "shop", [query], SearchOptions(num=10), None, 10)
+    unknown = closest_first(store, "shop", ranking, [query], projection, softened=lambda keys: None)
     assert unknown == closest_first(store, "shop", ranking, [query], projection)

@@ -6,8 +6,11 @@ of a few results). When its nearest stored image is not close (its cosine under 
 and probed too, and the one whose nearest stored image is closest is the one the shopper means: a product
 photographed in a scene matches its own catalog shot far better than the scene does. A stored image that
 looks like any background (vision/background.py) counts for less there, or a box of floor that resembles a
-soft, plain product would win. On the quality harness the first subject is right 99 % of the time when its
-probe reaches that, and about 60 % below it; three scene queries in four look further. Those also bring
+soft, plain product would win. And each stored image counts at the closer of its two views, as its catalog
+shot shows it and as a shopper's photo would (vision/softened.py): a small product's subject, blurred and
+enlarged from a few pixels, is closer to its softened view. On the quality harness the first subject is
+right 99 % of the time when its probe reaches that, and about 60 % below it; three scene queries in four
+look further. Those also bring
 the whole picture, which the search ranks beside the chosen subject, and the rivals: subjects nearly as
 close as the chosen one, whose products the search looks for in the picture (service/verify.py).
 
@@ -22,6 +25,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
+
+import numpy as np
 
 from lookalike.domain.filters import Filter, matches
 from lookalike.domain.image import Hit
@@ -80,7 +85,7 @@ def best_subject(
     first: View,
     further: Callable[[int], Further],
     unsure: float,
-    worth: Callable[[Sequence[Hit]], Sequence[float]] | None = None,
+    worth: Callable[[Sequence[Hit], Sequence[np.ndarray]], Sequence[float]] | None = None,
 ) -> Choice:
     """The subject the shopper means, with its probe: the first, unless it finds nothing close (its
     nearest stored image's cosine under `unsure`, `Vision.unsure`) and another subject (described by
@@ -108,7 +113,8 @@ def best_subject(
     # further down the vision's order a subject stands, the closer its neighbour must be to win.
     weighed = [neighbours[:WEIGHED] for _, neighbours in probes]
     flat = [hit for hits in weighed for hit in hits]  # one call of `worth`: one read of the store
-    values = iter([hit.score for hit in flat] if worth is None else worth(flat))
+    queries = [view.vector for view, neighbours in probes for _ in neighbours[:WEIGHED]]
+    values = iter([hit.score for hit in flat] if worth is None else worth(flat, queries))
     merits = [max((next(values) for _ in hits), default=-1.0) for hits in weighed]
 
     def merit(place: int) -> float:

@@ -35,7 +35,16 @@ from lookalike.service.models import (
     SearchOptions,
     SearchResult,
 )
-from lookalike.service.rerank import COLOURS, DETAILS, RERANK, Likeness, closest_first, worth
+from lookalike.service.rerank import (
+    COLOURS,
+    DETAILS,
+    RERANK,
+    SOFTENED,
+    Likeness,
+    Softened,
+    closest_first,
+    worth,
+)
 from lookalike.service.search import (
     MAX_RESULTS,
     Found,
@@ -47,7 +56,7 @@ from lookalike.service.search import (
 )
 from lookalike.service.verify import CANDIDATES, FEATURES, verified_first
 from lookalike.store.base import Store
-from lookalike.vision import colour, detail
+from lookalike.vision import colour, detail, softened
 from lookalike.vision.categories import CATEGORIES, OTHER
 from lookalike.vision.decode import MAX_SIDE, MIN_SIDE, picture_size
 from lookalike.vision.local import Features
@@ -126,7 +135,7 @@ class ImageService:
             self.store.upsert(instance.collection, list(records.values()))
             if unseen := [p.record.key for p in prepared if THUMBNAIL not in p.blobs]:  # not an old one
                 self.blobs.delete(instance, unseen)
-            for kind in (FEATURES, COLOURS, DETAILS, THUMBNAIL):
+            for kind in (FEATURES, COLOURS, DETAILS, SOFTENED, THUMBNAIL):
                 if kept := {p.record.key: p.blobs[kind] for p in prepared if kind in p.blobs}:
                     self.blobs.put(instance, kind, kept.items())
         return [p.info for p in prepared]
@@ -159,6 +168,8 @@ class ImageService:
         }
         if seen.detail is not None:
             blobs[DETAILS] = detail.to_bytes(seen.detail)
+        if self.vision.projection is not None:  # the reordering that reads it
+            blobs[SOFTENED] = softened.to_bytes(sight.softened())
         if instance.thumbnails:
             blobs[THUMBNAIL] = sight.thumbnail()
         info = self._pic_info(instance, seen.region, (seen.region,), category)
@@ -245,7 +256,7 @@ class ImageService:
                 chosen,
                 sight.further,
                 self.vision.unsure,
-                worth(self.store, instance.collection, self.vision.background),
+                worth(self.store, instance.collection, self.vision.background, self._softened(instance)),
             )
             chosen = sight.in_full(chosen)  # a screened subject's vector is not compared in a ranking
             if predicts:
@@ -396,6 +407,7 @@ class ImageService:
                         background,
                         likeness,
                         details,
+                        self._softened(instance),
                     )
             where = None
             if sight is not None:
@@ -450,6 +462,19 @@ class ImageService:
                 except ValueError:  # written by another version
                     return None
             return np.array(alike)
+
+        return of
+
+    def _softened(self, instance: Instance) -> Softened:
+        """Stored images' vectors as a shopper's photo would see them (vision/softened.py); None when one
+        was stored without it (before it was kept, imported, or by another model)."""
+
+        def of(keys: Sequence[ImageKey]) -> np.ndarray | None:
+            stored = self.blobs.get(instance, SOFTENED, keys)
+            try:
+                return np.stack([softened.from_bytes(stored[key], self.vision.dim) for key in keys])
+            except (KeyError, ValueError):  # not kept, or written by another version
+                return None
 
         return of
 

@@ -3,9 +3,9 @@
 The first line describes the instance and what made its vectors (the data directory's record,
 vision/fingerprint.py: an import into a data directory whose vectors were made otherwise is refused); each
 further line is one image with every stored field and its vector (float32, little-endian, base64), so an
-import needs neither the pictures nor a model run. Local features, colours, detail and thumbnails are not
-carried: imported images are searched by their vectors alone, unverified and not reordered by colour or
-detail.
+import needs neither the pictures nor a model run. Local features, colours, detail, softened views and
+thumbnails are not carried: imported images are searched by their vectors alone, unverified and not
+reordered by colour, detail or softened view.
 
     {"format": "lookalike-instance", "version": 1, "instance": {"name": "shop", ...}, "model": {...}}
     {"product_id": "p1", "pic_name": "a.jpg", "category_id": 3, "region": [0, 64, 0, 48], ..., "vector": ...}
