@@ -16,7 +16,7 @@ PRODUCTS = ("coffee", "rocket", "chelsea", "astronaut", "motorcycle")
 
 
 def as_a_shopper_sees(image: Image.Image, side: int) -> Image.Image:
-    """`image` a few dozen pixels across in a phone's photo: shrunk, a little blurred, JPEG at 60."""
+    """`image` `side` pixels across in a phone's photo: shrunk, a little blurred, JPEG at 60."""
     scale = side / max(image.size)
     small = image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.BILINEAR)
     return Image.open(io.BytesIO(jpeg(small.filter(ImageFilter.GaussianBlur(0.7)), quality=60)))

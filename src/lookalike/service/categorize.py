@@ -10,9 +10,9 @@ soft, plain product would win. And each stored image counts at the closer of its
 shot shows it and as a shopper's photo would (vision/softened.py): a small product's subject, blurred and
 enlarged from a few pixels, is closer to its softened view. On the quality harness the first subject is
 right 99 % of the time when its probe reaches that, and about 60 % below it; three scene queries in four
-look further. Those also bring
-the whole picture, which the search ranks beside the chosen subject, and the rivals: subjects nearly as
-close as the chosen one, whose products the search looks for in the picture (service/verify.py).
+look further. Those also bring the whole picture, which the search ranks beside the chosen subject, and
+the rivals: subjects nearly as close as the chosen one, whose products the search looks for in the
+picture (service/verify.py).
 
 The category combines two signals: the model's ImageNet classes mapped to categories, and the categories of
 the nearest stored images, weighted by how close they are (the catalog teaches the predictor: a shop that
