@@ -30,7 +30,7 @@ from PIL import Image
 from lookalike.domain.errors import BadValue, Unsupported
 from lookalike.domain.image import Box
 from lookalike.metrics import stage
-from lookalike.vision import colour, local, softened
+from lookalike.vision import colour, local, softened, tighten
 from lookalike.vision.background import Background
 from lookalike.vision.budget import DecodeBudget
 from lookalike.vision.categories import category_scores
@@ -180,6 +180,19 @@ class Sight:
             return view
         with stage("describe"):
             (full,) = self.vision.describe(self.picture, [view.region])
+        return full
+
+    def tightened(self, view: View) -> View | None:
+        """The view's box drawn in to the object it holds (vision/tighten.py), described by the full
+        model (one model pass); None when the box is as tight."""
+        image = self.picture.image
+        sx, sy = image.width / self.picture.width, image.height / self.picture.height
+        with stage("tighten"):
+            inner = tighten.tightened(image, scale_box(view.region, sx, sy, image.width, image.height))
+        if inner is None:
+            return None
+        with stage("describe"):
+            (full,) = self.vision.describe(self.picture, _scaled(self.picture, [inner]))
         return full
 
     def further(self, most: int = MAX_OTHERS) -> Further:
