@@ -42,6 +42,7 @@ class Scene:
     subjects: list[View]  # the first is the one described first
     around: list[View] = field(default_factory=list)  # the first subject in its surroundings, if cluttered
     in_full: dict[Box, View] = field(default_factory=dict)  # a screened subject's full description
+    tightened: dict[Box, View] = field(default_factory=dict)  # a subject's box drawn in to its object
 
 
 class StandInSight:
@@ -76,6 +77,9 @@ class StandInSight:
     def in_full(self, view: View) -> View:
         return self.scene.in_full[view.region] if view.screened else view
 
+    def tightened(self, view: View) -> View | None:
+        return self.scene.tightened.get(view.region)
+
     def further(self, most: int) -> Further:
         self.further_calls += 1
         return Further(self.scene.subjects[1 : 1 + most], self.scene.around)
@@ -92,12 +96,18 @@ class StandInVision:
         self.sights: list[StandInSight] = []
 
     def picture(
-        self, name: str, *subjects: View, around: tuple[View, ...] = (), in_full: tuple[View, ...] = ()
+        self,
+        name: str,
+        *subjects: View,
+        around: tuple[View, ...] = (),
+        in_full: tuple[View, ...] = (),
+        tightened: dict[Box, View] | None = None,
     ) -> bytes:
         """The bytes that stand for a picture of these subjects (`in_full`: the full descriptions of the
-        screened ones)."""
+        screened ones; `tightened`: a subject's box drawn in, by the subject's box)."""
         data = f"picture:{name}".encode()
-        self.scenes[data] = Scene(list(subjects), list(around), {full.region: full for full in in_full})
+        fulls = {full.region: full for full in in_full}
+        self.scenes[data] = Scene(list(subjects), list(around), fulls, dict(tightened or {}))
         return data
 
     def see(

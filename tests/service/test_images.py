@@ -207,6 +207,26 @@ def test_a_screened_subject_chosen_is_ranked_by_its_full_description(service, vi
     assert result.pic_info.region == other
 
 
+def test_the_chosen_subject_s_box_drawn_in_is_ranked_beside_it_and_is_where_its_find_was(service, vision):
+    """A loose box describes the product with its surroundings; the box drawn in to its object finds it."""
+    photos = instance(service, "photos", type="generic")
+    add(service, vision, photos, "loose", 1, 0.1)
+    add(service, vision, photos, "product", 0.1, 0, 1)
+    inner = Box(20, 40, 20, 40)
+    query = vision.picture(
+        "query",
+        view(SUBJECT, 1, 0),
+        around=(view(AROUND, 0, 1),),
+        tightened={SUBJECT: view(inner, 0.1, 0, 1)},
+    )
+    result = service.search_by_pic(photos, Picture(query), SearchOptions())
+    assert [(p, round(s, 2)) for p, s in found(result)] == [("product", 1.0), ("loose", 0.99)]
+    assert result.pic_info.region == inner and result.pic_info.multi_region == (inner,)
+    # Where the caller said where to look, the box is the caller's: nothing is drawn in.
+    whole = service.search_by_pic(photos, Picture(query, crop=False), SearchOptions())
+    assert found(whole)[0][0] == "loose" and whole.pic_info.region == SUBJECT
+
+
 def test_a_subject_that_finds_something_close_is_searched_with_the_whole_picture_alone(service, vision):
     photos = instance(service, "photos", type="generic")
     add(service, vision, photos, "near", 1, 0.1)
