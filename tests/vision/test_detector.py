@@ -9,7 +9,7 @@ from importlib import resources
 import numpy as np
 import pytest
 
-from lookalike.vision.detector import Detector, preprocess
+from lookalike.vision.detector import LEAST_SCORE, MOST, Detector, preprocess
 from lookalike.vision.subjects import peaks
 from tests.conftest import photo_image, place
 
@@ -79,6 +79,15 @@ def test_boxes_lie_inside_the_picture_best_first(detector, photo):
     for d in found:
         assert d.box.clip(*picture.size) == d.box and d.box.width > 0 and d.box.height > 0
         assert 0.0 <= d.score <= 1.0
+
+
+def test_objects_it_is_unsure_of_are_kept(detector, photo):
+    """A product that no COCO class describes scores low: a search is offered such objects too, down to
+    LEAST_SCORE (the rocket photo's launch tower, vehicles and lamps score 0.02-0.15)."""
+    found = detector.detect(photo("rocket.jpg"))
+    assert 10 < len(found) <= MOST
+    assert any(d.score < 0.05 for d in found)
+    assert min(d.score for d in found) >= LEAST_SCORE
 
 
 def test_nothing_above_the_threshold_gives_no_boxes(detector):

@@ -28,6 +28,12 @@ from lookalike.vision.subjects import peaks
 
 MODEL_ASSET = "assets/centernet_mobilenetv3.onnx"
 STRIDE = 4  # input pixels per cell of the output maps
+# Objects a search looks at, down to a low objectness: a product that no COCO class describes often scores
+# 0.02-0.05. 30 peaks down to 0.02 box the product (IoU >= 0.5) in 612 of the held-out split's 720 scene
+# queries, against 551 for 10 down to 0.05; most of the gain is in products under 15 % of the frame (3 seeds,
+# one detector pass either way). A search still weighs at most 13 further subjects (vision/pipeline.py).
+MOST = 30
+LEAST_SCORE = 0.02
 
 
 @dataclass(frozen=True)
@@ -47,7 +53,9 @@ class Detector:
         self.session = load_session(model_path, threads=threads, asset=MODEL_ASSET)
         self.side = int(self.session.get_inputs()[0].shape[1])
 
-    def detect(self, image: Image.Image, *, most: int = 10, min_score: float = 0.05) -> list[Detection]:
+    def detect(
+        self, image: Image.Image, *, most: int = MOST, min_score: float = LEAST_SCORE
+    ) -> list[Detection]:
         """At most `most` objects scoring at least `min_score`, the likeliest first."""
         heat, sides = self.session.run(["heat", "sides"], {"image": preprocess(image, self.side)})
         objectness = heat[0].max(axis=-1)
