@@ -29,9 +29,9 @@ from lookalike.vision.subjects import peaks
 MODEL_ASSET = "assets/centernet_mobilenetv3.onnx"
 STRIDE = 4  # input pixels per cell of the output maps
 # Objects a search looks at, down to a low objectness: a product that no COCO class describes often scores
-# 0.02-0.05. 30 peaks down to 0.02 box the product (IoU >= 0.5) in 612 of the held-out split's 720 scene
-# queries, against 551 for 10 down to 0.05; most of the gain is in products under 15 % of the frame (3 seeds,
-# one detector pass either way). A search still weighs at most 13 further subjects (vision/pipeline.py).
+# 0.02-0.05. 30 peaks down to 0.02 box the product (IoU >= 0.5) in 911 of the quality harness's 1,092
+# development scene queries (3 seeds), against 794 for 10 down to 0.05, in one detector pass either way
+# (docs/quality.md, round 15). A search still weighs at most 13 further subjects (vision/pipeline.py).
 MOST = 30
 LEAST_SCORE = 0.02
 
