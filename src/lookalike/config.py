@@ -74,7 +74,9 @@ class Settings:
     clock_skew_seconds: int = setting(
         15 * 60, "how far a request's signed time may be from this server's clock", int
     )
-    model_threads: int | None = setting(None, "threads of each model run", int, unset="one per core")
+    model_threads: int | None = setting(
+        None, "threads of each model run", int, unset="one per core (the detector: one)"
+    )
     image_model: Path | None = setting(None, "an ONNX image model", Path, unset="EfficientNet-Lite0")
     text_model: Path | None = setting(
         None, "the ONNX text tower of the image model, for SearchImageByText", Path, unset="none"

@@ -9,7 +9,7 @@ from importlib import resources
 import numpy as np
 import pytest
 
-from lookalike.vision.detector import LEAST_SCORE, MOST, Detector, preprocess
+from lookalike.vision.detector import LEAST_SCORE, MOST, THREADS, Detector, preprocess
 from lookalike.vision.subjects import peaks
 from tests.conftest import photo_image, place
 
@@ -88,6 +88,15 @@ def test_objects_it_is_unsure_of_are_kept(detector, photo):
     assert 10 < len(found) <= MOST
     assert any(d.score < 0.05 for d in found)
     assert min(d.score for d in found) >= LEAST_SCORE
+
+
+def test_one_thread_unless_told_finds_the_same_boxes(detector, photo):
+    """A pass runs on THREADS intra-op threads unless the operator asks for more, with the same results."""
+    assert detector.session.get_session_options().intra_op_num_threads == THREADS == 1
+    two = Detector(threads=2)
+    assert two.session.get_session_options().intra_op_num_threads == 2
+    for name in ("rocket.jpg", "astronaut.png", "coffee.png"):
+        assert two.detect(photo(name)) == detector.detect(photo(name))
 
 
 def test_nothing_above_the_threshold_gives_no_boxes(detector):
