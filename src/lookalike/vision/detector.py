@@ -92,6 +92,8 @@ def alongside(salient: Sequence[Box], detected: Sequence[Detection], most: int) 
     ]
     found: list[Box] = []
     for box in turns:
+        if len(found) == most:
+            break
         if all(box.iou(other) < SAME_SUBJECT for other in found):
             found.append(box)
-    return found[:most]
+    return found
