@@ -98,7 +98,7 @@ def test_a_first_subject_that_finds_something_close_is_kept_without_looking_furt
     def further(most: int):
         raise AssertionError("the other subjects were described though the first found its product")
 
-    chosen, hits, views, _ = best_subject(store, "shop", first, further, CLOSE)
+    chosen, hits, views, *_ = best_subject(store, "shop", first, further, CLOSE)
     assert chosen is first and hits[0].image.product_id == "shoe" and views == []
 
 
@@ -163,7 +163,7 @@ def test_other_subjects_are_described_in_steps_each_only_if_none_before_finds_so
 def test_when_the_first_finds_nothing_close_the_views_of_its_surroundings_are_searched_too(store):
     lonely = View(FIRST, unit(1, 1, 3))
     around = [View(Box(0, 20, 0, 20), unit(1, 0.2, 0)), View(Box(0, 100, 0, 100), unit(1, 1, 1))]
-    chosen, _, views, _ = best_subject(store, "shop", lonely, lambda _: Further([], around), CLOSE)
+    chosen, _, views, *_ = best_subject(store, "shop", lonely, lambda _: Further([], around), CLOSE)
     assert chosen is lonely and views == around
 
 
@@ -171,10 +171,10 @@ def test_an_empty_instance_never_looks_further(store):
     store.ensure_collection("empty", DIM)
     first = View(FIRST, unit(1, 1, 3))
     chosen = best_subject(store, "empty", first, lambda _: pytest.fail("nothing to compare with"), CLOSE)
-    assert chosen == (first, [], [], [])
+    assert chosen == (first, [], [], [], [])
 
 
-def test_the_subjects_not_chosen_but_nearly_as_close_are_its_rivals_closest_first(store):
+def test_the_subjects_not_chosen_are_its_rivals_if_nearly_as_close_else_its_others(store):
     """Where else the product may be: verification looks for their nearest stored images too."""
     first = View(FIRST, unit(1, 1, 3))  # background: far from both products
     bag = View(SECOND, unit(0.1, 1, 0))
@@ -182,6 +182,7 @@ def test_the_subjects_not_chosen_but_nearly_as_close_are_its_rivals_closest_firs
     choice = best_subject(store, "shop", first, lambda _: Further([bag, shoe], []), CLOSE)
     assert choice.subject is bag
     assert [rival.view for rival in choice.rivals] == [shoe]  # not the first: further than RIVAL
+    assert [other.view for other in choice.others] == [first]  # probed all the same: the first page shows it
     assert choice.rivals[0].neighbours[0].image.product_id == "shoe"
     bag_score, shoe_score = choice.neighbours[0].score, choice.rivals[0].neighbours[0].score
     assert shoe_score >= bag_score - RIVAL

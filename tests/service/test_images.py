@@ -207,6 +207,30 @@ def test_a_screened_subject_chosen_is_ranked_by_its_full_description(service, vi
     assert result.pic_info.region == other
 
 
+def test_an_unsure_search_shows_what_the_subjects_it_did_not_choose_found_among_its_first(service, vision):
+    """Unsure which subject the shopper means, the search ranks the one whose nearest stored image is
+    closest; the product may be another's: the first page shows that subject's best find second."""
+    photos = instance(service, "photos", type="generic")
+    add(service, vision, photos, "lamp", 0, 1, 0)
+    add(service, vision, photos, "lamp-like", 0, 0.9, 0.44)
+    add(service, vision, photos, "vase", 0, 0, 0, 1)
+    query = vision.picture(
+        "query",
+        view(SUBJECT, 0, 0, 1),  # finds nothing close (cosine 0.44 at best): the service looks further
+        view(Box(60, 90, 60, 90), 0, 1, 0.05),  # the lamp at 0.999: chosen
+        view(Box(0, 10, 60, 90), 0, 0, 1, 0.8),  # the vase at 0.625, too far behind to be a rival
+    )
+    result = service.search_by_pic(photos, Picture(query), SearchOptions())
+    assert found(result) == [("lamp", 0.999), ("vase", 0.625), ("lamp-like", 0.625)]
+    assert result.pic_info.region == Box(60, 90, 60, 90)  # where the first result was found
+    # A find under the threshold is not shown, nor pulls the results after it under it.
+    strict = service.search_by_pic(photos, Picture(query), SearchOptions(score_threshold=0.8))
+    assert found(strict) == [("lamp", 0.999), ("lamp-like", 0.919)]
+    # Where the caller said where to look, no other subject is looked at.
+    given = service.search_by_pic(photos, Picture(query, region=Box(60, 90, 60, 90)), SearchOptions())
+    assert "vase" not in [product for product, _ in found(given)][:2]
+
+
 def test_the_chosen_subject_s_box_drawn_in_is_ranked_beside_it_and_is_where_its_find_was(service, vision):
     """A loose box describes the product with its surroundings; the box drawn in to its object finds it."""
     photos = instance(service, "photos", type="generic")

@@ -10,7 +10,17 @@ import pytest
 from lookalike.domain.filters import Compare
 from lookalike.domain.image import Attributes, Box, Hit, Image, ImageKey
 from lookalike.service.models import SearchOptions
-from lookalike.service.search import MAX_RESULTS, Found, fused_page, page_of, ranked_page, to_score
+from lookalike.service.search import (
+    MAX_RESULTS,
+    RUNNERS_UP,
+    Found,
+    fused_page,
+    page_of,
+    ranked_page,
+    result_of,
+    to_score,
+    with_runners_up,
+)
 from lookalike.store.qdrant_edge import QdrantEdgeStore
 
 DIM = 16
@@ -158,3 +168,31 @@ def test_a_result_moved_up_lowers_the_scores_of_those_it_passed_to_its_own():
     assert [(h.image.product_id, h.score) for h in page] == [("b", 0.7), ("a", 0.7), ("c", 0.6)]
     assert [h.score for h in page_of(ranking, SearchOptions(num=2, start=1))] == [0.7, 0.6]
     assert [h.image.product_id for h in page_of(ranking, SearchOptions(score_threshold=0.65))] == ["b", "a"]
+
+
+def _found(*products: str, look: int = 0) -> list[Found]:
+    return [Found(Hit(_record(p, "x.jpg", unit(np.ones(DIM))), 0.5), look) for p in products]
+
+
+def _products(ranking: list[Found]) -> list[str]:
+    return [found.hit.image.product_id for found in ranking]
+
+
+def test_what_the_subjects_not_chosen_found_takes_turns_with_the_ranking_after_its_first():
+    """Unsure which subject the shopper means, the search ranks one: the others' best finds join the first
+    page, the closest subject's first."""
+    same = result_of(SearchOptions())
+    ranking, runners_up = _found("a", "b", "c", "d"), _found("x", "y", "z", look=3)
+    assert RUNNERS_UP == 2
+    assert _products(with_runners_up(ranking, runners_up, same)) == ["a", "x", "b", "y", "c", "d"]
+    assert _products(with_runners_up(ranking, runners_up, same, most=1)) == ["a", "x", "b", "c", "d"]
+    assert _products(with_runners_up(ranking, [], same)) == ["a", "b", "c", "d"]
+
+
+def test_a_runner_up_the_ranking_holds_is_not_shown_twice_and_found_results_stay_first():
+    by_product = result_of(SearchOptions(distinct_product_id=True))
+    ranking = _found("a", "b", "c", "d")
+    # "a" is first already, so the next subject's find, "c", takes the turn, moved up from the ranking.
+    assert _products(with_runners_up(ranking, _found("a", "c", "x"), by_product)) == ["a", "c", "b", "x", "d"]
+    # The results verification found in the picture (here two) keep their places.
+    assert _products(with_runners_up(ranking, _found("x"), by_product, kept=2)) == ["a", "b", "x", "c", "d"]

@@ -46,27 +46,28 @@ def names(found: list[Found]) -> list[str]:
 def test_an_unsure_ranking_puts_the_product_found_in_the_picture_first(stored, coffee_on_gravel):
     query, truth = coffee_on_gravel
     unsure = ranking(("rocket", 0.55), ("chelsea", 0.54), ("coffee", 0.53), ("astronaut", 0.5))
-    moved, region = verified_first(unsure, lambda: query, stored.get, SIZE)
+    moved, region, found = verified_first(unsure, lambda: query, stored.get, SIZE)
     assert names(moved) == ["coffee", "rocket", "chelsea", "astronaut"]
     assert region is not None and region.iou(truth) >= 0.6
+    assert found == 1  # the one result found in the picture
 
 
 def test_a_sure_ranking_stands_and_only_its_first_is_looked_for(stored, coffee_on_gravel):
     query, truth = coffee_on_gravel
     sure = ranking(("coffee", SURE + 0.1), ("rocket", SURE + 0.1 - MARGIN - 0.01))
-    moved, region = verified_first(sure, lambda: query, stored.get, SIZE)
+    moved, region, _ = verified_first(sure, lambda: query, stored.get, SIZE)
     assert moved == sure and region is not None and region.iou(truth) >= 0.6
-    assert verified_first(sure, lambda: query, stored.get, SIZE, region_wanted=False) == (sure, None)
+    assert verified_first(sure, lambda: query, stored.get, SIZE, region_wanted=False) == (sure, None, 0)
     # Sure of the wrong product: the ranking stands (nothing else is checked) and no region is claimed.
     wrong = ranking(("rocket", SURE + 0.1), ("coffee", SURE - 0.1))
-    assert verified_first(wrong, lambda: query, stored.get, SIZE) == (wrong, None)
+    assert verified_first(wrong, lambda: query, stored.get, SIZE) == (wrong, None, 0)
 
 
 def test_only_the_first_candidates_are_checked(stored, coffee_on_gravel):
     query, _ = coffee_on_gravel
     others = [(name, 0.5) for name in ("rocket", "chelsea", "astronaut", "motorcycle")]
     far = ranking(*(others * 2)[:CANDIDATES], ("coffee", 0.4))
-    assert verified_first(far, lambda: query, stored.get, SIZE) == (far, None)
+    assert verified_first(far, lambda: query, stored.get, SIZE) == (far, None, 0)
 
 
 def test_images_stored_without_features_keep_their_place_and_the_query_is_not_looked_at(coffee_on_gravel):
@@ -75,8 +76,8 @@ def test_images_stored_without_features_keep_their_place_and_the_query_is_not_lo
     def query() -> Features:
         raise AssertionError("no candidate has features: the query's are not worth finding")
 
-    assert verified_first(unsure, query, lambda key: None, SIZE) == (unsure, None)
-    assert verified_first([], query, lambda key: None, SIZE) == ([], None)
+    assert verified_first(unsure, query, lambda key: None, SIZE) == (unsure, None, 0)
+    assert verified_first([], query, lambda key: None, SIZE) == ([], None, 0)
 
 
 def test_a_rival_found_in_the_picture_comes_first_though_the_ranking_did_not_hold_it(
@@ -87,7 +88,7 @@ def test_a_rival_found_in_the_picture_comes_first_though_the_ranking_did_not_hol
     query, truth = coffee_on_gravel
     unsure = ranking(("rocket", 0.55), ("chelsea", 0.54), ("astronaut", 0.5))
     rivals = ranking(("motorcycle", 0.52), ("coffee", 0.5))
-    moved, region = verified_first(unsure, lambda: query, stored.get, SIZE, rivals=rivals)
+    moved, region, _ = verified_first(unsure, lambda: query, stored.get, SIZE, rivals=rivals)
     assert names(moved) == ["coffee", "rocket", "chelsea", "astronaut"]  # the rival not found stays out
     assert region is not None and region.iou(truth) >= 0.6
 
@@ -95,7 +96,7 @@ def test_a_rival_found_in_the_picture_comes_first_though_the_ranking_did_not_hol
 def test_a_rival_the_ranking_holds_already_is_one_result(stored, coffee_on_gravel):
     query, _ = coffee_on_gravel
     far = ranking(*[(name, 0.5) for name in ("rocket", "chelsea", "astronaut")][:CANDIDATES], ("coffee", 0.4))
-    moved, _ = verified_first(far, lambda: query, stored.get, SIZE, rivals=ranking(("coffee", 0.45)))
+    moved, *_ = verified_first(far, lambda: query, stored.get, SIZE, rivals=ranking(("coffee", 0.45)))
     assert names(moved) == ["coffee", "rocket", "chelsea", "astronaut"]
 
 
@@ -103,7 +104,7 @@ def test_a_sure_ranking_looks_at_no_rival(stored, coffee_on_gravel):
     query, _ = coffee_on_gravel
     sure = ranking(("rocket", SURE + 0.1), ("chelsea", SURE - 0.1))
     rivals = ranking(("coffee", 0.5))
-    assert verified_first(sure, lambda: query, stored.get, SIZE, rivals=rivals) == (sure, None)
+    assert verified_first(sure, lambda: query, stored.get, SIZE, rivals=rivals) == (sure, None, 0)
 
 
 def test_a_small_product_not_found_in_the_whole_picture_is_found_in_its_box_enlarged(stored):
@@ -113,20 +114,20 @@ def test_a_small_product_not_found_in_the_whole_picture_is_found_in_its_box_enla
     query = decode_reduced(jpeg(picture, quality=75))
     whole = extract(query, QUERY_POINTS)
     unsure = ranking(("rocket", 0.55), ("coffee", 0.53), ("chelsea", 0.5))
-    assert verified_first(unsure, lambda: whole, stored.get, SIZE) == (unsure, None)
+    assert verified_first(unsure, lambda: whole, stored.get, SIZE) == (unsure, None, 0)
     asked: list[str] = []
 
     def closer(found: Found) -> Features | None:
         asked.append(found.hit.image.product_id)
         return extract_enlarged(query, truth)
 
-    moved, region = verified_first(unsure, lambda: whole, stored.get, SIZE, closer=closer)
+    moved, region, _ = verified_first(unsure, lambda: whole, stored.get, SIZE, closer=closer)
     assert names(moved) == ["coffee", "rocket", "chelsea"]
     assert region is not None and region.iou(truth) >= 0.6
     assert asked == ["rocket", "coffee", "chelsea"]  # only where the whole picture found nothing
     sure = ranking(("coffee", SURE + 0.1), ("rocket", SURE + 0.1 - MARGIN - 0.01))
     asked.clear()
-    assert verified_first(sure, lambda: whole, stored.get, SIZE, closer=closer) == (sure, None)
+    assert verified_first(sure, lambda: whole, stored.get, SIZE, closer=closer) == (sure, None, 0)
     assert asked == []  # a sure ranking stands; the box of its first is its Region already
 
 
@@ -135,13 +136,13 @@ def test_colour_variants_that_match_alike_go_by_their_likeness_in_colour(stored,
     query, _ = coffee_on_gravel
     both = {**stored, ImageKey("coffee-blue", "shot.jpg"): stored[ImageKey("coffee", "shot.jpg")]}
     unsure = ranking(("coffee", 0.55), ("coffee-blue", 0.54), ("rocket", 0.53))
-    moved, _ = verified_first(unsure, lambda: query, both.get, SIZE)
+    moved, *_ = verified_first(unsure, lambda: query, both.get, SIZE)
     assert names(moved)[:2] == ["coffee", "coffee-blue"]  # as many matches: the global order stands
 
     def blue(candidates: list[Found]) -> np.ndarray:
         return np.array([0.9 if f.hit.image.product_id == "coffee-blue" else 0.3 for f in candidates])
 
-    moved, _ = verified_first(unsure, lambda: query, both.get, SIZE, colours=blue)
+    moved, *_ = verified_first(unsure, lambda: query, both.get, SIZE, colours=blue)
     assert names(moved)[:2] == ["coffee-blue", "coffee"]
     unknown = verified_first(unsure, lambda: query, both.get, SIZE, colours=lambda candidates: None)
     assert names(unknown.ranking)[:2] == ["coffee", "coffee-blue"]  # colours not kept: matches alone

@@ -77,6 +77,7 @@ class Choice(NamedTuple):
     neighbours: list[Hit]  # the subject's probe
     views: list[View]  # more of the picture for the search to rank beside the subject
     rivals: list[Probe]  # the other subjects probed, the closest first: where else the product may be
+    others: list[Probe]  # the rest of the subjects probed, the closest first
 
 
 def best_subject(
@@ -92,13 +93,14 @@ def best_subject(
     `further(most)` only then) finds something closer, by LATER for each place it stands further down; and,
     in that case, the views of the picture that `further` brings, and the rivals: the other subjects whose
     nearest stored image is nearly as close (within RIVAL, by the same handicap per place), for the search
-    to look for in the picture too. The other subjects are described in STEPS, each only if none of those
-    before it found something close. A subject is weighed by what its WEIGHED nearest images are `worth`
-    (by default their cosine; the service takes off how much each looks like any background:
-    vision/background.py)."""
+    to look for in the picture too; and the other subjects probed besides, for the first page to show what
+    they found (service/search.py's `with_runners_up`). The other subjects are described in STEPS, each
+    only if none of those before it found something close. A subject is weighed by what its WEIGHED
+    nearest images are `worth` (by default their cosine; the service takes off how much each looks like
+    any background: vision/background.py)."""
     hits = probe(store, collection, first)
     if not hits or hits[0].score >= unsure:
-        return Choice(first, hits, [], [])
+        return Choice(first, hits, [], [], [])
     probes = [Probe(first, hits)]
     for most in STEPS:
         more = further(most)
@@ -107,7 +109,7 @@ def best_subject(
             break
 
     if len(probes) == 1:  # no other subject to weigh the first against
-        return Choice(first, hits, more.around, [])
+        return Choice(first, hits, more.around, [], [])
 
     # A box around any stretch of background has some stored image that looks a little like it: the
     # further down the vision's order a subject stands, the closer its neighbour must be to win.
@@ -123,7 +125,7 @@ def best_subject(
     best, *rest = sorted(range(len(probes)), key=merit, reverse=True)  # stable: ties keep the vision's order
     chosen, neighbours = probes[best]
     rivals = [probes[place] for place in rest if merit(place) >= merit(best) - RIVAL]
-    return Choice(chosen, neighbours, more.around, rivals)
+    return Choice(chosen, neighbours, more.around, rivals, [probes[place] for place in rest[len(rivals) :]])
 
 
 def predict_category(model_scores: dict[int, float], neighbours: Sequence[Hit]) -> int:

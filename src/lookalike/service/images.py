@@ -53,6 +53,7 @@ from lookalike.service.search import (
     page_of,
     result_of,
     to_score,
+    with_runners_up,
 )
 from lookalike.service.verify import CANDIDATES, FEATURES, verified_first
 from lookalike.store.base import Store
@@ -247,10 +248,10 @@ class ImageService:
         picture = _as_the_type_reads(instance, picture)
         sight = self.vision.see(picture.data, crop_subject=picture.crop, region=picture.region)
         predicts = _predicts(instance, options.category_id)
-        chosen, views, rivals = sight.first, list[View](), list[Probe]()
+        chosen, views, rivals, others = sight.first, list[View](), list[Probe](), list[Probe]()
         # A choice to make: the category, the subject, or whether a cluttered photo needs more views.
         if predicts or sight.may_see_more:
-            chosen, neighbours, views, rivals = best_subject(
+            chosen, neighbours, views, rivals, others = best_subject(
                 self.store,
                 instance.collection,
                 chosen,
@@ -285,6 +286,7 @@ class ImageService:
             views=views,
             sight=sight if located else None,
             rivals=rivals,
+            others=others,
             colours=sight.colours,
         )
 
@@ -358,12 +360,14 @@ class ImageService:
         views: Sequence[View] = (),
         sight: Sight | None = None,
         rivals: Sequence[Probe] = (),
+        others: Sequence[Probe] = (),
         colours: Callable[[Box], np.ndarray] | None = None,
     ) -> SearchResult:
         """Search with the chosen view and any further views, each result at its best score, the best
         candidates verified in the `sight`'s picture if given, with the best of each of the `rivals` (the
-        other subjects probed); PicInfo.Region is where the first result was found, and MultiRegion the
-        subjects, the chosen one first."""
+        other subjects probed nearly as close as the chosen one), and the best of the rivals and the `others`
+        (the rest probed) among the first results; PicInfo.Region is where the first result was found, and
+        MultiRegion the subjects, the chosen one first."""
         # A product search looks within the category; Other is the catch-all and restricts nothing. A
         # predicted category also keeps the images filed under Other: a guess must not hide them.
         in_category: Filter | None
@@ -417,8 +421,10 @@ class ImageService:
             if sight is not None:
                 nearest = nearest_accepted(rivals, filter, first_look=len(looks))
                 looks += [rival.view for rival in rivals]
+                runners_up = nearest + nearest_accepted(others, filter, first_look=len(looks))
+                looks += [other.view for other in others]
                 with stage("verify"):
-                    ranking, where = verified_first(
+                    ranking, where, found = verified_first(
                         ranking,
                         lambda: sight.features,
                         lambda key: self._features(instance, key),
@@ -429,6 +435,12 @@ class ImageService:
                         closer=lambda found: sight.enlarged_features(looks[found.look].region),
                         colours=likeness,
                     )
+                # Results found in the picture stay first; what the subjects not chosen found follows, if it
+                # passes the threshold (scores never rise down the list: one under it would pull the
+                # results after it under it too).
+                threshold = options.score_threshold or 0.0
+                shown = [other for other in runners_up if to_score(other.hit.score) >= threshold]
+                ranking = with_runners_up(ranking, shown, result_of(options), kept=max(1, found))
             hits = page_of(ranking, options)
             if where is not None:  # where verification found the first result
                 region = where

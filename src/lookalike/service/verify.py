@@ -41,6 +41,7 @@ MARGIN = 0.05  # of cosine, between the first result and the second
 class Verified(NamedTuple):
     ranking: list[Found]
     region: Box | None  # where the first result was found in the query picture, if it was
+    found: int = 0  # how many of the ranking's first results were found in the picture
 
 
 def is_sure(ranking: Sequence[Found]) -> bool:
@@ -106,4 +107,4 @@ def verified_first(
     first = [checked[place] for _, place in matches]
     moved = {same(found.hit) for found in first}
     rest = [found for found in ranking if same(found.hit) not in moved]
-    return Verified(first + rest, matches[0][0].region)
+    return Verified(first + rest, matches[0][0].region, len(first))
