@@ -223,6 +223,8 @@ def test_an_unsure_search_shows_what_the_subjects_it_did_not_choose_found_among_
     result = service.search_by_pic(photos, Picture(query), SearchOptions())
     assert found(result) == [("lamp", 0.999), ("vase", 0.625), ("lamp-like", 0.625)]
     assert result.pic_info.region == Box(60, 90, 60, 90)  # where the first result was found
+    later = service.search_by_pic(photos, Picture(query), SearchOptions(num=2, start=1))
+    assert found(later) == found(result)[1:3]  # pages are slices of the one ranking
     # A find under the threshold is not shown, nor pulls the results after it under it.
     strict = service.search_by_pic(photos, Picture(query), SearchOptions(score_threshold=0.8))
     assert found(strict) == [("lamp", 0.999), ("lamp-like", 0.919)]
