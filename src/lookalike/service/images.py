@@ -424,7 +424,7 @@ class ImageService:
                 runners_up = nearest + nearest_accepted(others, filter, first_look=len(looks))
                 looks += [other.view for other in others]
                 with stage("verify"):
-                    ranking, where, found = verified_first(
+                    ranking, where, in_picture = verified_first(
                         ranking,
                         lambda: sight.features,
                         lambda key: self._features(instance, key),
@@ -440,7 +440,7 @@ class ImageService:
                 # results after it under it too).
                 threshold = options.score_threshold or 0.0
                 shown = [other for other in runners_up if to_score(other.hit.score) >= threshold]
-                ranking = with_runners_up(ranking, shown, result_of(options), kept=max(1, found))
+                ranking = with_runners_up(ranking, shown, result_of(options), kept=max(1, in_picture))
             hits = page_of(ranking, options)
             if where is not None:  # where verification found the first result
                 region = where
