@@ -10,6 +10,7 @@ from lookalike.domain.image import Box, Hit, Image
 from lookalike.service.categorize import (
     LATER,
     RIVAL,
+    SMALL,
     STEPS,
     Probe,
     best_subject,
@@ -129,6 +130,29 @@ def test_a_subject_further_down_must_be_closer_by_later_per_place(store):
     assert (
         best_subject(store, "shop", first, lambda _: Further([background, loser], []), CLOSE).subject is first
     )
+
+
+def test_a_smaller_subject_must_be_closer_by_small_per_e_fold_of_the_picture_it_does_not_fill(store):
+    """A few pixels enlarged look a little like many stored products: a small box's nearest is close by
+    chance more often than a large box's."""
+    frame = (100, 100)
+    first = View(Box(0, 100, 0, 100), unit(1, 1, 3))  # the whole frame, as close to the shoe as to the bag
+    closest = float(first.vector @ unit(1, 0, 0))
+
+    def small(closer_by: float) -> View:  # a hundredth of the frame, second: its nearest (the shoe) closer
+        cosine = closest + closer_by
+        return View(
+            Box(0, 10, 0, 10), np.array([cosine, 0, (1 - cosine**2) ** 0.5, *[0] * (DIM - 3)], np.float32)
+        )
+
+    handicap = LATER + SMALL * np.log(100)
+    for closer_by, wins in ((LATER + 0.005, False), (handicap - 0.005, False), (handicap + 0.005, True)):
+        further = Further([small(closer_by)], [])
+        chosen = best_subject(store, "shop", first, lambda _, more=further: more, CLOSE, frame=frame)
+        assert (chosen.subject is not first) == wins
+    # Without the frame, the size of a box does not count.
+    loose = best_subject(store, "shop", first, lambda _: Further([small(LATER + 0.005)], []), CLOSE)
+    assert loose.subject is not first
 
 
 def test_other_subjects_are_described_in_steps_each_only_if_none_before_finds_something_close(store):

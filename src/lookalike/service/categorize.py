@@ -29,7 +29,7 @@ from typing import NamedTuple
 import numpy as np
 
 from lookalike.domain.filters import Filter, matches
-from lookalike.domain.image import Hit
+from lookalike.domain.image import Box, Hit
 from lookalike.service.search import Found
 from lookalike.store.base import Store
 from lookalike.vision.categories import OTHER
@@ -40,7 +40,15 @@ PROBE = 10  # stored images each subject is compared with
 # when none before it did. More subjects find more products (9 against 5: scene R@1 +2.9 points on the quality
 # harness; 13 against 9: +0.7); the steps spend them only where the first ones found nothing.
 STEPS = (2, 5, 9, MAX_OTHERS)
-LATER = 0.01  # cosine a subject must beat the one before it in the vision's order by, per place
+# Cosine a subject must beat the one before it in the vision's order by, per place; 0.01 before SMALL,
+# which does part of what it did: the later places are mostly the detector's small, unsure objects.
+LATER = 0.005
+# Cosine a subject loses for each e-fold of the picture it does not fill (a tenth of the picture: 0.023; a
+# hundredth: 0.046). A small box is a few pixels enlarged and soft, and a soft crop of anything looks a
+# little like many stored products (their softened views most): its nearest is closer than a large box's
+# by chance alone. Both chosen on logged searches (round 18, docs/quality.md).
+SMALL = 0.01
+SMALLEST = 1e-4  # of the picture: a box's share below it counts as this
 CLOSENESS = 0.2  # cosine: a neighbour this much further from the query counts e (2.7) times less
 MODEL_WEIGHT = 0.5  # the model's scores count as much as one stored image at cosine 0.86
 CONFIDENT = 0.5  # a category needs this share of the belief, else Other
@@ -87,6 +95,7 @@ def best_subject(
     further: Callable[[int], Further],
     unsure: float,
     worth: Callable[[Sequence[Hit], Sequence[np.ndarray]], Sequence[float]] | None = None,
+    frame: tuple[int, int] | None = None,
 ) -> Choice:
     """The subject the shopper means, with its probe: the first, unless it finds nothing close (its
     nearest stored image's cosine under `unsure`, `Vision.unsure`) and another subject (described by
@@ -97,7 +106,8 @@ def best_subject(
     they found (service/search.py's `with_runners_up`). The other subjects are described in STEPS, each
     only if none of those before it found something close. A subject is weighed by what its WEIGHED
     nearest images are `worth` (by default their cosine; the service takes off how much each looks like
-    any background: vision/background.py)."""
+    any background: vision/background.py), less SMALL for each e-fold of the `frame` (the picture's width
+    and height) its box does not fill."""
     hits = probe(store, collection, first)
     if not hits or hits[0].score >= unsure:
         return Choice(first, hits, [], [], [])
@@ -119,13 +129,21 @@ def best_subject(
     values = iter([hit.score for hit in flat] if worth is None else worth(flat, queries))
     merits = [max((next(values) for _ in hits), default=-1.0) for hits in weighed]
 
+    # A small box's nearest is close by chance more often (SMALL).
+    small = [0.0 if frame is None else -SMALL * math.log(_share(view.region, frame)) for view, _ in probes]
+
     def merit(place: int) -> float:
-        return merits[place] - place * LATER
+        return merits[place] - place * LATER - small[place]
 
     best, *rest = sorted(range(len(probes)), key=merit, reverse=True)  # stable: ties keep the vision's order
     chosen, neighbours = probes[best]
     rivals = [probes[place] for place in rest if merit(place) >= merit(best) - RIVAL]
     return Choice(chosen, neighbours, more.around, rivals, [probes[place] for place in rest[len(rivals) :]])
+
+
+def _share(box: Box, frame: tuple[int, int]) -> float:
+    """The share of the frame's area the box covers, at least SMALLEST."""
+    return max(SMALLEST, box.width * box.height / max(1, frame[0] * frame[1]))
 
 
 def predict_category(model_scores: dict[int, float], neighbours: Sequence[Hit]) -> int:

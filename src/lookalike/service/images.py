@@ -258,6 +258,7 @@ class ImageService:
                 sight.further,
                 self.vision.unsure,
                 worth(self.store, instance.collection, self.vision.background, self._softened(instance)),
+                (sight.picture.width, sight.picture.height),
             )
             chosen = sight.in_full(chosen)  # a screened subject's vector is not compared in a ranking
             if predicts:
