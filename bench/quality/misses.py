@@ -1,7 +1,7 @@
 """Pictures of the misses, so a person can see where the search fails: for every query (scene, viewpoint,
 near-duplicate) whose product did not come first (Crop and Region absent), the query with the object's true
-box (green) and the region the service used (red), beside the catalog shot it wanted and the one it found
-first."""
+box (green) and the region the service used (red), and the subjects it probed (orange) where the rows say
+(bench/quality/probes.py), beside the catalog shot it wanted and the one it found first."""
 
 from __future__ import annotations
 
@@ -39,12 +39,15 @@ def write_misses(data: Dataset, rows: list[dict], folder: Path) -> int:
             continue
         query = data.queries[row["seed"]][row["index"]]
         where = "not in the first 5" if row["rank"] is None else f"at rank {row['rank'] + 1}"
+        if "place" in row:  # bench/quality/probes.py: where the search lost it
+            where += f" ({row['place']})"
+        probed = tuple((box, "orange") for box in row.get("probed", ()))
         panels = [
             _panel(
                 query.data,
                 f"{row['kind']} in {row['source']}, box {row['share']:.1%} of the frame, "
                 f"IoU {row['iou']:.2f}: {where}",
-                ((row["box"], "lime"), (row["region"], "red")),
+                (*probed, (row["box"], "lime"), (row["region"], "red")),
             ),
             _panel(pictures[row["target"]], f"wanted: {row['target']}"),
         ]

@@ -15,8 +15,9 @@ other-side query searched as a client would (Crop and Region absent) is put in o
 - not boxed: no subject the search probed boxes the product.
 
 A sure search probes its first subject alone. The counts are given by kind of query and size of object,
-every seed together, and each search's probes are written to bench/out/quality/SPLIT-probes.json for a
-closer look.
+every seed together; each search's probes are written to bench/out/quality/SPLIT-probes.json, and a
+picture of each miss with the subjects probed (orange) beside the true box (green) and the Region (red) to
+bench/out/quality/SPLIT-probes/seedN/ (bench/quality/misses.py).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import shutil
 import tempfile
 from collections import Counter
 from collections.abc import Iterator
@@ -31,6 +33,7 @@ from pathlib import Path
 
 from bench.quality.dataset import Dataset, cached_build
 from bench.quality.fetch import fetch
+from bench.quality.misses import write_misses
 from bench.quality.objects import SPLITS
 from bench.quality.queries import SIZE_BINS, size_bin
 from bench.quality.runners import InProcess, add_catalog
@@ -118,6 +121,23 @@ def record(data: Dataset) -> list[dict]:
     return records
 
 
+def as_rows(records: list[dict]) -> list[dict]:
+    """The records as the harness's rows of default searches (bench/quality/measure.py), with the place
+    and the subjects probed, for bench/quality/misses.py to draw."""
+    rows = []
+    for record in records:
+        target, products = record["target"], record["products"]
+        rows.append({
+            **record,
+            "mode": "default",
+            "rank": products.index(target) if target in products else None,
+            "iou": Box(*record["region"]).iou(Box(*record["box"])),
+            "found": products[:1],
+            "probed": [probe["region"] for probe in record["probes"]],
+        })  # fmt: skip
+    return rows
+
+
 def table(records: list[dict]) -> list[str]:
     """The places, by kind of query and size of object, every seed together (markdown)."""
     lines = ["| queries | size | n | " + " | ".join(PLACES) + " |", "|---|---|---|" + "---|" * len(PLACES)]
@@ -145,9 +165,12 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     out = OUT / f"{args.split}-probes.json"
     out.write_text(json.dumps(records))
+    pictures = OUT / f"{args.split}-probes"
+    shutil.rmtree(pictures, ignore_errors=True)
+    misses = write_misses(data, as_rows(records), pictures)
     print(f"# Where the default searches put the product: {args.split} split, seeds {args.seeds}\n")
     print("\n".join(table(records)))
-    print(f"\neach search's probes in {out}")
+    print(f"\neach search's probes in {out}; {misses} pictures of misses in {pictures}")
     return 0
 
 

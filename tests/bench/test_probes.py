@@ -3,8 +3,12 @@ changing nothing it answers."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from bench.quality.probes import PLACES, place, record, table
+from bench.quality.misses import write_misses
+from bench.quality.probes import PLACES, as_rows, place, record, table
+from PIL import Image
 
 from lookalike.domain.image import Box
 from lookalike.service import images
@@ -51,9 +55,12 @@ def test_the_places_are_counted_by_kind_and_size():
     assert not any("viewpoint" in line for line in lines)
 
 
-def test_each_search_is_recorded_with_the_subjects_it_probed_and_the_service_is_left_as_it_was():
+def test_each_search_is_recorded_with_the_subjects_it_probed_and_the_service_is_left_as_it_was(
+    tmp_path: Path,
+):
     choose = images.best_subject
-    records = record(small_dataset())
+    data = small_dataset()
+    records = record(data)
     assert images.best_subject is choose
     assert [r["kind"] for r in records] == ["scene"] * 4  # the near-duplicates are not searched
     for r in records:
@@ -64,3 +71,10 @@ def test_each_search_is_recorded_with_the_subjects_it_probed_and_the_service_is_
         cosines = [score for _, score in chosen["nearest"]]
         assert cosines == sorted(cosines, reverse=True)
         assert (r["place"] == "first") == (r["products"][:1] == [r["target"]])
+    # Each miss is drawn with the subjects probed: one made a miss here (its product put second).
+    other = next(r["target"] for r in records if r["target"] != records[0]["target"])
+    records[0] |= {"products": [other, records[0]["target"]], "place": "first five"}
+    missed = [r for r in records if r["place"] != "first"]
+    assert write_misses(data, as_rows(records), tmp_path) == len(missed) >= 1
+    (drawn,) = [p for p in tmp_path.rglob("*.jpg") if records[0]["target"].split("/")[-1] in p.name]
+    assert Image.open(drawn).size[1] > 0
