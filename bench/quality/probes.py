@@ -30,6 +30,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from bench.quality.dataset import Dataset, cached_build
 from bench.quality.fetch import fetch
@@ -52,7 +53,7 @@ def watched() -> Iterator[list[Choice]]:
     choices: list[Choice] = []
     choose = images.best_subject
 
-    def watching(*args, **kwargs) -> Choice:  # type: ignore[no-untyped-def]
+    def watching(*args: Any, **kwargs: Any) -> Choice:
         choice = choose(*args, **kwargs)
         choices.append(choice)
         return choice
