@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import pickle
 import subprocess
 import sys
@@ -86,6 +87,9 @@ def compare(data, sides: dict[str, Path], seeds: list[int], scenes: int, server:
             side: subprocess.Popen(
                 [str(checkout / ".venv/bin/python"), *command],
                 cwd=checkout,
+                # Each side's code is its checkout's: a PYTHONPATH this driver was started with (a
+                # wrapper venv's) would make both sides run the same code.
+                env={name: value for name, value in os.environ.items() if name != "PYTHONPATH"},
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 text=True,

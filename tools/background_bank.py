@@ -10,8 +10,9 @@ products count for less (on the development split, lomiri's scene R@1 0.665 -> 0
 `--frames` shopper's frames (a random part of it, 800 px on the longer side, JPEG 85); each frame is looked
 at as a search looks at a cluttered photo (Vision.see, then `further`: the activations' subjects and the
 detectors' objects) and every subject found is described by the float model, as a search's chosen subject
-is. The bank shipped was built before NanoDet joined CenterNet (round 20): with CenterNet's objects only. `--size` of those vectors, drawn with a fixed seed, are written as the graph vision/background.py runs
-(float16 weights), with a manifest (sources, recipe, sha256).
+is. `--size` of those vectors, drawn with a fixed seed, are written as the graph vision/background.py runs
+(float16 weights), with a manifest (sources, recipe, sha256). The bank shipped was built before NanoDet
+joined CenterNet (round 20): with CenterNet's objects only.
 
     python tools/background_bank.py --cache /work/pairs-cache
 """
