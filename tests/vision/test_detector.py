@@ -6,8 +6,10 @@ from itertools import zip_longest
 
 import pytest
 
+from lookalike.domain.image import Box
 from lookalike.vision.centernet import CenterNet
-from lookalike.vision.detector import THREADS, Detector
+from lookalike.vision.detection import preprocess
+from lookalike.vision.detector import THREADS, Detector, first_distinct
 from lookalike.vision.nanodet import NanoDet
 from lookalike.vision.salience import SAME_SUBJECT
 from tests.conftest import photo_image, place
@@ -35,6 +37,28 @@ def test_their_objects_take_turns_centernet_first_each_once(detector, photo, nam
     for d in turns:
         assert d in found or any(d.box.iou(other.box) >= SAME_SUBJECT for other in found) or len(found) == 30
     assert found[0] == centernet[0]
+
+
+def test_a_box_is_left_out_only_for_one_kept_before_it():
+    first = Box(0, 100, 0, 100)
+    same = Box(0, 100, 0, 70)  # IoU 0.7 with the first: the same subject
+    beside = Box(0, 100, 0, 71)  # IoU 0.71 with the first: the same subject too
+    shifted = Box(0, 100, 0, 60)  # IoU 0.86 with `same`, which was left out; 0.6 with the first
+    apart = Box(200, 300, 0, 100)
+    assert first.iou(same) == SAME_SUBJECT and shifted.iou(same) >= SAME_SUBJECT > shifted.iou(first)
+    assert first_distinct([first, same, beside, shifted, apart], most=30) == [0, 3, 4]
+    assert first_distinct([first, same, beside, shifted, apart], most=2) == [0, 3]
+    assert first_distinct([], most=30) == []
+
+
+def test_the_models_share_the_input_they_both_take(detector, photo):
+    """One resize of the picture serves both models: the same boxes as each making its own."""
+    picture = photo("astronaut.png")
+    sides = {model.side for model in detector.models}
+    assert len(sides) == 1
+    (side,) = sides
+    for model in detector.models:
+        assert model.detect_in(preprocess(picture, side), picture) == model.detect(picture)
 
 
 def test_at_most_as_many_as_asked(detector, photo):

@@ -56,7 +56,13 @@ class NanoDet:
         self, image: Image.Image, *, most: int = MOST, min_score: float = LEAST_SCORE
     ) -> list[Detection]:
         """At most `most` objects scoring at least `min_score`, the likeliest first."""
-        heat, sides = self.session.run(["heat", "sides"], {"image": preprocess(image, self.side)})
+        return self.detect_in(preprocess(image, self.side), image, most=most, min_score=min_score)
+
+    def detect_in(
+        self, batch: np.ndarray, image: Image.Image, *, most: int = MOST, min_score: float = LEAST_SCORE
+    ) -> list[Detection]:
+        """`detect` of the image's input already made (`detection.preprocess` at `side`)."""
+        heat, sides = self.session.run(["heat", "sides"], {"image": batch})
         objectness = heat[0].max(axis=1)
         kept = np.flatnonzero(objectness >= min_score)
         kept = kept[np.argsort(-objectness[kept], kind="stable")]
