@@ -13,7 +13,7 @@ from lookalike.domain.image import Box
 # 0.02-0.05 (a violin ~0.1 where a cup scores ~0.5). 30 down to 0.02 box the product (IoU >= 0.5) in 911
 # of the quality harness's 1,092 development scene queries (3 seeds; CenterNet's boxes with the
 # activations'), against 794 for 10 down to 0.05 (docs/quality.md, round 15). A search still weighs at
-# most 13 further subjects (vision/pipeline.py).
+# most 19 further subjects (vision/pipeline.py).
 MOST = 30
 LEAST_SCORE = 0.02
 

@@ -45,7 +45,10 @@ from lookalike.vision.subjects import crop, downscaled, plain_subjects, scale_bo
 from lookalike.vision.text import TextTower
 from lookalike.vision.thumbnail import THUMBNAIL_SIDE, thumbnail
 
-MAX_OTHERS = 13  # further subjects `Sight.further` describes at most
+# Further subjects `Sight.further` describes at most. With two detectors' objects among them, the first 14
+# subjects box the product (IoU >= 0.5) in 85 % of the development scenes' cluttered photos, the first 20 in
+# 88 % and 26 in 90 %; 19 found it first 1.1 points more often than 13, 25 only 0.4 more than 19 (round 21).
+MAX_OTHERS = 19
 # What SearchImageByText needs, for the message that refuses it.
 TEXT_MODELS = (
     "a joint image-text model (CLIP-style) whose ONNX text tower is configured with "
