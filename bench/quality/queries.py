@@ -11,7 +11,7 @@ A scene query takes one object and one scene photo of a source and makes, with i
 - recompressed as JPEG quality 50-80.
 The true box is the bounding box of the laid mask. A viewpoint query does all that to a rendered model's
 other side (bench/quality/render.py). A near-duplicate is a catalog shot cropped by up to 10 %
-a side, resized to 50-90 %, recompressed as JPEG 50-80.
+a side, resized to 50-90 % (never under 100 px a side, the service's least), recompressed as JPEG 50-80.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from PIL import Image, ImageEnhance, ImageFilter
 
 from bench.quality.objects import StockObject, jpeg
 from lookalike.domain.image import Box
+from lookalike.vision.decode import MIN_SIDE
 
 MIN_SHARE, MAX_SHARE = 0.02, 0.40  # of the frame's area, for the object's box
 SIZE_BINS = ((0.05, "<5 %"), (0.15, "5-15 %"), (1.0, "15-40 %"))
@@ -133,6 +134,8 @@ def duplicate_query(name: str, catalog_jpeg: bytes, box: Box, seed: int) -> Quer
     left, right = int(w * rng.uniform(0, 0.1)), w - int(w * rng.uniform(0, 0.1))
     top, bottom = int(h * rng.uniform(0, 0.1)), h - int(h * rng.uniform(0, 0.1))
     scale = rng.uniform(0.5, 0.9)
+    if round(min(right - left, bottom - top) * scale) < MIN_SIDE:  # no side under what the service takes
+        scale = MIN_SIDE / min(right - left, bottom - top)  # (a wide shot at 0.5 was once 204 x 99)
     size = (round((right - left) * scale), round((bottom - top) * scale))
     image = image.crop((left, top, right, bottom)).resize(size, Image.Resampling.BILINEAR)
     moved = Box(

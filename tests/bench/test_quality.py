@@ -14,7 +14,9 @@ from bench.quality.queries import MAX_SHARE, MIN_SHARE, duplicate_query, scene_q
 from bench.quality.report import figures, summary, where_misses_are
 from PIL import Image
 
+from lookalike.domain.image import Box
 from lookalike.vision.categories import OTHER
+from lookalike.vision.decode import MIN_SIDE
 
 
 def red_square() -> StockObject:
@@ -59,6 +61,15 @@ def test_a_near_duplicate_keeps_the_object_inside_its_box():
     image = Image.open(io.BytesIO(query.data))
     assert query.box.x1 >= 0 and query.box.y1 >= 0
     assert query.box.x2 <= image.width and query.box.y2 <= image.height
+
+
+def test_a_near_duplicate_of_a_wide_shot_is_a_picture_the_service_takes():
+    wide = Image.new("RGB", (260, 128), (200, 40, 40))
+    out = io.BytesIO()
+    wide.save(out, "JPEG")
+    for seed in range(40):  # some draw half size: 130 x 64 before the floor
+        query = duplicate_query("tools/wide", out.getvalue(), Box(10, 250, 10, 118), seed=seed)
+        assert min(Image.open(io.BytesIO(query.data)).size) >= MIN_SIDE, seed
 
 
 def row(seed: int, mode: str, rank: int | None, iou: float = 0.5, index: int = 0) -> dict:
