@@ -12,7 +12,8 @@ at as a search looks at a cluttered photo (Vision.see, then `further`: the activ
 detectors' objects) and every subject found is described by the float model, as a search's chosen subject
 is. `--size` of those vectors, drawn with a fixed seed, are written as the graph vision/background.py runs
 (float16 weights), with a manifest (sources, recipe, sha256). The bank shipped was built before NanoDet
-joined CenterNet (round 20): with CenterNet's objects only.
+joined CenterNet (round 20): with CenterNet's objects only. Rebuilt with both detectors' objects (round 21)
+it lost the development split and was left out (docs/quality.md).
 
     python tools/background_bank.py --cache /work/pairs-cache
 """
