@@ -115,6 +115,27 @@ def test_the_whole_life_of_an_instance_in_the_console(page, pictures, screenshot
     x1, x2, y1, y2 = map(int, drawn["PicInfo"]["Region"].split(","))
     assert max(abs(x1 - 100), abs(x2 - 500), abs(y1 - 80), abs(y2 - 400)) <= 3, drawn["PicInfo"]["Region"]
 
+    # A box drawn from inside one already shown (the subjects cover much of a photo) is drawn, not a click.
+    chosen = page.locator(".box.chosen").bounding_box()
+    x, y = chosen["x"] + chosen["width"] / 2, chosen["y"] + chosen["height"] / 2
+
+    def draw_from_a_box() -> None:
+        page.mouse.move(x, y)
+        page.mouse.down()
+        page.mouse.move(x + 60, y + 40, steps=5)
+        page.mouse.up()
+
+    over = searched(page, draw_from_a_box)
+    x1, x2, y1, y2 = map(int, over["PicInfo"]["Region"].split(","))
+    assert abs((x2 - x1) * scale - 60) <= 3 and abs((y2 - y1) * scale - 40) <= 3, over["PicInfo"]["Region"]
+
+    # A box is a button: Enter on it searches it too.
+    page.locator(".box.chosen").focus()
+    focused = page.evaluate("document.activeElement.dataset.region")
+    assert focused == over["PicInfo"]["Region"]
+    by_key = searched(page, lambda: page.keyboard.press("Enter"))
+    assert by_key["PicInfo"]["Region"] == focused
+
     page.set_viewport_size(PHONE)
     page.screenshot(path=screenshots / "search-phone.png", full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

@@ -62,20 +62,25 @@ export async function searchPage(api, instance) {
     boxes.replaceChildren(...[info.Region, ...others].map((text, i) => place(h("button.box", {
       type: "button", class: i === 0 ? "box chosen" : "box", title: `search ${text}`, dataset: { region: text },
       onclick: (event) => {
-        event.stopPropagation();
+        if (event.detail !== 0) return; // a pointer's click is the stage's (below); this is Enter or Space
         state.region = text;
         attempt(search);
       },
     }), region(text))));
   }
 
-  // A box drawn by hand: pointer down, drag, up; searched as Region.
+  // A box drawn by hand: pointer down, drag, up; searched as Region. It may start over a box drawn already
+  // (a search lists up to 20 subjects, and they cover much of a photo); a press that does not drag is a
+  // click, which searches the box it was on.
+  const CLICK = 8; // px: a drag shorter than this on either side is a click
   let start = null;
+  let pressed = null;
   let drawn = null;
   stage.addEventListener("pointerdown", (event) => {
-    if (event.target.classList.contains("box") || !state.content) return;
+    if (!state.content) return;
     const bounds = photo.getBoundingClientRect();
     start = { x: event.clientX - bounds.left, y: event.clientY - bounds.top };
+    pressed = event.target.closest(".box:not(.drawn)");
     drawn = h("div.box.drawn", {});
     boxes.append(drawn);
     stage.setPointerCapture(event.pointerId);
@@ -97,8 +102,13 @@ export async function searchPage(api, instance) {
     const top = drawn.offsetTop / s;
     const box = [left, left + drawn.offsetWidth / s, top, top + drawn.offsetHeight / s].map(Math.round);
     start = null;
-    if (box[1] - box[0] < 8 || box[3] - box[2] < 8) return drawn.remove(); // a click, not a box
-    state.region = box.join(",");
+    if (drawn.offsetWidth < CLICK || drawn.offsetHeight < CLICK) {
+      drawn.remove();
+      if (!pressed) return;
+      state.region = pressed.dataset.region;
+    } else {
+      state.region = box.join(",");
+    }
     attempt(search);
   });
 
