@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from lookalike.domain.image import Box
-from lookalike.vision.subjects import components, crop, find_subject, plain_subjects, whole
+from lookalike.vision.subjects import components, crop, find_subject, plain_subjects, tilt, turned, whole
 from tests.vision.conftest import PHOTOS
 
 
@@ -150,3 +150,47 @@ def test_a_skyline_under_a_plain_sky_is_not_a_product_shot(photo):
     sky = Image.new("RGB", (800, 600), (120, 170, 230))
     sky.paste(photo("motorcycle_left.png").resize((800, 330)), (0, 270))  # busy bottom and lower sides
     assert plain_subjects(sky) is None
+
+
+def test_a_turned_box_brings_the_picture_around_it_into_its_corners():
+    picture = Image.new("RGB", (300, 200), (0, 0, 255))
+    picture.paste(Image.new("RGB", (100, 60), (255, 0, 0)), (100, 70))  # a red box on blue
+    box = Box(100, 200, 70, 130)
+    assert np.asarray(turned(picture, box, 0.0, 400)).tolist() == np.asarray(crop(picture, box)).tolist()
+    tilted = np.asarray(turned(picture, box, 30.0, 400))
+    assert tilted.shape == (60, 100, 3)
+    assert tuple(tilted[30, 50]) == (255, 0, 0)  # the middle stays where it was
+    assert tuple(tilted[0, 0]) == (0, 0, 255) and tuple(tilted[-1, -1]) == (0, 0, 255)  # the blue around
+
+
+def test_a_box_at_the_picture_s_edge_turns_in_its_border_colour_and_a_big_one_is_turned_small():
+    picture = Image.new("RGB", (2000, 1000), (0, 200, 0))
+    box = Box(0, 2000, 0, 1000)  # nothing of the picture lies around it
+    tilted = turned(picture, box, 15.0, 448)
+    assert tilted.size == (448, 224)
+    assert np.abs(np.asarray(tilted, np.int16) - (0, 200, 0)).max() <= 1  # no black corners
+
+
+def laid_askew(photo: Image.Image, angle: float) -> tuple[Image.Image, Box]:
+    """The photo, 300 x 200, turned by `angle` degrees and laid on grey; the box around it."""
+    on_grey = Image.new("RGBA", (600, 600), (128, 128, 128, 255))
+    laid = photo.resize((300, 200)).convert("RGBA").rotate(angle, expand=True)
+    on_grey.alpha_composite(laid, (300 - laid.width // 2, 300 - laid.height // 2))
+    box = Box(300 - laid.width // 2, 300 + laid.width // 2, 300 - laid.height // 2, 300 + laid.height // 2)
+    return on_grey.convert("RGB"), box
+
+
+@pytest.mark.parametrize("name", ["rocket.jpg", "motorcycle_left.png"])
+@pytest.mark.parametrize("angle", [-18.0, -7.0, 0.0, 5.0, 14.0])
+def test_tilt_reads_how_far_a_photo_lying_askew_is_turned(photo, name, angle):
+    back, sure = tilt(*laid_askew(photo(name), angle))
+    assert abs(back + angle) < 3.0  # what `turned` takes to stand it up again
+    assert sure > 0.2
+
+
+def test_tilt_is_unsure_where_the_edges_do_not_agree(photo):
+    _, sure = tilt(*laid_askew(photo("coffee.png"), 5.0))  # round cups and a diagonal table
+    assert sure < 0.1
+    noise = np.random.default_rng(0).integers(0, 256, (200, 200, 3), dtype=np.uint8)
+    assert tilt(Image.fromarray(noise), Box(0, 200, 0, 200))[1] < 0.05
+    assert tilt(Image.new("RGB", (50, 50), (9, 9, 9)), Box(0, 50, 0, 50)) == (0.0, 0.0)

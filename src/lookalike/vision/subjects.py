@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -34,6 +35,51 @@ def crop(image: Image.Image, box: Box) -> Image.Image:
     if clipped is None:
         raise ValueError(f"{box} lies outside the {image.width}x{image.height} image")
     return image.crop((clipped.x1, clipped.y1, clipped.x2, clipped.y2))
+
+
+def turned(image: Image.Image, box: Box, angle: float, side: int) -> Image.Image:
+    """The box's content turned by `angle` degrees (counter-clockwise) about its centre, the picture
+    around the box turned into its corners (its border's colour beyond the picture), the longer side at
+    most `side` (the turn is computed at that size: a few ms, however large the picture)."""
+    w, h = box.width, box.height
+    pad = max(w, h) // 2 + 1  # a turn of up to 90 degrees brings nothing from further away into the box
+    pixels = np.asarray(crop(image, box))
+    border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
+    fill = tuple(int(c) for c in np.median(border, axis=0))
+    outer = Box(box.x1 - pad, box.x2 + pad, box.y1 - pad, box.y2 + pad)
+    around = Image.new("RGB", (outer.width, outer.height), fill)
+    inside = outer.clip(image.width, image.height)
+    if inside is not None:
+        around.paste(crop(image, inside), (inside.x1 - outer.x1, inside.y1 - outer.y1))
+    scale = min(1.0, side / max(w, h))
+    if scale < 1.0:
+        around = around.resize(
+            (max(1, round(around.width * scale)), max(1, round(around.height * scale))),
+            Image.Resampling.BILINEAR,
+        )
+    around = around.rotate(angle, resample=Image.Resampling.BILINEAR, fillcolor=fill)
+    x, y = round(pad * scale), round(pad * scale)
+    return around.crop((x, y, x + max(1, round(w * scale)), y + max(1, round(h * scale))))
+
+
+def tilt(image: Image.Image, box: Box, side: int = 160) -> tuple[float, float]:
+    """How far the box's content is turned from upright, in degrees (what `turned` takes to stand it up),
+    from the dominant orientation of its edges modulo 90 degrees, and how sure that is (0-1: the share of
+    the edges' strength that agrees)."""
+    gray = np.asarray(crop(image, box).convert("L"), np.float32)
+    scale = side / max(gray.shape)
+    if scale < 1.0:
+        size = (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale)))
+        gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)[1:-1, 1:-1]
+    gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)[1:-1, 1:-1]
+    strength = np.hypot(gx, gy)
+    # Orientations four times over: edges 90 degrees apart (a box's sides) agree instead of cancelling.
+    summed = (strength * np.exp(4j * np.arctan2(gy, gx))).sum()
+    total = float(strength.sum())
+    if total <= 0.0:
+        return 0.0, 0.0
+    return math.degrees(float(np.angle(summed))) / 4, float(abs(summed)) / total
 
 
 def components(
