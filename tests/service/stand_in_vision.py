@@ -43,6 +43,7 @@ class Scene:
     around: list[View] = field(default_factory=list)  # the first subject in its surroundings, if cluttered
     in_full: dict[Box, View] = field(default_factory=dict)  # a screened subject's full description
     tightened: dict[Box, View] = field(default_factory=dict)  # a subject's box drawn in to its object
+    upright: dict[Box, View] = field(default_factory=dict)  # a box's content turned back upright
 
 
 class StandInSight:
@@ -57,6 +58,7 @@ class StandInSight:
         self.picture = Reduced(None, 100, 100)  # no pixels: no thumbnails
         self.located = Located(self.subjects, scene.around[-1] if scene.around else None)
         self.further_calls = 0
+        self.upright_calls = 0
 
     def subject_features(self) -> Features:
         return NO_FEATURES
@@ -80,6 +82,10 @@ class StandInSight:
     def tightened(self, view: View) -> View | None:
         return self.scene.tightened.get(view.region)
 
+    def upright(self, view: View) -> View | None:
+        self.upright_calls += 1
+        return self.scene.upright.get(view.region)
+
     def further(self, most: int) -> Further:
         self.further_calls += 1
         return Further(self.scene.subjects[1 : 1 + most], self.scene.around)
@@ -102,12 +108,16 @@ class StandInVision:
         around: tuple[View, ...] = (),
         in_full: tuple[View, ...] = (),
         tightened: dict[Box, View] | None = None,
+        upright: dict[Box, View] | None = None,
     ) -> bytes:
         """The bytes that stand for a picture of these subjects (`in_full`: the full descriptions of the
-        screened ones; `tightened`: a subject's box drawn in, by the subject's box)."""
+        screened ones; `tightened`: a subject's box drawn in, by the subject's box; `upright`: its content
+        turned upright, by the box)."""
         data = f"picture:{name}".encode()
         fulls = {full.region: full for full in in_full}
-        self.scenes[data] = Scene(list(subjects), list(around), fulls, dict(tightened or {}))
+        self.scenes[data] = Scene(
+            list(subjects), list(around), fulls, dict(tightened or {}), dict(upright or {})
+        )
         return data
 
     def see(

@@ -272,3 +272,17 @@ def test_a_stored_picture_itself_is_found_whole_though_a_part_of_it_looked_sure(
     query = vision.picture("query", view(SUBJECT, 1, 0), around=(view(AROUND, 0, 1),))
     result = service.search_by_pic(photos, Picture(query), SearchOptions())
     assert found(result)[0] == ("itself", 1.0) and result.pic_info.region == AROUND
+
+
+def test_a_given_region_is_also_searched_turned_upright(service, vision):
+    """A product photographed askew matches its upright catalog shot better turned back: the caller's box
+    is ranked with its content turned upright beside it; a box the service found itself is not."""
+    photos = instance(service, "photos", type="generic")
+    add(service, vision, photos, "look-alike", 1, 0.3)
+    add(service, vision, photos, "askew", 0.3, 1)
+    query = vision.picture("query", view(SUBJECT, 1, 0), upright={SUBJECT: view(SUBJECT, 0.3, 1)})
+    given = service.search_by_pic(photos, Picture(query, region=SUBJECT), SearchOptions())
+    assert [(p, round(s, 2)) for p, s in found(given)] == [("askew", 1.0), ("look-alike", 0.96)]
+    assert given.pic_info.region == SUBJECT and vision.sights[-1].upright_calls == 1
+    looked = service.search_by_pic(photos, Picture(query), SearchOptions())
+    assert found(looked)[0][0] == "look-alike" and vision.sights[-1].upright_calls == 0

@@ -124,6 +124,22 @@ def test_a_given_region_or_the_whole_picture_has_no_further_views(vision):
         assert seen.located.whole is None and not seen.may_see_more and seen.further() == ([], [])
 
 
+@pytest.mark.parametrize("angle", [-15.0, 12.0])
+def test_a_region_turned_upright_looks_more_like_the_product_upright(vision, angle):
+    """A product photographed askew: its box turned back by the tilt its edges show is closer to the
+    product upright than the box as it is; a box upright already is not turned."""
+    ground = photo_image("grass").resize((900, 700))
+    upright, box = place(ground, photo_image("motorcycle"), (250, 200), 300)
+    askew, tilted_box = place(ground, photo_image("motorcycle"), (250, 200), 300, angle=angle)
+    straight = vision.see(jpeg(upright), region=box).first.vector
+    seen = vision.see(jpeg(askew), region=tilted_box)
+    back = seen.upright(seen.first)
+    assert back is not None and back.region == tilted_box
+    assert float(back.vector @ straight) > float(seen.first.vector @ straight)
+    as_it_is = vision.see(jpeg(upright), region=box)
+    assert as_it_is.upright(as_it_is.first) is None
+
+
 def test_regions_of_a_big_photo_are_in_its_own_pixels(vision):
     """A phone-sized JPEG is decoded at a quarter of its size, but every region is in the original's."""
     data, (truth,) = on_white(("chelsea", (1000, 640), 1600), size=(3600, 2800))

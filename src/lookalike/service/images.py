@@ -275,6 +275,10 @@ class ImageService:
         located = picture.crop and picture.region is None
         if located and sight.located.whole is not None and (inner := sight.tightened(chosen)) is not None:
             views = [inner, *views]
+        elif picture.region is not None and (upright := sight.upright(chosen)) is not None:
+            # The caller's own box, on its product: turned back upright, it also finds a product
+            # photographed askew (vision/pipeline.py `LEAST_TILT`).
+            views = [*views, upright]
         subjects = (chosen.region, *(other for other in sight.subjects if other != chosen.region))
         return self._search(
             instance,
