@@ -38,28 +38,43 @@ def crop(image: Image.Image, box: Box) -> Image.Image:
 
 
 def turned(image: Image.Image, box: Box, angle: float, side: int) -> Image.Image:
-    """The box's content turned by `angle` degrees (counter-clockwise) about its centre, the picture
-    around the box turned into its corners (its border's colour beyond the picture), the longer side at
-    most `side` (the turn is computed at that size: a few ms, however large the picture)."""
+    """The box's content (a box within the picture) turned by `angle` degrees (counter-clockwise) about its
+    centre, the picture around the box turned into its corners (its border's colour beyond the picture),
+    the longer side at most `side`. The box and its surroundings are scaled down first and only the box's
+    own pixels are turned: a few ms however large the box."""
     w, h = box.width, box.height
-    pad = max(w, h) // 2 + 1  # a turn of up to 90 degrees brings nothing from further away into the box
-    pixels = np.asarray(crop(image, box))
-    border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
-    fill = tuple(int(c) for c in np.median(border, axis=0))
-    outer = Box(box.x1 - pad, box.x2 + pad, box.y1 - pad, box.y2 + pad)
-    around = Image.new("RGB", (outer.width, outer.height), fill)
-    inside = outer.clip(image.width, image.height)
-    if inside is not None:
-        around.paste(crop(image, inside), (inside.x1 - outer.x1, inside.y1 - outer.y1))
+    cos, sin = abs(math.cos(math.radians(angle))), abs(math.sin(math.radians(angle)))
+    # The box turned lies within this much more of the picture each way.
+    pad_x, pad_y = math.ceil((w * cos + h * sin - w) / 2) + 1, math.ceil((w * sin + h * cos - h) / 2) + 1
+    around = Box(box.x1 - pad_x, box.x2 + pad_x, box.y1 - pad_y, box.y2 + pad_y)
+    inside = around.clip(image.width, image.height) or box
     scale = min(1.0, side / max(w, h))
     if scale < 1.0:
-        around = around.resize(
-            (max(1, round(around.width * scale)), max(1, round(around.height * scale))),
-            Image.Resampling.BILINEAR,
-        )
-    around = around.rotate(angle, resample=Image.Resampling.BILINEAR, fillcolor=fill)
-    x, y = round(pad * scale), round(pad * scale)
-    return around.crop((x, y, x + max(1, round(w * scale)), y + max(1, round(h * scale))))
+        size = (max(1, round(inside.width * scale)), max(1, round(inside.height * scale)))
+        region = (inside.x1, inside.y1, inside.x2, inside.y2)
+        piece = image.resize(size, Image.Resampling.BILINEAR, box=region)
+    else:
+        piece = crop(image, inside)
+    out_w, out_h = max(1, round(w * scale)), max(1, round(h * scale))
+    left, top = (box.x1 - inside.x1) * scale, (box.y1 - inside.y1) * scale
+    pixels = np.asarray(piece)[round(top) : round(top) + out_h, round(left) : round(left) + out_w]
+    border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
+    fill = tuple(int(c) for c in np.median(border, axis=0))
+    # Each of the result's points, from the box's centre, turned back onto the piece (as PIL's `rotate`).
+    a, b = math.cos(math.radians(angle)), math.sin(math.radians(-angle))
+    d, e = -b, a
+    centre_x, centre_y = left + w * scale / 2, top + h * scale / 2
+    matrix = (
+        a,
+        b,
+        centre_x - a * out_w / 2 - b * out_h / 2,
+        d,
+        e,
+        centre_y - d * out_w / 2 - e * out_h / 2,
+    )
+    return piece.transform(
+        (out_w, out_h), Image.Transform.AFFINE, matrix, Image.Resampling.BILINEAR, fillcolor=fill
+    )
 
 
 def tilt(image: Image.Image, box: Box, side: int = 160) -> tuple[float, float]:
