@@ -3,6 +3,7 @@ of scenes, every seed, every size of object?
 
     python bench/bench_quality.py [--split dev|heldout] [--seeds 11 12 13] [--in-process]
                                   [--per-object 2] [--furniture 120] [--duplicates 100] [--no-misses]
+                                  [--catalog-styles]
 
 (`make quality` runs it with the defaults: the development split, three seeds, through a real server.)
 
@@ -53,11 +54,17 @@ def main() -> int:
     parser.add_argument("--per-object", type=int, default=2, help="queries of each object per seed")
     parser.add_argument("--furniture", type=int, default=120, help="rendered models queried (all in catalog)")
     parser.add_argument("--duplicates", type=int, default=100, help="near-duplicate queries per seed")
+    parser.add_argument(
+        "--catalog-styles",
+        action="store_true",
+        help="catalog shots in seven styles (tight, small margin, grey, beige, gradient, shadow, white)",
+    )
     parser.add_argument("--no-misses", action="store_true", help="write no pictures of the misses")
     args = parser.parse_args()
 
     started = time.perf_counter()
-    data = cached_build(fetch(), args.split, args.seeds, args.per_object, args.furniture, args.duplicates)
+    sizes = (args.per_object, args.furniture, args.duplicates)
+    data = cached_build(fetch(), args.split, args.seeds, *sizes, int(args.catalog_styles))
     way = "in-process (ImageService, embedded store, no HTTP)" if args.in_process else "real server + SDK"
     print(
         f"{args.split} split: catalog {len(data.catalog)} objects + {len(data.distractors)} distractors; "

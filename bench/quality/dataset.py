@@ -22,6 +22,7 @@ from bench.quality.objects import (
     load_renders,
     load_stamps,
     of_split,
+    style_of,
 )
 from bench.quality.queries import Query, duplicate_query, scene_query
 from lookalike.domain.image import Box
@@ -50,6 +51,7 @@ def build(
     per_object: int = 2,
     furniture: int = 120,
     duplicates: int = 100,
+    styles: int = 0,
 ) -> Dataset:
     """The split's catalog and, for each seed, `per_object` queries of every stamp and of `furniture` of the
     rendered models (the scene sources taking turns, so each gets as many; a model's every other query shows
@@ -60,9 +62,13 @@ def build(
     uncut photos) as a product shot, the 20 ImageNet photos of foolbox and 5 of scikit-image's photos."""
     stamps, other_stamps = load_stamps(sources["tuxpaint-stamps-default"] / "usr/share/tuxpaint/stamps")
     stamps, models = _mine(stamps, split), _mine(load_renders(sources["renders"]), split)
-    shots: dict[str, tuple[bytes, Box]] = {obj.name: catalog_picture(obj) for obj in stamps + models}
+
+    def shot(obj: StockObject, name: str) -> tuple[bytes, Box]:
+        return catalog_picture(obj, style_of(name) if styles else "white")
+
+    shots: dict[str, tuple[bytes, Box]] = {obj.name: shot(obj, obj.name) for obj in stamps + models}
     labels = {obj.name: obj.category for obj in stamps + models}
-    distractors = {f"stamp/{obj.name}": catalog_picture(obj)[0] for obj in other_stamps}
+    distractors = {f"stamp/{obj.name}": shot(obj, f"stamp/{obj.name}")[0] for obj in other_stamps}
     for path in sorted((sources["foolbox"] / "foolbox/data").glob("imagenet_*.jpg")):
         distractors[f"imagenet/{path.stem}"] = path.read_bytes()
     for name in SKIMAGE_PHOTOS:

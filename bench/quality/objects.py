@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from lookalike.domain.image import Box
 from lookalike.vision.categories import IMAGENET, OTHER
@@ -170,19 +170,44 @@ def load_renders(renders: Path) -> list[StockObject]:
     return objects
 
 
-def catalog_picture(obj: StockObject) -> tuple[bytes, Box]:
-    """A product shot: the object on white, a 12 % margin, no side more than twice the other; and the
-    object's box in it."""
+# Catalog styles (`--catalog-styles`): how shops photograph their products besides on white with a margin.
+# Each: the margin around the object (of its size, a side), the backdrop, and a soft shadow under it.
+STYLES = ("white", "white, 3 % margin", "cropped tight", "light grey", "beige", "grey gradient", "shadow")
+MARGINS = {"white, 3 % margin": 0.03, "cropped tight": 0.0}
+BACKDROPS = {"light grey": (222, 222, 222), "beige": (234, 224, 204)}
+
+
+def style_of(name: str) -> str:
+    """A catalog shot's style, fixed by its name: each style for a seventh of the products."""
+    return STYLES[hashlib.sha1(f"style:{name}".encode()).digest()[0] % len(STYLES)]
+
+
+def catalog_picture(obj: StockObject, style: str = "white") -> tuple[bytes, Box]:
+    """A product shot: the object on white, a 12 % margin, no side more than twice the other (or in another
+    `style`, STYLES); and the object's box in it."""
     w, h = obj.rgba.size
-    side_w, side_h = round(w * 1.24), round(h * 1.24)
+    grow = 1 + 2 * MARGINS.get(style, 0.12)
+    side_w, side_h = round(w * grow), round(h * grow)
     side_w, side_h = max(side_w, side_h // 2), max(side_h, side_w // 2)
-    canvas = Image.new("RGBA", (side_w, side_h), (255, 255, 255, 255))
+    canvas = _backdrop(style, side_w, side_h)
     x, y = (side_w - w) // 2, (side_h - h) // 2
+    if style == "shadow":
+        shadow = Image.new("RGBA", obj.rgba.size, (0, 0, 0, 0))
+        shadow.putalpha(obj.rgba.getchannel("A").point(lambda alpha: alpha // 2))
+        shadow = shadow.filter(ImageFilter.GaussianBlur(max(2, w // 40)))
+        canvas.alpha_composite(shadow, (min(side_w - w, x + w // 25), min(side_h - h, y + h // 25)))
     canvas.alpha_composite(obj.rgba, (x, y))
     scale = CATALOG_SIDE / max(side_w, side_h)
     size = (round(side_w * scale), round(side_h * scale))
     box = Box(round(x * scale), round((x + w) * scale), round(y * scale), round((y + h) * scale))
     return jpeg(canvas.convert("RGB").resize(size, Image.Resampling.LANCZOS)), box
+
+
+def _backdrop(style: str, width: int, height: int) -> Image.Image:
+    if style == "grey gradient":  # a studio sweep: light at the top, darker below
+        ramp = np.linspace(250, 190, height).astype(np.uint8)[:, None].repeat(width, axis=1)
+        return Image.fromarray(np.dstack([ramp, ramp, ramp, np.full_like(ramp, 255)]), "RGBA")
+    return Image.new("RGBA", (width, height), (*BACKDROPS.get(style, (255, 255, 255)), 255))
 
 
 def fit(image: Image.Image, side: int) -> Image.Image:

@@ -43,7 +43,9 @@ class Query:
 
 
 def size_bin(share: float) -> str:
-    return next(name for upper, name in SIZE_BINS if share < upper)
+    """The bin of an object's share of the frame; the last for a whole frame (a tightly cropped catalog
+    shot's near-duplicate)."""
+    return next((name for upper, name in SIZE_BINS if share < upper), SIZE_BINS[-1][1])
 
 
 def relit(rgba: Image.Image, rng: random.Random) -> Image.Image:
@@ -144,6 +146,6 @@ def duplicate_query(name: str, catalog_jpeg: bytes, box: Box, seed: int) -> Quer
         round((box.y1 - top) * scale),
         round((box.y2 - top) * scale),
     ).clip(*size)
-    assert moved is not None  # the crop takes at most 10 % a side; the margin is 12 %
+    assert moved is not None  # the crop takes at most 10 % a side: some of the object stays in it
     area = (moved.x2 - moved.x1) * (moved.y2 - moved.y1) / (size[0] * size[1])
     return Query("duplicate", name, jpeg(image, rng.randint(50, 80)), moved, "catalog", area)

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 from bench.quality.compare import compare
-from bench.quality.objects import StockObject, catalog_picture, of_split, render_category
+from bench.quality.objects import STYLES, StockObject, catalog_picture, of_split, render_category, style_of
 from bench.quality.queries import MAX_SHARE, MIN_SHARE, duplicate_query, scene_query, size_bin
 from bench.quality.report import figures, summary, where_misses_are
 from PIL import Image
@@ -61,6 +61,30 @@ def test_a_near_duplicate_keeps_the_object_inside_its_box():
     image = Image.open(io.BytesIO(query.data))
     assert query.box.x1 >= 0 and query.box.y1 >= 0
     assert query.box.x2 <= image.width and query.box.y2 <= image.height
+
+
+def test_catalog_styles_share_the_products_and_each_draws_its_shot_so():
+    names = [f"tools/thing{i}" for i in range(700)]
+    counts = {style: sum(style_of(name) == style for name in names) for style in STYLES}
+    assert all(70 <= count <= 130 for count in counts.values()), counts  # about a seventh each
+    for style in STYLES:
+        data, box = catalog_picture(red_square(), style)
+        image = Image.open(io.BytesIO(data)).convert("RGB")
+        corner = np.asarray(image, np.int32)[2, 2]
+        backdrop = {"light grey": (222, 222, 222), "beige": (234, 224, 204)}.get(style, (255, 255, 255))
+        if style == "cropped tight":  # the object touches both long edges
+            assert (box.x1, box.x2) == (0, image.width) or (box.y1, box.y2) == (0, image.height)
+        else:
+            assert all(abs(int(c) - b) <= 12 for c, b in zip(corner, backdrop, strict=True)), (style, corner)
+        red = np.asarray(image, np.int32)[(box.y1 + box.y2) // 2, (box.x1 + box.x2) // 2]
+        assert red[0] > 180 and red[1] < 60, style  # the object where its box says
+
+
+def test_a_near_duplicate_of_a_shot_cropped_tight_keeps_a_box_in_the_frame():
+    data, box = catalog_picture(red_square(), "cropped tight")
+    for seed in range(10):
+        query = duplicate_query("tools/red", data, box, seed=seed)
+        assert query.share <= 1.0 and size_bin(query.share) == "15-40 %"
 
 
 def test_a_near_duplicate_of_a_wide_shot_is_a_picture_the_service_takes():
