@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from lookalike.domain.image import Box
 from lookalike.vision.subjects import components, crop, find_subject, plain_subjects, tilt, turned, whole
@@ -144,6 +144,39 @@ def test_a_busy_picture_in_a_plain_frame_is_not_a_product_shot(photo):
     framed, _ = pasted(photo("astronaut.png").resize((760, 560)), (800, 600), (20, 20), colour=(0, 0, 0))
     assert plain_subjects(framed) is None  # the frame is plain, but what it holds covers 90 % of it
     assert find_subject(framed) == whole(framed)
+
+
+def cut_out(photo: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """The photo cut along an ellipse, as a product's outline on a transparent layer."""
+    cut = photo.convert("RGB").resize(size).convert("RGBA")
+    outline = Image.new("L", size, 0)
+    ImageDraw.Draw(outline).ellipse((0, 0, size[0] - 1, size[1] - 1), fill=255)
+    cut.putalpha(outline)
+    return cut
+
+
+def on_backdrop(cut: Image.Image, canvas: tuple[int, int], at: tuple[int, int]) -> tuple[Image.Image, Box]:
+    image = Image.new("RGB", canvas, (255, 255, 255))
+    image.paste(cut, at, cut)
+    return image, Box(at[0], at[0] + cut.width, at[1], at[1] + cut.height)
+
+
+def test_a_product_shot_with_a_small_margin_is_the_product_not_a_framed_picture(photo):
+    # The box covers 94 % of the shot, as a framed picture's would, but the backdrop shows around the
+    # product's outline inside it.
+    image, truth = on_backdrop(cut_out(photo("coffee.png"), (776, 566)), (800, 600), (12, 17))
+    (main,) = plain_subjects(image)
+    assert main.iou(truth) >= 0.9
+
+
+def test_a_product_shot_cropped_tight_between_two_edges_is_the_product(photo):
+    # Wider than the shot's aspect allows: it touches the left and right edges, the backdrop above and below.
+    image, truth = on_backdrop(cut_out(photo("rocket.jpg"), (800, 300)), (800, 420), (0, 60))
+    (main,) = plain_subjects(image)
+    assert main.iou(truth) >= 0.9
+    turned_up = image.transpose(Image.Transpose.ROTATE_90)  # the same, touching the top and bottom
+    (main,) = plain_subjects(turned_up)
+    assert main.iou(Box(60, 360, 0, 800)) >= 0.9
 
 
 def test_a_skyline_under_a_plain_sky_is_not_a_product_shot(photo):
