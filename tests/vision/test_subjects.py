@@ -179,6 +179,14 @@ def test_a_product_shot_cropped_tight_between_two_edges_is_the_product(photo):
     assert main.iou(Box(60, 360, 0, 800)) >= 0.9
 
 
+def test_a_texture_whose_border_looks_plain_is_not_a_product_shot(photo):
+    # Brick's grey reads as a plain border, and its mortar as specks over the whole picture: their box is
+    # the picture's border, backdrop by that test, which says nothing of a product.
+    bricks = photo("brick.png").convert("RGB").resize((800, 600))
+    bricks.paste(photo("coffee.png").resize((400, 300)), (230, 140))
+    assert plain_subjects(bricks) is None
+
+
 def test_a_skyline_under_a_plain_sky_is_not_a_product_shot(photo):
     sky = Image.new("RGB", (800, 600), (120, 170, 230))
     sky.paste(photo("motorcycle_left.png").resize((800, 330)), (0, 270))  # busy bottom and lower sides

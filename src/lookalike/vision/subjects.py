@@ -227,7 +227,11 @@ def plain_subjects(image: Image.Image, small: Image.Image | None = None) -> list
     )
     main = scale_box(union, sx, sy, width, height, margin)
     area = main.width * main.height / (width * height)
-    if area > MAX_AREA and _backdrop_on_edge(foreground[union.y1 : union.y2, union.x1 : union.x2]) < OUTLINE:
+    # Where the box reaches every edge of the picture, its edge is the picture's border, plain already: a
+    # texture (brick, gravel) whose specks spread over the whole picture, not a product.
+    inside = (union.x1 > 0 and union.x2 < small.width) or (union.y1 > 0 and union.y2 < small.height)
+    product = inside and _backdrop_on_edge(foreground[union.y1 : union.y2, union.x1 : union.x2]) >= OUTLINE
+    if area > MAX_AREA and not product:
         return None  # a frame or a backdrop's edge around a busy picture, not a product on a backdrop
     if area < MIN_AREA:
         return [whole(image)]
