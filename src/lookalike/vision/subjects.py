@@ -196,10 +196,11 @@ def downscaled(image: Image.Image, side: int = WORK_SIDE) -> Image.Image:
 
 def plain_subjects(image: Image.Image, small: Image.Image | None = None) -> list[Box] | None:
     """Subjects on a plain background: the box around all of them first, then each apart if there are
-    several; a product shot cropped tight, its product touching two opposite edges or all but filling
-    the shot, is one too. None when there is no plain background around a subject (a busy border, or a
-    plain frame around a busy picture), so something else must look; [whole image] when a plain picture
-    holds nothing worth cropping to. `small` is the picture's `downscaled` copy, if already made."""
+    several; a product shot cropped across (its product touching two opposite edges) or with a thin
+    margin (its box all but filling the shot) is one too. None when there is no plain background around
+    a subject (a busy border, or a plain frame around a busy picture), so something else must look;
+    [whole image] when a plain picture holds nothing worth cropping to. `small` is the picture's
+    `downscaled` copy, if already made."""
     width, height = image.size
     small = downscaled(image) if small is None else small
     pixels = np.asarray(small, dtype=np.int16)
@@ -210,7 +211,7 @@ def plain_subjects(image: Image.Image, small: Image.Image | None = None) -> list
         float(np.mean(_channel_max(np.abs(side - background)) <= TOLERANCE)) for side in sides
     )
     # A subject may cross one edge, or span the picture from an edge to the opposite one (a product shot
-    # cropped tight); two busy sides otherwise are a scene (a skyline under the sky).
+    # cropped across); two busy sides otherwise are a scene (a skyline under the sky).
     spans = min(top, bottom) >= UNIFORM_BORDER or min(left, right) >= UNIFORM_BORDER
     if sorted((top, bottom, left, right))[1] < UNIFORM_BORDER and not spans:
         return None
@@ -228,7 +229,7 @@ def plain_subjects(image: Image.Image, small: Image.Image | None = None) -> list
     main = scale_box(union, sx, sy, width, height, margin)
     area = main.width * main.height / (width * height)
     # Where the box reaches every edge of the picture, its edge is the picture's border, plain already: a
-    # texture (brick, gravel) whose specks spread over the whole picture, not a product.
+    # texture (a brick wall's mortar) whose specks spread over the whole picture, not a product.
     inside = (union.x1 > 0 and union.x2 < small.width) or (union.y1 > 0 and union.y2 < small.height)
     product = inside and _backdrop_on_edge(foreground[union.y1 : union.y2, union.x1 : union.x2]) >= OUTLINE
     if area > MAX_AREA and not product:
