@@ -179,6 +179,30 @@ def test_a_product_shot_cropped_tight_between_two_edges_is_the_product(photo):
     assert main.iou(Box(60, 360, 0, 800)) >= 0.9
 
 
+def test_a_product_shot_cropped_tight_to_every_edge_is_the_whole_shot(photo):
+    # The product meets each edge once and the backdrop shows in the corners: no margin, but a product shot.
+    image, _ = on_backdrop(cut_out(photo("coffee.png"), (800, 600)), (800, 600), (0, 0))
+    assert plain_subjects(jpeg(image)) == [whole(image)]
+    pair = Image.new("RGB", (800, 600), (255, 255, 255))  # two side by side: top and bottom met twice
+    legs = cut_out(photo("rocket.jpg"), (400, 600))
+    pair.paste(legs, (0, 0), legs)
+    pair.paste(legs, (400, 0), legs)
+    assert plain_subjects(jpeg(pair)) == [whole(pair)]
+
+
+def test_a_scene_meeting_its_edges_all_along_is_not_a_product_cropped_tight(photo):
+    scene = photo("chelsea.png").convert("RGB").resize((800, 600))
+    for corner in ((0, 0), (760, 0), (0, 560), (760, 560)):  # plain corners are not enough
+        scene.paste(Image.new("RGB", (40, 40), (255, 255, 255)), corner)
+    assert plain_subjects(scene) is None
+
+
+def jpeg(image: Image.Image, quality: int = 90) -> Image.Image:
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=quality)
+    return Image.open(io.BytesIO(out.getvalue())).convert("RGB")
+
+
 def test_a_texture_whose_border_looks_plain_is_not_a_product_shot(photo):
     # Brick's grey reads as a plain border, and its mortar as specks over the whole picture: their box is
     # the picture's border, backdrop by that test, which says nothing of a product.

@@ -29,6 +29,10 @@ MAX_AREA = 0.90  # a larger box is a busy picture in a plain frame, not a produc
 OUTLINE = 0.6
 MARGIN = 0.01  # of the longer side, added around the box: the downscale blurs the subject's edge
 MIN_PART = 0.002  # of the picture: smaller foreground blobs are specks, not parts of a subject
+# A product shot cropped to the product meets each edge of the picture in one place, or two (a chair's legs,
+# two products side by side), the backdrop showing in the corners; a scene meets its edges all along.
+# Counted on the downscaled copy, in stretches of at least 2 pixels, the corners' 3 pixels each way clear.
+CROSSINGS, SPECK, CORNER = 2, 2, 3
 
 
 def whole(image: Image.Image) -> Box:
@@ -197,9 +201,10 @@ def downscaled(image: Image.Image, side: int = WORK_SIDE) -> Image.Image:
 def plain_subjects(image: Image.Image, small: Image.Image | None = None) -> list[Box] | None:
     """Subjects on a plain background: the box around all of them first, then each apart if there are
     several; a product shot cropped across (its product touching two opposite edges) or with a thin
-    margin (its box all but filling the shot) is one too. None when there is no plain background around
-    a subject (a busy border, or a plain frame around a busy picture), so something else must look;
-    [whole image] when a plain picture holds nothing worth cropping to. `small` is the picture's
+    margin (its box all but filling the shot) is one too, and one cropped tight (its product meeting every
+    edge in a place or two, the backdrop in the corners) is the whole shot. None when there is no plain
+    background around a subject (a busy border, or a plain frame around a busy picture), so something else
+    must look; [whole image] when a plain picture holds nothing worth cropping to. `small` is the picture's
     `downscaled` copy, if already made."""
     width, height = image.size
     small = downscaled(image) if small is None else small
@@ -207,9 +212,10 @@ def plain_subjects(image: Image.Image, small: Image.Image | None = None) -> list
 
     sides = [pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]]
     background = np.median(np.concatenate(sides), axis=0).astype(np.int16)
-    top, bottom, left, right = (
-        float(np.mean(_channel_max(np.abs(side - background)) <= TOLERANCE)) for side in sides
-    )
+    edges = [_channel_max(np.abs(side - background)) > TOLERANCE for side in sides]
+    if _cropped_tight(edges):
+        return [whole(image)]
+    top, bottom, left, right = (1.0 - float(np.mean(edge)) for edge in edges)
     # A subject may cross one edge, or span the picture from an edge to the opposite one (a product shot
     # cropped across); two busy sides otherwise are a scene (a skyline under the sky).
     spans = min(top, bottom) >= UNIFORM_BORDER or min(left, right) >= UNIFORM_BORDER
@@ -238,6 +244,19 @@ def plain_subjects(image: Image.Image, small: Image.Image | None = None) -> list
         return [whole(image)]
     parts = [scale_box(b, sx, sy, width, height, margin) for b in found] if len(found) > 1 else []
     return [main, *parts]
+
+
+def _cropped_tight(edges: list[np.ndarray]) -> bool:
+    """Whether the picture's four edges (their foreground, as booleans) are a product shot cropped to the
+    product: each edge crossed by it in one place or two (`CROSSINGS`), every corner backdrop."""
+    for edge in edges:
+        if edge[:CORNER].any() or edge[-CORNER:].any():
+            return False
+        steps = np.diff(edge.astype(np.int8), prepend=0, append=0)
+        lengths = np.flatnonzero(steps == -1) - np.flatnonzero(steps == 1)
+        if not 1 <= int(np.sum(lengths >= SPECK)) <= CROSSINGS:
+            return False
+    return True
 
 
 def _backdrop_on_edge(foreground: np.ndarray) -> float:
