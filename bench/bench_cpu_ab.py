@@ -1,6 +1,6 @@
 """CPU per add and per search of two checkouts side by side, in lockstep: is a change cheaper, by how much?
 
-    python bench/bench_cpu_ab.py BEFORE AFTER [--seeds 11 12 13] [--scenes 364] [--server]
+    python bench/bench_cpu_ab.py BEFORE AFTER [--seeds 11 12 13] [--scenes 364] [--server] [--catalog-styles]
 
 BEFORE and AFTER are checkouts of Lookalike, each with its own `.venv` (`make .venv/.dev`): a worktree at the
 old commit and one at the new. Each gets a worker process of its own (its venv, its code) that adds the
@@ -19,6 +19,7 @@ queries each, at a load of 10-15 on the 2 cores), gave 81.5 and 74.8 ms per defa
 lockstep, the same checkout on both sides (one seed, one pair of workers, load 5-7) differed by +0.9 % per
 add, +4.5 % per default scene search, +10.6 % and +9.4 % per Crop=false and true-box search, -0.1 % per
 near-duplicate. A change smaller than that is not seen: run all three seeds, and more than once.
+With `--catalog-styles` the catalog is shot seven ways, as `bench_quality.py --catalog-styles` shoots it.
 """
 
 from __future__ import annotations
@@ -119,12 +120,14 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[11, 12, 13])
     parser.add_argument("--scenes", type=int, default=364, help="scene queries of each seed")
     parser.add_argument("--server", action="store_true", help="through a real server and the official SDK")
+    parser.add_argument("--catalog-styles", action="store_true", help="the catalog shot seven ways")
     args = parser.parse_args()
 
     from bench.quality.dataset import cached_build
     from bench.quality.fetch import fetch
 
-    data = cached_build(fetch(), "dev", [11, 12, 13], 2, 120, 100)  # `make quality`'s set: no rebuild
+    # `make quality`'s set (or `--catalog-styles`'): no rebuild
+    data = cached_build(fetch(), "dev", [11, 12, 13], 2, 120, 100, int(args.catalog_styles))
     sides = {"before": args.before.resolve(), "after": args.after.resolve()}
     # A new pair of workers for each seed: two processes of the very same code differ by a few per cent (where
     # their memory lies, which core they share), which more pairs average out.
@@ -139,7 +142,9 @@ def main() -> int:
         for key, row in total.items()
     }
     way = "through a real server and the official SDK" if args.server else "in-process"
-    print(f"ms of CPU of the serving process per request, {way}, seeds {' '.join(map(str, args.seeds))}")
+    catalog = "the catalog shot seven ways" if args.catalog_styles else "the catalog on white"
+    seeds = " ".join(map(str, args.seeds))
+    print(f"ms of CPU of the serving process per request, {way}, {catalog}, seeds {seeds}")
     print("| request | n | before | after | change |\n|---|---|---|---|---|")
     for key, row in table.items():
         before, after = row["before"] * 1000, row["after"] * 1000
