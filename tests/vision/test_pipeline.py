@@ -6,7 +6,7 @@ import io
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from lookalike.domain.errors import BadValue
 from lookalike.domain.image import Box
@@ -173,6 +173,23 @@ def test_crop_false_describes_the_whole_picture(vision):
     data, _ = on_white(("chelsea", (250, 160), 400))
     seen = vision.see(data, crop_subject=False)
     assert seen.first.region == Box(0, 900, 0, 700)
+
+
+def test_a_product_shot_cropped_tight_keeps_its_aspect_ratio_as_every_product_does(embedder, vision):
+    # A tall product filling its shot: its subject is the whole shot, described letterboxed like any
+    # product's box, not stretched to the model's square like a scene with Crop=false.
+    shot = Image.new("RGB", (300, 800), (255, 255, 255))
+    product = photo_image("coffee").convert("RGB").resize((300, 800))
+    outline = Image.new("L", (300, 800), 0)
+    ImageDraw.Draw(outline).ellipse((0, 0, 299, 799), fill=255)
+    shot.paste(product, (0, 0), outline)
+    data = jpeg(shot)
+    seen = vision.see(data)
+    assert seen.first.region == Box(0, 300, 0, 800)
+    picture = Image.open(io.BytesIO(data)).convert("RGB")
+    assert float(seen.first.vector @ embedder.embed([square(picture)])[0]) == pytest.approx(1.0, abs=1e-5)
+    stretched = vision.see(data, crop_subject=False).first.vector
+    assert float(seen.first.vector @ stretched) < 0.99
 
 
 def test_two_products_apart_are_each_a_subject_and_described_on_request(vision):

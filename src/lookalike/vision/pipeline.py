@@ -125,7 +125,9 @@ class Sight:
         self.picture = picture
         self.located = located
         with stage("describe"):
-            (self.first,) = vision.describe(picture, located.subjects[:1])
+            # A product shot's subject is a product even when it is the whole shot (cropped tight): it
+            # keeps its aspect ratio, as every other product's box does.
+            (self.first,) = vision.describe(picture, located.subjects[:1], stretch=not located.plain)
         self._further: Further | None = None
         self._enlarged: dict[Box, Features | None] = {}
         self._colours: dict[Box, np.ndarray] = {}
@@ -361,17 +363,20 @@ class Vision:
         ]
         return replace(located, subjects=tuple(alongside(located.subjects, objects, 1 + MAX_OTHERS)))
 
-    def describe(self, picture: Reduced, boxes: Sequence[Box], *, screen: bool = False) -> list[View]:
+    def describe(
+        self, picture: Reduced, boxes: Sequence[Box], *, screen: bool = False, stretch: bool = True
+    ) -> list[View]:
         """What each box (in the original's pixels) looks like, in one model pass: vectors and category
         scores; by the screener if `screen` and there is one. The whole picture is stretched to the
-        model's square, as in its training; a part keeps its aspect ratio (`square`)."""
+        model's square, as in its training, but without `stretch` (a product shot cropped tight, whose
+        product is the whole shot); a part keeps its aspect ratio (`square`)."""
         image = picture.image
         sx, sy = image.width / picture.width, image.height / picture.height
         model = self.screener if screen and self.screener is not None else self.embedder
         looks = model.look(
             [
                 image
-                if box == _whole(picture)
+                if stretch and box == _whole(picture)
                 else square(crop(image, scale_box(box, sx, sy, image.width, image.height)))
                 for box in boxes
             ]
