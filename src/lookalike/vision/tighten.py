@@ -27,6 +27,7 @@ RING = 0.1  # of the box's width and height, taken around it for the background
 ITERATIONS = 1  # a second moved Region IoU by under 0.1 point (offline), for half as much time again
 LEAST = 0.1  # of the box's area: a foreground smaller than that is not the object but a speck
 SAME = 0.9  # IoU with the box above which the box is as tight as GrabCut can make it
+SEED = 0
 
 
 def tightened(image: Image.Image, box: Box) -> Box | None:
@@ -50,6 +51,9 @@ def tightened(image: Image.Image, box: Box) -> Box | None:
     )
     mask = np.zeros(bgr.shape[:2], np.uint8)
     models = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    # GrabCut starts its colour models from k-means seeded by the thread's random generator: seeded here,
+    # the same box is drawn in the same way whatever the thread did before (a search answers the same).
+    cv2.setRNGSeed(SEED)
     try:
         cv2.grabCut(bgr, mask, rect, *models, ITERATIONS, cv2.GC_INIT_WITH_RECT)
     except cv2.error:  # a colour model it cannot fit: too few distinct pixels
