@@ -57,7 +57,7 @@ def main() -> int:
     parser.add_argument(
         "--catalog-styles",
         action="store_true",
-        help="catalog shots in seven styles (tight, small margin, grey, beige, gradient, shadow, white)",
+        help="catalog shots in eight styles (tight, thin margin, grey, beige, sweep, shadow, room, white)",
     )
     parser.add_argument("--no-misses", action="store_true", help="write no pictures of the misses")
     args = parser.parse_args()

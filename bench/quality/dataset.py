@@ -27,6 +27,7 @@ from bench.quality.objects import (
 from bench.quality.queries import Query, duplicate_query, scene_query
 from lookalike.domain.image import Box
 
+OTHER_SPLIT = {"dev": "heldout", "heldout": "dev"}
 SKIMAGE_PHOTOS = ("astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png")
 
 
@@ -59,12 +60,18 @@ def build(
     in the catalog, queried or not.
 
     Distractors are the same for both splits: every stamp that is not a photo cut-out (drawings, small or
-    uncut photos) as a product shot, the 20 ImageNet photos of foolbox and 5 of scikit-image's photos."""
+    uncut photos) as a product shot, the 20 ImageNet photos of foolbox and 5 of scikit-image's photos. With
+    `styles`, each shot is made one of objects.py's STYLES ways (`style_of`); those "in a room" are laid in
+    the other split's scene photos."""
     stamps, other_stamps = load_stamps(sources["tuxpaint-stamps-default"] / "usr/share/tuxpaint/stamps")
     stamps, models = _mine(stamps, split), _mine(load_renders(sources["renders"]), split)
 
+    # The rooms of the catalog shots "in a room": the other split's scene photos, never a query's.
+    rooms = scenes.scenes(sources, OTHER_SPLIT[split]) if styles else {}
+    other = [photo for photos in rooms.values() for photo in photos]
+
     def shot(obj: StockObject, name: str) -> tuple[bytes, Box]:
-        return catalog_picture(obj, style_of(name) if styles else "white")
+        return catalog_picture(obj, style_of(name) if styles else "white", other)
 
     shots: dict[str, tuple[bytes, Box]] = {obj.name: shot(obj, obj.name) for obj in stamps + models}
     labels = {obj.name: obj.category for obj in stamps + models}

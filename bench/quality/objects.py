@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
+import random
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -171,20 +174,28 @@ def load_renders(renders: Path) -> list[StockObject]:
 
 
 # Catalog styles (`--catalog-styles`): how shops photograph their products besides on white with a margin.
-# Each: the margin around the object (of its size, a side), the backdrop, and a soft shadow under it.
-STYLES = ("white", "white, 3 % margin", "cropped tight", "light grey", "beige", "grey gradient", "shadow")
+# Each: the margin around the object (of its size, a side), the backdrop, and a soft shadow under it; or, "in
+# a room", the product laid in a photo (a shop's picture of it in use).
+STYLES = (
+    "white", "white, 3 % margin", "cropped tight", "light grey", "beige", "grey gradient", "shadow",
+    "in a room",
+)  # fmt: skip
 MARGINS = {"white, 3 % margin": 0.03, "cropped tight": 0.0}
 BACKDROPS = {"light grey": (222, 222, 222), "beige": (234, 224, 204)}
 
 
 def style_of(name: str) -> str:
-    """A catalog shot's style, fixed by its name: each style for a seventh of the products."""
+    """A catalog shot's style, fixed by its name: each style for an eighth of the products."""
     return STYLES[hashlib.sha1(f"style:{name}".encode()).digest()[0] % len(STYLES)]
 
 
-def catalog_picture(obj: StockObject, style: str = "white") -> tuple[bytes, Box]:
+def catalog_picture(
+    obj: StockObject, style: str = "white", rooms: Sequence[Image.Image] = ()
+) -> tuple[bytes, Box]:
     """A product shot: the object on white, a 12 % margin, no side more than twice the other (or in another
-    `style`, STYLES); and the object's box in it."""
+    `style`, STYLES: "in a room" lays it in one of the `rooms`); and the object's box in it."""
+    if style == "in a room":
+        return _in_a_room(obj, rooms)
     w, h = obj.rgba.size
     grow = 1 + 2 * MARGINS.get(style, 0.12)
     side_w, side_h = round(w * grow), round(h * grow)
@@ -201,6 +212,29 @@ def catalog_picture(obj: StockObject, style: str = "white") -> tuple[bytes, Box]
     size = (round(side_w * scale), round(side_h * scale))
     box = Box(round(x * scale), round((x + w) * scale), round(y * scale), round((y + h) * scale))
     return jpeg(canvas.convert("RGB").resize(size, Image.Resampling.LANCZOS)), box
+
+
+def _in_a_room(obj: StockObject, rooms: Sequence[Image.Image]) -> tuple[bytes, Box]:
+    """The object laid in one of the `rooms` (fitted to CATALOG_SIDE), covering 10-60 % of it (log-uniform),
+    its centre within a fifth of the frame of the middle; all fixed by the object's name."""
+    rng = random.Random(hashlib.sha1(f"room:{obj.name}".encode()).digest())
+    room = rooms[rng.randrange(len(rooms))]
+    scale = CATALOG_SIDE / max(room.size)
+    canvas = room.convert("RGBA").resize(
+        (round(room.width * scale), round(room.height * scale)), Image.Resampling.LANCZOS
+    )
+    share = math.exp(rng.uniform(math.log(0.1), math.log(0.6)))
+    w, h = obj.rgba.size
+    scale = min((share * canvas.width * canvas.height / (w * h)) ** 0.5, canvas.width / w, canvas.height / h)
+    thing = obj.rgba.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.LANCZOS)
+    middle_x = canvas.width * (0.5 + rng.uniform(-0.2, 0.2))
+    middle_y = canvas.height * (0.5 + rng.uniform(-0.2, 0.2))
+    x = int(min(max(0.0, middle_x - thing.width / 2), canvas.width - thing.width))
+    y = int(min(max(0.0, middle_y - thing.height / 2), canvas.height - thing.height))
+    canvas.alpha_composite(thing, (x, y))
+    ys, xs = np.nonzero(np.asarray(thing.getchannel("A")) > 128)
+    box = Box(x + int(xs.min()), x + int(xs.max()) + 1, y + int(ys.min()), y + int(ys.max()) + 1)
+    return jpeg(canvas), box
 
 
 def _backdrop(style: str, width: int, height: int) -> Image.Image:
