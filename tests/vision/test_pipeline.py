@@ -86,7 +86,7 @@ def test_a_small_product_beside_a_big_one_is_a_further_subject(vision):
     assert seen.subjects[0].iou(big) >= 0.7
     assert all(box.iou(small) < 0.5 for box in seen.subjects)  # the activations alone miss it
     first = seen.subjects[0]
-    others, _ = seen.further()  # the detector looks only when asked for more
+    others, _ = seen.further()  # the detector's objects join the subjects only when more are asked for
     assert seen.subjects[0] == first and len(seen.subjects) <= 1 + pipeline.MAX_OTHERS
     assert max(box.iou(small) for box in seen.subjects[1:]) >= 0.5, seen.subjects
     assert [other.region for other in others] == list(seen.subjects[1:])
