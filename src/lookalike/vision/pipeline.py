@@ -5,14 +5,13 @@ it, without the bytes being decoded again. Two seams make it up:
 
 - `Vision.locate`, where to look: a given Region; else, with Crop, the subjects (a plain background is
   trimmed by its colour; a cluttered photo goes through the model once whole, and its activations plus
-  colour find the subjects, the first of them the detected object they agree with); else the whole
-  picture.
+  colour find the subjects); else the whole picture.
 - `Vision.describe`, what a region looks like: one model pass over any boxes, their vectors and category
   scores.
 
 The sight describes the first subject at once; `Sight.further` describes the rest when the service finds
 nothing close with the first: the other subjects (in a cluttered photo, the detector's objects taking turns
-with the activations' subjects), and the whole picture around them. The other subjects
+with the activations' subjects, looked for only then), and the whole picture around them. The other subjects
 are screened: described by the model quantised to 8 bits (1.3-2.3 times cheaper, vision/embedder.py), good
 enough to tell which of them is the product; `Sight.in_full` describes the chosen one again with the full
 model, whose vectors alone are compared with the stored ones in a ranking.
@@ -36,8 +35,7 @@ from lookalike.vision.background import Background
 from lookalike.vision.budget import DecodeBudget
 from lookalike.vision.categories import category_scores
 from lookalike.vision.decode import Reduced, decode_reduced
-from lookalike.vision.detection import Detection
-from lookalike.vision.detector import Detector, agreed, alongside
+from lookalike.vision.detector import Detector, alongside
 from lookalike.vision.embedder import INPUT_SIZE, Embedder, Looks
 from lookalike.vision.local import Features
 from lookalike.vision.pooling import UNSURE
@@ -88,8 +86,6 @@ class Located:
     # Found by a plain background's colour: a scene of sand, water or sky may look plain too, so the
     # cluttered way may still be asked to look (`Vision.as_clutter`).
     plain: bool = False
-    # The detector's objects in a cluttered photo, in the original's pixels, once it has looked.
-    objects: tuple[Detection, ...] | None = None
 
 
 class Further(NamedTuple):
@@ -290,7 +286,7 @@ class Vision:
     ) -> Sight:
         """The picture decoded once, where to look in it, and its first subject described. An explicit
         region wins; else the subjects when `crop_subject`; else the whole picture. Without
-        `every_subject`, only the first subject is looked for (all an add stores)."""
+        `every_subject`, only the first subject is looked for (all an add stores: a fifth less CPU)."""
         with stage("decode"):
             picture = decode_reduced(data, budget=self.budget)
         with stage("locate"):
@@ -327,7 +323,7 @@ class Vision:
         # follow (two products side by side).
         found = plain_subjects(image, small)
         if found is None:
-            return self._product_in_clutter(picture, small, every_subject)
+            return self._in_clutter(picture, small, MAX_SUBJECTS if every_subject else 1)
         return Located(_scaled(picture, found[: None if every_subject else 1]), None, small, plain=True)
 
     def as_clutter(self, picture: Reduced, located: Located) -> Located:
@@ -352,43 +348,20 @@ class Vision:
         whole = View(_whole(picture), looks.vectors[0], _scores(looks, 0), detail=_detail(looks, 0))
         return Located(_scaled(picture, found), whole, small)
 
-    def _product_in_clutter(self, picture: Reduced, small: Image.Image, every_subject: bool) -> Located:
-        """The subjects of a cluttered photo, the product first: the detected object that one of the
-        activations' subjects agrees with (`detector.agreed`), else their first subject; with
-        `every_subject`, the activations' other subjects after it. An add and a search start from the same
-        box: a shop's photo of its product in a room is stored as the object, and a shopper's crop of that
-        photo finds it first."""
-        located = self._in_clutter(picture, small, MAX_SUBJECTS)
-        if self.detector is None or located.whole is None:
-            return replace(located, subjects=located.subjects[: None if every_subject else 1])
-        with stage("detect"):
-            detected = tuple(self._detected(picture))
-        chosen = agreed(located.subjects, detected, (picture.width, picture.height))
-        first = chosen or located.subjects[0]
-        rest = [box for box in located.subjects if box.iou(first) < SAME_SUBJECT] if every_subject else []
-        return replace(located, subjects=(first, *rest), objects=detected)
-
-    def _detected(self, picture: Reduced) -> list[Detection]:
-        """The detector's objects, in the original's pixels."""
-        assert self.detector is not None
-        image = picture.image
-        sx, sy = picture.width / image.width, picture.height / image.height
-        return [
-            replace(found, box=scale_box(found.box, sx, sy, picture.width, picture.height))
-            for found in self.detector.detect(image)
-        ]
-
     def with_objects(self, picture: Reduced, located: Located) -> Located:
         """The subjects of a cluttered photo with the detector's objects taking turns with them, the first
         subject staying first (`detector.alongside`); other subjects as they were."""
         if self.detector is None or located.whole is None:
             return located
-        objects = located.objects
-        if objects is None:
-            with stage("detect"):
-                objects = tuple(self._detected(picture))
-        subjects = tuple(alongside(located.subjects, objects, 1 + MAX_OTHERS))
-        return replace(located, subjects=subjects, objects=objects)
+        image = picture.image
+        sx, sy = picture.width / image.width, picture.height / image.height
+        with stage("detect"):
+            detected = self.detector.detect(image)
+        objects = [
+            replace(found, box=scale_box(found.box, sx, sy, picture.width, picture.height))
+            for found in detected
+        ]
+        return replace(located, subjects=tuple(alongside(located.subjects, objects, 1 + MAX_OTHERS)))
 
     def describe(
         self, picture: Reduced, boxes: Sequence[Box], *, screen: bool = False, stretch: bool = True
