@@ -64,14 +64,20 @@ def test_a_near_duplicate_keeps_the_object_inside_its_box():
 
 
 def test_catalog_styles_share_the_products_and_each_draws_its_shot_so():
-    names = [f"tools/thing{i}" for i in range(700)]
+    names = [f"tools/thing{i}" for i in range(800)]
     counts = {style: sum(style_of(name) == style for name in names) for style in STYLES}
-    assert all(70 <= count <= 130 for count in counts.values()), counts  # about a seventh each
+    assert len(STYLES) == 8 and all(70 <= count <= 130 for count in counts.values()), counts  # an eighth each
+    room = Image.new("RGB", (800, 600), (30, 90, 30))
     for style in STYLES:
-        data, box = catalog_picture(red_square(), style)
+        data, box = catalog_picture(red_square(), style, [room])
         image = Image.open(io.BytesIO(data)).convert("RGB")
         corner = np.asarray(image, np.int32)[2, 2]
-        backdrop = {"light grey": (222, 222, 222), "beige": (234, 224, 204)}.get(style, (255, 255, 255))
+        backdrop = {"light grey": (222, 222, 222), "beige": (234, 224, 204), "in a room": (30, 90, 30)}.get(
+            style, (255, 255, 255)
+        )
+        if style == "in a room":  # laid over 10-60 % of the room's photo, fitted to a catalog shot's size
+            share = box.width * box.height / (image.width * image.height)
+            assert max(image.size) == 480 and 0.1 <= share <= 0.6, (image.size, share)
         if style == "cropped tight":  # the object touches both long edges
             assert (box.x1, box.x2) == (0, image.width) or (box.y1, box.y2) == (0, image.height)
         else:
