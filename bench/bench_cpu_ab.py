@@ -19,7 +19,8 @@ queries each, at a load of 10-15 on the 2 cores), gave 81.5 and 74.8 ms per defa
 lockstep, the same checkout on both sides (one seed, one pair of workers, load 5-7) differed by +0.9 % per
 add, +4.5 % per default scene search, +10.6 % and +9.4 % per Crop=false and true-box search, -0.1 % per
 near-duplicate. A change smaller than that is not seen: run all three seeds, and more than once.
-With `--catalog-styles` the catalog is shot eight ways, as `bench_quality.py --catalog-styles` shoots it.
+With `--catalog-styles` the catalog is shot eight ways at three sizes, as `bench_quality.py --catalog-styles`
+shoots it.
 """
 
 from __future__ import annotations
@@ -142,7 +143,7 @@ def main() -> int:
         for key, row in total.items()
     }
     way = "through a real server and the official SDK" if args.server else "in-process"
-    catalog = "the catalog shot eight ways" if args.catalog_styles else "the catalog on white"
+    catalog = "the catalog shot eight ways at three sizes" if args.catalog_styles else "the catalog on white"
     seeds = " ".join(map(str, args.seeds))
     print(f"ms of CPU of the serving process per request, {way}, {catalog}, seeds {seeds}")
     print("| request | n | before | after | change |\n|---|---|---|---|---|")

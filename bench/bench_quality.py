@@ -57,7 +57,7 @@ def main() -> int:
     parser.add_argument(
         "--catalog-styles",
         action="store_true",
-        help="catalog shots in eight styles (tight, thin margin, grey, beige, sweep, shadow, room, white)",
+        help="catalog shots eight ways (tight, thin, grey, beige, sweep, shadow, room, white), 480-1200 px",
     )
     parser.add_argument("--no-misses", action="store_true", help="write no pictures of the misses")
     args = parser.parse_args()

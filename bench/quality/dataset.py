@@ -22,6 +22,7 @@ from bench.quality.objects import (
     load_renders,
     load_stamps,
     of_split,
+    side_of,
     style_of,
 )
 from bench.quality.queries import Query, duplicate_query, scene_query
@@ -61,8 +62,8 @@ def build(
 
     Distractors are the same for both splits: every stamp that is not a photo cut-out (drawings, small or
     uncut photos) as a product shot, the 20 ImageNet photos of foolbox and 5 of scikit-image's photos. With
-    `styles`, each shot is made one of objects.py's STYLES ways (`style_of`); those "in a room" are laid in
-    the other split's scene photos."""
+    `styles`, each shot is made one of objects.py's STYLES ways (`style_of`) at one of its SHOT_SIDES
+    (`side_of`); those "in a room" are laid in the other split's scene photos."""
     stamps, other_stamps = load_stamps(sources["tuxpaint-stamps-default"] / "usr/share/tuxpaint/stamps")
     stamps, models = _mine(stamps, split), _mine(load_renders(sources["renders"]), split)
 
@@ -71,7 +72,9 @@ def build(
     other = [photo for photos in rooms.values() for photo in photos]
 
     def shot(obj: StockObject, name: str) -> tuple[bytes, Box]:
-        return catalog_picture(obj, style_of(name) if styles else "white", other)
+        if not styles:
+            return catalog_picture(obj)
+        return catalog_picture(obj, style_of(name), other, side_of(name))
 
     shots: dict[str, tuple[bytes, Box]] = {obj.name: shot(obj, obj.name) for obj in stamps + models}
     labels = {obj.name: obj.category for obj in stamps + models}

@@ -181,6 +181,9 @@ STYLES = (
     "in a room",
 )  # fmt: skip
 MARGINS = {"white, 3 % margin": 0.03, "cropped tight": 0.0}
+# And the size a shop uploads, a third of the products each: the harness's own 480 px, or bigger files of the
+# same picture (a shot's longer side, in pixels).
+SHOT_SIDES = (CATALOG_SIDE, 800, 1200)
 BACKDROPS = {"light grey": (222, 222, 222), "beige": (234, 224, 204)}
 
 
@@ -189,13 +192,19 @@ def style_of(name: str) -> str:
     return STYLES[hashlib.sha1(f"style:{name}".encode()).digest()[0] % len(STYLES)]
 
 
+def side_of(name: str) -> int:
+    """A catalog shot's longer side, fixed by its name: each of SHOT_SIDES for a third of the products."""
+    return SHOT_SIDES[hashlib.sha1(f"side:{name}".encode()).digest()[0] % len(SHOT_SIDES)]
+
+
 def catalog_picture(
-    obj: StockObject, style: str = "white", rooms: Sequence[Image.Image] = ()
+    obj: StockObject, style: str = "white", rooms: Sequence[Image.Image] = (), side: int = CATALOG_SIDE
 ) -> tuple[bytes, Box]:
-    """A product shot: the object on white, a 12 % margin, no side more than twice the other (or in another
-    `style`, STYLES: "in a room" lays it in one of the `rooms`); and the object's box in it."""
+    """A product shot `side` pixels on its longer side: the object on white, a 12 % margin, no side more
+    than twice the other (or in another `style`, STYLES: "in a room" lays it in one of the `rooms`); and
+    the object's box in it."""
     if style == "in a room":
-        return _in_a_room(obj, rooms)
+        return _in_a_room(obj, rooms, side)
     w, h = obj.rgba.size
     grow = 1 + 2 * MARGINS.get(style, 0.12)
     side_w, side_h = round(w * grow), round(h * grow)
@@ -208,18 +217,18 @@ def catalog_picture(
         shadow = shadow.filter(ImageFilter.GaussianBlur(max(2, w // 40)))
         canvas.alpha_composite(shadow, (min(side_w - w, x + w // 25), min(side_h - h, y + h // 25)))
     canvas.alpha_composite(obj.rgba, (x, y))
-    scale = CATALOG_SIDE / max(side_w, side_h)
+    scale = side / max(side_w, side_h)
     size = (round(side_w * scale), round(side_h * scale))
     box = Box(round(x * scale), round((x + w) * scale), round(y * scale), round((y + h) * scale))
     return jpeg(canvas.convert("RGB").resize(size, Image.Resampling.LANCZOS)), box
 
 
-def _in_a_room(obj: StockObject, rooms: Sequence[Image.Image]) -> tuple[bytes, Box]:
-    """The object laid in one of the `rooms` (fitted to CATALOG_SIDE), covering 10-60 % of it (log-uniform),
-    its centre within a fifth of the frame of the middle; all fixed by the object's name."""
+def _in_a_room(obj: StockObject, rooms: Sequence[Image.Image], side: int) -> tuple[bytes, Box]:
+    """The object laid in one of the `rooms` (fitted to `side`), covering 10-60 % of it (log-uniform), its
+    centre within a fifth of the frame of the middle; all fixed by the object's name."""
     rng = random.Random(hashlib.sha1(f"room:{obj.name}".encode()).digest())
     room = rooms[rng.randrange(len(rooms))]
-    scale = CATALOG_SIDE / max(room.size)
+    scale = side / max(room.size)
     canvas = room.convert("RGBA").resize(
         (round(room.width * scale), round(room.height * scale)), Image.Resampling.LANCZOS
     )

@@ -9,7 +9,16 @@ import math
 
 import numpy as np
 from bench.quality.compare import compare
-from bench.quality.objects import STYLES, StockObject, catalog_picture, of_split, render_category, style_of
+from bench.quality.objects import (
+    SHOT_SIDES,
+    STYLES,
+    StockObject,
+    catalog_picture,
+    of_split,
+    render_category,
+    side_of,
+    style_of,
+)
 from bench.quality.queries import MAX_SHARE, MIN_SHARE, duplicate_query, scene_query, size_bin
 from bench.quality.report import figures, summary, where_misses_are
 from PIL import Image
@@ -84,6 +93,18 @@ def test_catalog_styles_share_the_products_and_each_draws_its_shot_so():
             assert all(abs(int(c) - b) <= 12 for c, b in zip(corner, backdrop, strict=True)), (style, corner)
         red = np.asarray(image, np.int32)[(box.y1 + box.y2) // 2, (box.x1 + box.x2) // 2]
         assert red[0] > 180 and red[1] < 60, style  # the object where its box says
+
+
+def test_catalog_shots_come_in_three_sizes_the_box_scaled_with_the_shot():
+    names = [f"tools/thing{i}" for i in range(600)]
+    counts = {side: sum(side_of(name) == side for name in names) for side in SHOT_SIDES}
+    assert SHOT_SIDES == (480, 800, 1200) and all(160 <= n <= 240 for n in counts.values()), counts
+    room = Image.new("RGB", (800, 600), (30, 90, 30))
+    for style in ("white", "in a room"):
+        small, big = (catalog_picture(red_square(), style, [room], side) for side in (480, 1200))
+        image = Image.open(io.BytesIO(big[0]))
+        assert max(image.size) == 1200 and max(Image.open(io.BytesIO(small[0])).size) == 480
+        assert all(abs(a * 2.5 - b) <= 3 for a, b in zip(small[1], big[1], strict=True)), (small[1], big[1])
 
 
 def test_a_near_duplicate_of_a_shot_cropped_tight_keeps_a_box_in_the_frame():
