@@ -17,6 +17,7 @@ from lookalike.vision.local import (
     MIN_INLIERS,
     QUERY_POINTS,
     STORED_POINTS,
+    STORED_SIDE,
     Features,
     extract,
     extract_enlarged,
@@ -59,6 +60,20 @@ def test_a_stored_product_is_found_in_a_shoppers_photo_and_where(width, angle):
     match = verify(extract(query, QUERY_POINTS), features, box, query.width, query.height)
     assert match is not None and match.inliers >= MIN_INLIERS
     assert match.region.iou(truth) >= 0.7  # the box of a turned product is looser than the product's own
+
+
+@pytest.mark.parametrize("scale", [1.0, 2.4])
+def test_a_small_product_is_found_whatever_size_its_shot_was_uploaded_at(scale):
+    """A shop's bigger file of the same shot is looked at as a catalog shot's size (STORED_SIDE): the
+    product 200 px wide in a shopper's photo is found in either. At the file's own size (up to SIDE), the
+    shot 2.4 times bigger left no match at the scales ORB compares."""
+    at, size, width = (round(60 * scale), round(60 * scale)), (round(600 * scale), round(480 * scale)), 480
+    picture, truth = place(plain(size), photo_image("motorcycle"), at=at, width=round(width * scale))
+    features = extract(decode_reduced(jpeg(picture)), STORED_POINTS, truth, STORED_SIDE)
+    data, _ = shopper_photo("motorcycle", 200, (400, 180), 10)
+    query = decode_reduced(data)
+    match = verify(extract(query, QUERY_POINTS), features, truth, query.width, query.height)
+    assert match is not None and match.inliers >= MIN_INLIERS
 
 
 def disc(name: str) -> Image.Image:

@@ -32,6 +32,11 @@ from lookalike.vision.decode import Reduced
 STORED_POINTS = 400  # of the stored subject: ~16 KB a picture on disk
 QUERY_POINTS = 1200  # of the whole query picture: a small product still gets a few dozen
 SIDE = 800  # longer side the features are found at: a catalog shot whole, a phone photo reduced
+# Longer side the stored subject's features are found at, at most (`extract`'s `box_side`): a catalog shot's
+# size, whatever size the shop uploads. A shopper's photo shows the product at 100-500 px (a small box is
+# enlarged to ENLARGED_SIDE) and ORB's pyramid spans 3.6 times: a 1,200 px shot's product found at SIDE
+# (about 630 px) gave a 200 px one no match where the same shot at 480 px gave 25 (docs/quality.md, round 26).
+STORED_SIDE = 480
 RATIO = 0.8  # Lowe's ratio test: a match must be this much closer than the second best
 REPROJECTION = 6.0  # pixels (of the query at SIDE) a RANSAC inlier may be off by
 MIN_INLIERS = 10  # fewer agreeing matches are chance, on the quality harness
@@ -82,10 +87,13 @@ class Features:
 NONE = Features(np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8))
 
 
-def extract(picture: Reduced, most: int, box: Box | None = None) -> Features:
-    """At most `most` ORB features of the picture, or of the box (original pixels) alone."""
+def extract(picture: Reduced, most: int, box: Box | None = None, box_side: int | None = None) -> Features:
+    """At most `most` ORB features of the picture, or of the box (original pixels) alone; with `box_side`,
+    found where the box's longer side is at most that many pixels."""
     image = picture.image
     scale = min(1.0, SIDE / max(image.size))
+    if box is not None and box_side is not None:
+        scale = min(scale, box_side * picture.width / (image.width * max(box.width, box.height)))
     if scale < 1.0:
         size = (round(image.width * scale), round(image.height * scale))
         image = image.resize(size, Image.Resampling.BILINEAR)

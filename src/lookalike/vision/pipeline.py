@@ -167,7 +167,7 @@ class Sight:
     def subject_features(self) -> Features:
         """Local features of the first subject: what an add keeps beside its vector."""
         with stage("local features"):
-            return local.extract(self.picture, local.STORED_POINTS, self.first.region)
+            return local.extract(self.picture, local.STORED_POINTS, self.first.region, local.STORED_SIDE)
 
     def softened(self) -> np.ndarray:
         """The first subject's vector as a shopper's photo would see it (vision/softened.py): what an add
