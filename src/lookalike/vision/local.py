@@ -34,8 +34,9 @@ QUERY_POINTS = 1200  # of the whole query picture: a small product still gets a 
 SIDE = 800  # longer side the features are found at: a catalog shot whole, a phone photo reduced
 # Longer side the stored subject's features are found at, at most (`extract`'s `box_side`): a catalog shot's
 # size, whatever size the shop uploads. A shopper's photo shows the product at 100-500 px (a small box is
-# enlarged to ENLARGED_SIDE) and ORB's pyramid spans 3.6 times: a 1,200 px shot's product found at SIDE
-# (about 630 px) gave a 200 px one no match where the same shot at 480 px gave 25 (docs/quality.md, round 26).
+# enlarged to ENLARGED_SIDE) and ORB's pyramid spans 3.6 times: a product 200 px wide in a shopper's photo
+# matched its shot 2.4 times bigger, found at SIDE, with no inlier, and at its own size with 28 (round 26 in
+# docs/quality.md).
 STORED_SIDE = 480
 RATIO = 0.8  # Lowe's ratio test: a match must be this much closer than the second best
 REPROJECTION = 6.0  # pixels (of the query at SIDE) a RANSAC inlier may be off by
