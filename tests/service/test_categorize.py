@@ -103,6 +103,26 @@ def test_a_first_subject_that_finds_something_close_is_kept_without_looking_furt
     assert chosen is first and hits[0].image.product_id == "shoe" and views == []
 
 
+def test_a_first_subject_whose_close_find_is_not_in_the_picture_looks_further(store):
+    """Close is not enough where the search can tell: the first subject's nearest stored image must also
+    be found in the picture, or the others are looked at too, and the closest of them wins."""
+    first = View(FIRST, unit(1, 0.6, 0))  # close to the shoe
+    second = View(SECOND, unit(0.05, 1, 0))  # closer still to the bag
+    asked: list[str] = []
+
+    def found(hit: Hit) -> bool:
+        asked.append(hit.image.product_id)
+        return False
+
+    chosen, hits, *_ = best_subject(store, "shop", first, lambda _: Further([second], []), CLOSE, found=found)
+    assert chosen is second and hits[0].image.product_id == "bag" and asked == ["shoe"]
+    # Found there, it stands without the others being described.
+    kept = best_subject(
+        store, "shop", first, lambda _: pytest.fail("looked further"), CLOSE, found=lambda _: True
+    )
+    assert kept.subject is first
+
+
 def test_when_the_first_finds_nothing_close_the_closest_subject_wins(store):
     first = View(FIRST, unit(1, 1, 3))  # background: far from both products
     second = View(SECOND, unit(0.1, 1, 0))

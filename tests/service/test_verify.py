@@ -8,9 +8,16 @@ import pytest
 
 from lookalike.domain.image import Box, Hit, Image, ImageKey
 from lookalike.service.search import Found
-from lookalike.service.verify import CANDIDATES, MARGIN, SURE, verified_first
+from lookalike.service.verify import CANDIDATES, MARGIN, SURE, is_found, verified_first
 from lookalike.vision.decode import decode_reduced
-from lookalike.vision.local import QUERY_POINTS, STORED_POINTS, Features, extract, extract_enlarged
+from lookalike.vision.local import (
+    MIN_INLIERS,
+    QUERY_POINTS,
+    STORED_POINTS,
+    Features,
+    extract,
+    extract_enlarged,
+)
 from tests.conftest import jpeg, photo_image, place, plain
 
 SIZE = (1000, 750)
@@ -129,6 +136,23 @@ def test_a_small_product_not_found_in_the_whole_picture_is_found_in_its_box_enla
     asked.clear()
     assert verified_first(sure, lambda: whole, stored.get, SIZE, closer=closer) == (sure, None, 0)
     assert asked == []  # a sure ranking stands; the box of its first is its Region already
+
+
+def test_a_stored_image_is_found_in_the_picture_by_its_features_or_its_box_enlarged_else_not(stored):
+    """What tells a search whose first subject found something close that it found the product: the
+    coffee 120 px wide is found by its box enlarged only; the rocket nowhere; an image stored without
+    features, or with too few ever to be found (a flat product), cannot be told apart, and counts as found."""
+    picture, truth = place(photo_image("gravel").resize(SIZE), photo_image("coffee"), (520, 300), 120, 10)
+    query = decode_reduced(jpeg(picture, quality=75))
+    whole = extract(query, QUERY_POINTS)
+    (box,) = {found.hit.image.region for found in ranking(("coffee", 0.7))}
+    coffee, rocket = stored[ImageKey("coffee", "shot.jpg")], stored[ImageKey("rocket", "shot.jpg")]
+    assert not is_found(lambda: whole, coffee, box, SIZE)
+    assert is_found(lambda: whole, coffee, box, SIZE, lambda: extract_enlarged(query, truth))
+    assert not is_found(lambda: whole, rocket, box, SIZE, lambda: extract_enlarged(query, truth))
+    assert is_found(lambda: whole, None, box, SIZE)
+    flat = Features(coffee.points[: MIN_INLIERS - 1], coffee.descriptors[: MIN_INLIERS - 1])
+    assert is_found(lambda: whole, flat, box, SIZE)
 
 
 def test_colour_variants_that_match_alike_go_by_their_likeness_in_colour(stored, coffee_on_gravel):

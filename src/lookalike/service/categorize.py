@@ -1,18 +1,19 @@
 """Which subject a query means and which category it belongs to, when the caller did not say.
 
-Both ask the instance itself. The first subject the vision found is searched without restriction (a probe
-of a few results). When its nearest stored image is not close (its cosine under the descriptor's
-`Vision.unsure`), the other subjects are described (screened by the model in 8 bits: vision/pipeline.py)
-and probed too, and the one whose nearest stored image is closest is the one the shopper means: a product
-photographed in a scene matches its own catalog shot far better than the scene does. A stored image that
-looks like any background (vision/background.py) counts for less there, or a box of floor that resembles a
-soft, plain product would win. And each stored image counts at the closer of its two views, as its catalog
-shot shows it and as a shopper's photo would (vision/softened.py): a small product's subject, blurred and
-enlarged from a few pixels, is closer to its softened view. On the quality harness the first subject is
-right 99 % of the time when its probe reaches that, and about 60 % below it; three scene queries in four
-look further. Those also bring the whole picture, which the search ranks beside the chosen subject, and
-the rivals: subjects nearly as close as the chosen one, whose products the search looks for in the
-picture (service/verify.py).
+Both ask the instance itself. The first subject the vision found is searched without restriction (a probe of a
+few results). When its nearest stored image is not close (its cosine under the descriptor's `Vision.unsure`),
+or, in a cluttered photo, close but not found in the picture by its local features (a scene's wall or sky
+close to a shop's photo whose stored box is a room's background), the other subjects are described (screened
+by the model in 8 bits: vision/pipeline.py) and probed too, and the one whose nearest stored image is closest
+is the one the shopper means: a product photographed in a scene matches its own catalog shot far better than
+the scene does. A stored image that looks like any background (vision/background.py) counts for less there, or
+a box of floor that resembles a soft, plain product would win. And each stored image counts at the closer of
+its two views, as its catalog shot shows it and as a shopper's photo would (vision/softened.py): a small
+product's subject, blurred and enlarged from a few pixels, is closer to its softened view. On the quality
+harness the first subject is right 99 % of the time when its probe reaches that, and about 60 % below it;
+three scene queries in four look further. Those also bring the whole picture, which the search ranks beside
+the chosen subject, and the rivals: subjects nearly as close as the chosen one, whose products the search
+looks for in the picture (service/verify.py).
 
 The category combines two signals: the model's ImageNet classes mapped to categories, and the categories of
 the nearest stored images, weighted by how close they are (the catalog teaches the predictor: a shop that
@@ -97,6 +98,7 @@ def best_subject(
     unsure: float,
     worth: Callable[[Sequence[Hit], Sequence[np.ndarray]], Sequence[float]] | None = None,
     frame: tuple[int, int] | None = None,
+    found: Callable[[Hit], bool] | None = None,
 ) -> Choice:
     """The subject the shopper means, with its probe: the first, unless it finds nothing close (its
     nearest stored image's cosine under `unsure`, `Vision.unsure`) and another subject (described by
@@ -108,9 +110,12 @@ def best_subject(
     only if none of those before it found something close. A subject is weighed by what its WEIGHED
     nearest images are `worth` (by default their cosine; the service takes off how much each looks like
     any background: vision/background.py), less SMALL for each e-fold of the `frame` (the picture's width
-    and height) its box does not fill."""
+    and height) its box does not fill. Where `found` tells whether a stored image is found in the picture
+    (service/verify.py), a first subject whose nearest stored image is close but not found there looks
+    further too: a small product's first subject is often something else, which some other product
+    resembles closely enough."""
     hits = probe(store, collection, first)
-    if not hits or hits[0].score >= unsure:
+    if not hits or (hits[0].score >= unsure and (found is None or found(hits[0]))):
         return Choice(first, hits, [], [], [])
     probes = [Probe(first, hits)]
     for most in STEPS:

@@ -20,7 +20,7 @@ from lookalike.domain.errors import (
     RateLimited,
 )
 from lookalike.domain.filters import Compare, Filter, In, all_of
-from lookalike.domain.image import ATTRIBUTES, Box, Image, ImageKey
+from lookalike.domain.image import ATTRIBUTES, Box, Hit, Image, ImageKey
 from lookalike.metrics import stage
 from lookalike.service.categorize import Probe, best_subject, nearest_accepted, predict_category, probe
 from lookalike.service.image_blobs import THUMBNAIL, ImageBlobs
@@ -55,7 +55,7 @@ from lookalike.service.search import (
     to_score,
     with_runners_up,
 )
-from lookalike.service.verify import CANDIDATES, FEATURES, verified_first
+from lookalike.service.verify import CANDIDATES, FEATURES, is_found, verified_first
 from lookalike.store.base import Store
 from lookalike.vision import colour, detail, softened
 from lookalike.vision.categories import CATEGORIES, OTHER
@@ -249,6 +249,18 @@ class ImageService:
         sight = self.vision.see(picture.data, crop_subject=picture.crop, region=picture.region)
         predicts = _predicts(instance, options.category_id)
         chosen, views, rivals, others = sight.first, list[View](), list[Probe](), list[Probe]()
+        located = picture.crop and picture.region is None
+        size = (sight.picture.width, sight.picture.height)
+
+        def found(hit: Hit) -> bool:
+            return is_found(
+                lambda: sight.features,
+                self._features(instance, hit.image.key),
+                hit.image.region,
+                size,
+                lambda: sight.enlarged_features(sight.first.region),
+            )
+
         # A choice to make: the category, the subject, or whether a cluttered photo needs more views.
         if predicts or sight.may_see_more:
             chosen, neighbours, views, rivals, others = best_subject(
@@ -258,7 +270,9 @@ class ImageService:
                 sight.further,
                 self.vision.unsure,
                 worth(self.store, instance.collection, self.vision.background, self._softened(instance)),
-                (sight.picture.width, sight.picture.height),
+                size,
+                # In a cluttered photo, a close match must be found in it too for the search to stop looking.
+                found if located and sight.located.whole is not None else None,
             )
             chosen = sight.in_full(chosen)  # a screened subject's vector is not compared in a ranking
             if predicts:
@@ -272,7 +286,6 @@ class ImageService:
         # elsewhere in the picture. Where the search looked in a cluttered photo, the chosen subject's box
         # drawn in to its object is ranked beside it: a loose box describes the product with its
         # surroundings (vision/tighten.py).
-        located = picture.crop and picture.region is None
         if located and sight.located.whole is not None and (inner := sight.tightened(chosen)) is not None:
             views = [inner, *views]
         elif picture.region is not None and (upright := sight.upright(chosen)) is not None:
