@@ -1,19 +1,20 @@
 """Which subject a query means and which category it belongs to, when the caller did not say.
 
-Both ask the instance itself. The first subject the vision found is searched without restriction (a probe of a
-few results). When its nearest stored image is not close (its cosine under the descriptor's `Vision.unsure`),
-or, in a cluttered photo, close but not found in the picture by its local features (a scene's wall or sky
-close to a shop's photo whose stored box is a room's background), the other subjects are described (screened
-by the model in 8 bits: vision/pipeline.py) and probed too, and the one whose nearest stored image is closest
-is the one the shopper means: a product photographed in a scene matches its own catalog shot far better than
-the scene does. A stored image that looks like any background (vision/background.py) counts for less there, or
-a box of floor that resembles a soft, plain product would win. And each stored image counts at the closer of
-its two views, as its catalog shot shows it and as a shopper's photo would (vision/softened.py): a small
-product's subject, blurred and enlarged from a few pixels, is closer to its softened view. On the quality
-harness the first subject is right 99 % of the time when its probe reaches that, and about 60 % below it;
-three scene queries in four look further. Those also bring the whole picture, which the search ranks beside
-the chosen subject, and the rivals: subjects nearly as close as the chosen one, whose products the search
-looks for in the picture (service/verify.py).
+Both ask the instance itself. The first subject the vision found is searched without restriction (a probe of
+a few results). When its nearest stored image is not close (its cosine under the descriptor's
+`Vision.unsure`), or, in a cluttered photo, close but not found in the picture by its local features (a
+scene's wall or sky close to a shop's photo whose stored box is a room's background), the other subjects are
+described (screened by the model in 8 bits: vision/pipeline.py) and probed too, and the one whose nearest
+stored image is closest is the one the shopper means: a product photographed in a scene matches its own
+catalog shot far better than the scene does. A stored image that looks like any background
+(vision/background.py) counts for less there, or a box of floor that resembles a soft, plain product would
+win. And each stored image counts at the closer of its two views, as its catalog shot shows it and as a
+shopper's photo would (vision/softened.py): a small product's subject, blurred and enlarged from a few
+pixels, is closer to its softened view. On the quality harness the first subject is right 99 % of the time
+when its probe reaches that, and about 60 % below it; three scene queries in four looked further, five in
+six since a close find must be found too (round 27). Those also bring the whole picture, which the search
+ranks beside the chosen subject, and the rivals: subjects nearly as close as the chosen one, whose products
+the search looks for in the picture (service/verify.py).
 
 The category combines two signals: the model's ImageNet classes mapped to categories, and the categories of
 the nearest stored images, weighted by how close they are (the catalog teaches the predictor: a shop that
