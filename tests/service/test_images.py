@@ -7,19 +7,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from lookalike.datadir import NamedLocks
 from lookalike.domain.errors import BadValue, OverQuota
 from lookalike.domain.filters import Compare
-from lookalike.domain.image import Attributes, Box
+from lookalike.domain.image import Attributes, Box, ImageKey
 from lookalike.service.image_blobs import ImageBlobs
 from lookalike.service.images import ImageService
 from lookalike.service.instances import Instances
 from lookalike.service.limits import SharedRateLimiter
 from lookalike.service.models import AddImage, InstanceType, Picture, SearchOptions, SearchResult
+from lookalike.service.verify import FEATURES
 from lookalike.store.qdrant_edge import QdrantEdgeStore
 from lookalike.vision.categories import OTHER
+from lookalike.vision.local import MIN_INLIERS, Features
 from tests.service.stand_in_vision import StandInVision, view
 
 WHOLE = Box(0, 100, 0, 100)
@@ -263,6 +266,23 @@ def test_a_subject_that_finds_something_close_is_searched_with_the_whole_picture
     # "around" at its cosine to the whole picture (0.70), not to the subject (0.14).
     assert [(p, round(s, 2)) for p, s in found(result)] == [("near", 0.99), ("around", 0.7)]
     assert result.pic_info.region == SUBJECT
+
+
+def test_a_close_find_whose_features_are_not_in_a_cluttered_photo_is_looked_past(service, vision):
+    """Close is not sure where the search can tell: a stored image with features of its own that the
+    picture's do not match (a stand-in picture has none) sends the search further; a photo searched whole
+    (Crop=false) is not looked into."""
+    photos = instance(service, "photos", type="generic")
+    add(service, vision, photos, "near", 1, 0.1)
+    add(service, vision, photos, "around", 0.2, 1, 1)
+    textured = Features(np.zeros((MIN_INLIERS, 2), np.float32), np.ones((MIN_INLIERS, 32), np.uint8))
+    key = ImageKey("near", "(1, 0.1).jpg")
+    service.blobs.put(service.instance(photos), FEATURES, [(key, textured.to_bytes())])
+    query = vision.picture("query", view(SUBJECT, 1, 0), around=(view(AROUND, 0, 1),))
+    service.search_by_pic(photos, Picture(query), SearchOptions())
+    assert vision.sights[-1].further_calls == 1  # cosine 0.995, yet not found in the picture
+    service.search_by_pic(photos, Picture(query, crop=False), SearchOptions())
+    assert vision.sights[-1].further_calls == 0
 
 
 def test_a_stored_picture_itself_is_found_whole_though_a_part_of_it_looked_sure(service, vision):
