@@ -53,28 +53,30 @@ def names(found: list[Found]) -> list[str]:
 def test_an_unsure_ranking_puts_the_product_found_in_the_picture_first(stored, coffee_on_gravel):
     query, truth = coffee_on_gravel
     unsure = ranking(("rocket", 0.55), ("chelsea", 0.54), ("coffee", 0.53), ("astronaut", 0.5))
-    moved, region, found = verified_first(unsure, lambda: query, stored.get, SIZE)
+    moved, region, found, (described,) = verified_first(unsure, lambda: query, stored.get, SIZE)
     assert names(moved) == ["coffee", "rocket", "chelsea", "astronaut"]
     assert region is not None and region.iou(truth) >= 0.6
     assert found == 1  # the one result found in the picture
+    # Its stored box carried into the picture: about the product, as the region is.
+    assert described.iou(truth) >= 0.6
 
 
 def test_a_sure_ranking_stands_and_only_its_first_is_looked_for(stored, coffee_on_gravel):
     query, truth = coffee_on_gravel
     sure = ranking(("coffee", SURE + 0.1), ("rocket", SURE + 0.1 - MARGIN - 0.01))
-    moved, region, _ = verified_first(sure, lambda: query, stored.get, SIZE)
+    moved, region, *_ = verified_first(sure, lambda: query, stored.get, SIZE)
     assert moved == sure and region is not None and region.iou(truth) >= 0.6
-    assert verified_first(sure, lambda: query, stored.get, SIZE, region_wanted=False) == (sure, None, 0)
+    assert verified_first(sure, lambda: query, stored.get, SIZE, region_wanted=False) == (sure, None, 0, ())
     # Sure of the wrong product: the ranking stands (nothing else is checked) and no region is claimed.
     wrong = ranking(("rocket", SURE + 0.1), ("coffee", SURE - 0.1))
-    assert verified_first(wrong, lambda: query, stored.get, SIZE) == (wrong, None, 0)
+    assert verified_first(wrong, lambda: query, stored.get, SIZE) == (wrong, None, 0, ())
 
 
 def test_only_the_first_candidates_are_checked(stored, coffee_on_gravel):
     query, _ = coffee_on_gravel
     others = [(name, 0.5) for name in ("rocket", "chelsea", "astronaut", "motorcycle")]
     far = ranking(*(others * 2)[:CANDIDATES], ("coffee", 0.4))
-    assert verified_first(far, lambda: query, stored.get, SIZE) == (far, None, 0)
+    assert verified_first(far, lambda: query, stored.get, SIZE) == (far, None, 0, ())
 
 
 def test_images_stored_without_features_keep_their_place_and_the_query_is_not_looked_at(coffee_on_gravel):
@@ -83,8 +85,8 @@ def test_images_stored_without_features_keep_their_place_and_the_query_is_not_lo
     def query() -> Features:
         raise AssertionError("no candidate has features: the query's are not worth finding")
 
-    assert verified_first(unsure, query, lambda key: None, SIZE) == (unsure, None, 0)
-    assert verified_first([], query, lambda key: None, SIZE) == ([], None, 0)
+    assert verified_first(unsure, query, lambda key: None, SIZE) == (unsure, None, 0, ())
+    assert verified_first([], query, lambda key: None, SIZE) == ([], None, 0, ())
 
 
 def test_a_rival_found_in_the_picture_comes_first_though_the_ranking_did_not_hold_it(
@@ -95,7 +97,7 @@ def test_a_rival_found_in_the_picture_comes_first_though_the_ranking_did_not_hol
     query, truth = coffee_on_gravel
     unsure = ranking(("rocket", 0.55), ("chelsea", 0.54), ("astronaut", 0.5))
     rivals = ranking(("motorcycle", 0.52), ("coffee", 0.5))
-    moved, region, _ = verified_first(unsure, lambda: query, stored.get, SIZE, rivals=rivals)
+    moved, region, *_ = verified_first(unsure, lambda: query, stored.get, SIZE, rivals=rivals)
     assert names(moved) == ["coffee", "rocket", "chelsea", "astronaut"]  # the rival not found stays out
     assert region is not None and region.iou(truth) >= 0.6
 
@@ -111,7 +113,7 @@ def test_a_sure_ranking_looks_at_no_rival(stored, coffee_on_gravel):
     query, _ = coffee_on_gravel
     sure = ranking(("rocket", SURE + 0.1), ("chelsea", SURE - 0.1))
     rivals = ranking(("coffee", 0.5))
-    assert verified_first(sure, lambda: query, stored.get, SIZE, rivals=rivals) == (sure, None, 0)
+    assert verified_first(sure, lambda: query, stored.get, SIZE, rivals=rivals) == (sure, None, 0, ())
 
 
 def test_a_small_product_not_found_in_the_whole_picture_is_found_in_its_box_enlarged(stored):
@@ -121,20 +123,20 @@ def test_a_small_product_not_found_in_the_whole_picture_is_found_in_its_box_enla
     query = decode_reduced(jpeg(picture, quality=75))
     whole = extract(query, QUERY_POINTS)
     unsure = ranking(("rocket", 0.55), ("coffee", 0.53), ("chelsea", 0.5))
-    assert verified_first(unsure, lambda: whole, stored.get, SIZE) == (unsure, None, 0)
+    assert verified_first(unsure, lambda: whole, stored.get, SIZE) == (unsure, None, 0, ())
     asked: list[str] = []
 
     def closer(found: Found) -> Features | None:
         asked.append(found.hit.image.product_id)
         return extract_enlarged(query, truth)
 
-    moved, region, _ = verified_first(unsure, lambda: whole, stored.get, SIZE, closer=closer)
+    moved, region, *_ = verified_first(unsure, lambda: whole, stored.get, SIZE, closer=closer)
     assert names(moved) == ["coffee", "rocket", "chelsea"]
     assert region is not None and region.iou(truth) >= 0.6
     assert asked == ["rocket", "coffee", "chelsea"]  # only where the whole picture found nothing
     sure = ranking(("coffee", SURE + 0.1), ("rocket", SURE + 0.1 - MARGIN - 0.01))
     asked.clear()
-    assert verified_first(sure, lambda: whole, stored.get, SIZE, closer=closer) == (sure, None, 0)
+    assert verified_first(sure, lambda: whole, stored.get, SIZE, closer=closer) == (sure, None, 0, ())
     assert asked == []  # a sure ranking stands; the box of its first is its Region already
 
 

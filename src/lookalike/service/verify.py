@@ -42,6 +42,8 @@ class Verified(NamedTuple):
     ranking: list[Found]
     region: Box | None  # where the first result was found in the query picture, if it was
     found: int = 0  # how many of the ranking's first results were found in the picture
+    # Of each of those, its stored box carried into the picture (`local.Match.described`).
+    described: tuple[Box, ...] = ()
 
 
 def is_sure(ranking: Sequence[Found]) -> bool:
@@ -126,4 +128,6 @@ def verified_first(
     first = [checked[place] for _, place in matches]
     moved = {same(found.hit) for found in first}
     rest = [found for found in ranking if same(found.hit) not in moved]
-    return Verified(first + rest, matches[0][0].region, len(first))
+    return Verified(
+        first + rest, matches[0][0].region, len(first), tuple(match.described for match, _ in matches)
+    )

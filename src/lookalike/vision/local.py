@@ -139,7 +139,10 @@ def extract_enlarged(picture: Reduced, box: Box, most: int = ENLARGED_POINTS) ->
 @dataclass(frozen=True)
 class Match:
     inliers: int  # matches the fitted map agrees with
-    region: Box  # the stored box, carried into the query picture
+    region: Box  # where the stored product lies in the query picture (`carried_region`)
+    # The stored box's corners carried into the query picture, bounded: the part of it that the stored
+    # vector's view corresponds to (the product with as much around it as the stored box had).
+    described: Box
 
 
 def verify(query: Features, stored: Features, stored_box: Box, width: int, height: int) -> Match | None:
@@ -168,9 +171,14 @@ def verify(query: Features, stored: Features, stored_box: Box, width: int, heigh
     if query.box is not None:
         # A map fitted within a small box strays beyond it: the box is the better Region (on the quality
         # harness the projected one lowered the IoU of 125 products found first either way).
-        return Match(int(inliers.sum()), query.box)
+        return Match(int(inliers.sum()), query.box, query.box)
     region = carried_region(affine, stored, stored_box, projected).clip(width, height)
-    return None if region is None else Match(int(inliers.sum()), region)
+    if region is None:
+        return None
+    # Rounded to the nearest pixel, not outwards: the stored picture itself carries its box over exactly.
+    (dx1, dy1), (dx2, dy2) = np.rint(projected.min(axis=0)), np.rint(projected.max(axis=0))
+    described = Box(int(dx1), int(dx2), int(dy1), int(dy2)).clip(width, height)
+    return Match(int(inliers.sum()), region, described or region)
 
 
 def carried_region(affine: np.ndarray, stored: Features, stored_box: Box, projected: np.ndarray) -> Box:
