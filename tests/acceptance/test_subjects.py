@@ -50,6 +50,20 @@ def test_a_product_shot_on_a_plain_background_is_indexed_by_the_product(client, 
     assert [box(r.region) for r in info.multi_region] == [box(info.region)]
 
 
+def test_a_shops_photo_of_its_product_in_a_room_is_stored_by_the_product_and_found_by_copies(
+    client, instance
+):
+    """The add stores the product, not the room around it; the photo itself, and a copy resized to half
+    and recompressed, find it first and score as the picture they are, though a search looks at the
+    photo its own way."""
+    room, truth = place(photo_image("coffee").resize((900, 600)), photo_image("chelsea"), (300, 250), 300)
+    info = add(client, instance, "cat", "room.jpg", jpeg(room)).pic_info
+    assert box(info.region).iou(truth) >= 0.8
+    for copy in (room, room.resize((450, 300))):
+        body = search_pic(client, instance, jpeg(copy, quality=70))
+        assert found(body)[0] == ("cat", "room.jpg") and body.auctions[0].score >= 0.9
+
+
 @pytest.mark.parametrize("surface", ["gravel", "grass", "brick"])
 def test_a_product_laid_on_cluttered_ground_finds_its_catalog_shot(client, catalog, surface):
     picture, truth = place(ground(surface), photo_image("coffee"), at=(230, 140), width=400, angle=9)

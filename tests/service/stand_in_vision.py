@@ -121,7 +121,13 @@ class StandInVision:
         return data
 
     def see(
-        self, data: bytes, *, crop_subject: bool = True, region: Box | None = None, every_subject: bool = True
+        self,
+        data: bytes,
+        *,
+        crop_subject: bool = True,
+        region: Box | None = None,
+        every_subject: bool = True,
+        product_shot: bool = False,
     ) -> StandInSight:
         sight = StandInSight(self.scenes[data], every_subject)
         self.sights.append(sight)

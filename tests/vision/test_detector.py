@@ -1,4 +1,5 @@
-"""The two real detectors, each and together: their objects taking turns, each object once."""
+"""The two real detectors, each and together: their objects taking turns, each object once; and which of
+them a product shot in a room stands for."""
 
 from __future__ import annotations
 
@@ -8,8 +9,16 @@ import pytest
 
 from lookalike.domain.image import Box
 from lookalike.vision.centernet import CenterNet
-from lookalike.vision.detection import preprocess
-from lookalike.vision.detector import THREADS, Detector, first_distinct
+from lookalike.vision.detection import Detection, preprocess
+from lookalike.vision.detector import (
+    AGREE,
+    CONSIDERED,
+    LEAST_SHARE,
+    THREADS,
+    Detector,
+    agreed,
+    first_distinct,
+)
 from lookalike.vision.nanodet import NanoDet
 from lookalike.vision.salience import SAME_SUBJECT
 from tests.conftest import photo_image, place
@@ -97,3 +106,38 @@ def test_one_thread_unless_told_finds_the_same_boxes(detector, photo):
         assert model.session.get_session_options().intra_op_num_threads == 2
     for name in ("rocket.jpg", "astronaut.png", "coffee.png"):
         assert two.detect(photo(name)) == detector.detect(photo(name))
+
+
+def _found(*boxes: Box, score: float = 0.5) -> list[Detection]:
+    return [Detection(box, score) for box in boxes]
+
+
+FRAME = (1000, 1000)
+
+
+def test_a_product_shot_in_a_room_is_the_object_a_salient_subject_agrees_with():
+    """The activations' subject is loose (the product and the table under it); the detected object that
+    overlaps it is the product, tightly."""
+    loose, product, lamp = Box(100, 700, 100, 800), Box(200, 600, 150, 600), Box(800, 950, 50, 400)
+    assert loose.iou(product) >= AGREE
+    assert agreed([loose], _found(lamp, product), FRAME) == product
+
+
+def test_the_first_subject_to_agree_with_an_object_decides():
+    first, second = Box(0, 400, 0, 400), Box(500, 900, 500, 900)
+    near_second, near_first = Box(520, 880, 520, 880), Box(20, 380, 20, 380)
+    # The detector is surer of the object by the second subject; the first subject's object wins.
+    assert agreed([first, second], _found(near_second, near_first), FRAME) == near_first
+    # Where the first subject agrees with nothing, the second's object is taken.
+    assert agreed([Box(0, 100, 900, 1000), second], _found(near_second, near_first), FRAME) == near_second
+
+
+def test_specks_and_unlikely_objects_do_not_count_and_nothing_agreeing_gives_none():
+    subject = Box(0, 500, 0, 500)
+    speck = Box(0, 200, 0, 200)  # 4 % of the frame: under LEAST_SHARE
+    assert speck.width * speck.height < LEAST_SHARE * FRAME[0] * FRAME[1]
+    assert agreed([subject], _found(speck), FRAME) is None
+    elsewhere = Box(600, 1000, 600, 1000)
+    beyond = _found(*[elsewhere] * CONSIDERED, Box(0, 450, 0, 450))  # agrees, but after CONSIDERED others
+    assert agreed([subject], beyond, FRAME) is None
+    assert agreed([subject], [], FRAME) is None

@@ -48,6 +48,22 @@ def test_a_product_on_cluttered_ground_is_cropped_to_it(vision):
     assert seen.subjects[0] == seen.first.region
 
 
+def test_a_product_shot_in_a_room_is_the_object_the_activations_agree_with(vision):
+    """A shop's photo of its product in a room has one subject: the detected object that one of the
+    activations' subjects overlaps, tighter than their own box. A search of the photo starts from the
+    activations' box, and looks at that object right after it when it looks further."""
+    picture, truth = place(photo_image("coffee").resize((900, 600)), photo_image("chelsea"), (300, 250), 300)
+    data = jpeg(picture)
+    shot = vision.see(data, every_subject=False, product_shot=True)
+    activations_alone = Vision(vision.embedder).see(data, every_subject=False, product_shot=True).first.region
+    assert shot.first.region.iou(truth) >= 0.8 > 0.7 > activations_alone.iou(truth)
+    assert shot.subjects == (shot.first.region,)
+    searched = vision.see(data)
+    assert searched.subjects[0] == activations_alone
+    searched.further()
+    assert searched.subjects[1] == shot.first.region
+
+
 def test_a_product_on_cluttered_ground_is_also_seen_in_the_whole_picture(vision):
     picture, _ = place(photo_image("grass").resize((800, 600)), photo_image("coffee"), (200, 150), 400)
     data = jpeg(picture)

@@ -151,6 +151,7 @@ class ImageService:
             crop_subject=picture.crop,
             region=picture.region,
             every_subject=False,  # an add stores the first subject; MultiRegion is a search's
+            product_shot=True,
         )
         seen = sight.first
         if _predicts(instance, request.category_id):

@@ -5,7 +5,8 @@ it, without the bytes being decoded again. Two seams make it up:
 
 - `Vision.locate`, where to look: a given Region; else, with Crop, the subjects (a plain background is
   trimmed by its colour; a cluttered photo goes through the model once whole, and its activations plus
-  colour find the subjects); else the whole picture.
+  colour find the subjects; in a shop's photo of its product, the first of them the detected object they
+  agree with); else the whole picture.
 - `Vision.describe`, what a region looks like: one model pass over any boxes, their vectors and category
   scores.
 
@@ -35,7 +36,8 @@ from lookalike.vision.background import Background
 from lookalike.vision.budget import DecodeBudget
 from lookalike.vision.categories import category_scores
 from lookalike.vision.decode import Reduced, decode_reduced
-from lookalike.vision.detector import Detector, alongside
+from lookalike.vision.detection import Detection
+from lookalike.vision.detector import Detector, agreed, alongside
 from lookalike.vision.embedder import INPUT_SIZE, Embedder, Looks
 from lookalike.vision.local import Features
 from lookalike.vision.pooling import UNSURE
@@ -282,16 +284,27 @@ class Vision:
         return UNSURE[self.embedder.pooling]
 
     def see(
-        self, data: bytes, *, crop_subject: bool = True, region: Box | None = None, every_subject: bool = True
+        self,
+        data: bytes,
+        *,
+        crop_subject: bool = True,
+        region: Box | None = None,
+        every_subject: bool = True,
+        product_shot: bool = False,
     ) -> Sight:
         """The picture decoded once, where to look in it, and its first subject described. An explicit
         region wins; else the subjects when `crop_subject`; else the whole picture. Without
-        `every_subject`, only the first subject is looked for (all an add stores: a fifth less CPU)."""
+        `every_subject`, only the first subject is looked for (all an add stores: a fifth less CPU). A
+        `product_shot` is a shop's photo of its product (`locate`)."""
         with stage("decode"):
             picture = decode_reduced(data, budget=self.budget)
         with stage("locate"):
             located = self.locate(
-                picture, crop_subject=crop_subject, region=region, every_subject=every_subject
+                picture,
+                crop_subject=crop_subject,
+                region=region,
+                every_subject=every_subject,
+                product_shot=product_shot,
             )
         return Sight(self, picture, located)
 
@@ -302,9 +315,12 @@ class Vision:
         crop_subject: bool = True,
         region: Box | None = None,
         every_subject: bool = True,
+        product_shot: bool = False,
     ) -> Located:
         """Where to look, in the original's pixels: the subjects, the likeliest first; and the whole
-        picture, when a model pass over it was how they were found."""
+        picture, when a model pass over it was how they were found. A cluttered `product_shot` (a shop's
+        photo of its product in a room, on a table, outdoors) has one subject: the product
+        (`_product_in_clutter`)."""
         everything = _whole(picture)
         if region is not None:
             used = region.clip(picture.width, picture.height)
@@ -322,6 +338,8 @@ class Vision:
         # On a plain background the box around every part is the product (a pair of shoes); its parts
         # follow (two products side by side).
         found = plain_subjects(image, small)
+        if found is None and product_shot:
+            return self._product_in_clutter(picture, small)
         if found is None:
             return self._in_clutter(picture, small, MAX_SUBJECTS if every_subject else 1)
         return Located(_scaled(picture, found[: None if every_subject else 1]), None, small, plain=True)
@@ -348,20 +366,49 @@ class Vision:
         whole = View(_whole(picture), looks.vectors[0], _scores(looks, 0), detail=_detail(looks, 0))
         return Located(_scaled(picture, found), whole, small)
 
-    def with_objects(self, picture: Reduced, located: Located) -> Located:
-        """The subjects of a cluttered photo with the detector's objects taking turns with them, the first
-        subject staying first (`detector.alongside`); other subjects as they were."""
-        if self.detector is None or located.whole is None:
-            return located
+    def _product_in_clutter(self, picture: Reduced, small: Image.Image) -> Located:
+        """A shop's photo of its product in a cluttered place, whose one subject is the product: the
+        detected object that one of the activations' subjects agrees with (`detector.agreed`), else their
+        first subject. The two cues fail in different ways (the activations box the product with the table
+        under it, or the room's loudest texture; the detectors box COCO's things in the background), and
+        where they meet is the product more often, and tighter. A search does not look for it that way
+        (the detectors would run in every cluttered search, and a photo resized is boxed otherwise by
+        them): it finds the stored product among its other subjects, which hold the detector's objects."""
+        located = self._in_clutter(picture, small, MAX_SUBJECTS)
+        first = located.subjects[0]
+        if self.detector is not None and located.whole is not None:
+            with stage("detect"):
+                first = (
+                    agreed(located.subjects, self._detected(picture), (picture.width, picture.height))
+                    or first
+                )
+        return replace(located, subjects=(first,))
+
+    def _detected(self, picture: Reduced) -> list[Detection]:
+        """The detector's objects, in the original's pixels."""
+        assert self.detector is not None
         image = picture.image
         sx, sy = picture.width / image.width, picture.height / image.height
-        with stage("detect"):
-            detected = self.detector.detect(image)
-        objects = [
+        return [
             replace(found, box=scale_box(found.box, sx, sy, picture.width, picture.height))
-            for found in detected
+            for found in self.detector.detect(image)
         ]
-        return replace(located, subjects=tuple(alongside(located.subjects, objects, 1 + MAX_OTHERS)))
+
+    def with_objects(self, picture: Reduced, located: Located) -> Located:
+        """The subjects of a cluttered photo with the detector's objects taking turns with them, the first
+        subject staying first (`detector.alongside`), and the object both cues agree on (`detector.agreed`,
+        what an add stores of a shop's photo in a room) right after it: a crop of such a photo finds its
+        product by it, and a shopper's photo's product is that object more often than the others."""
+        if self.detector is None or located.whole is None:
+            return located
+        with stage("detect"):
+            objects = self._detected(picture)
+        subjects = alongside(located.subjects, objects, 1 + MAX_OTHERS)
+        both = agreed(located.subjects, objects, (picture.width, picture.height))
+        if both is not None and both.iou(subjects[0]) < SAME_SUBJECT:
+            rest = [box for box in subjects[1:] if box.iou(both) < SAME_SUBJECT]
+            subjects = [subjects[0], both, *rest][: 1 + MAX_OTHERS]
+        return replace(located, subjects=tuple(subjects))
 
     def describe(
         self, picture: Reduced, boxes: Sequence[Box], *, screen: bool = False, stretch: bool = True
