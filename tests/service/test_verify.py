@@ -53,12 +53,12 @@ def names(found: list[Found]) -> list[str]:
 def test_an_unsure_ranking_puts_the_product_found_in_the_picture_first(stored, coffee_on_gravel):
     query, truth = coffee_on_gravel
     unsure = ranking(("rocket", 0.55), ("chelsea", 0.54), ("coffee", 0.53), ("astronaut", 0.5))
-    moved, region, found, (described,) = verified_first(unsure, lambda: query, stored.get, SIZE)
+    moved, region, found, (match,) = verified_first(unsure, lambda: query, stored.get, SIZE)
     assert names(moved) == ["coffee", "rocket", "chelsea", "astronaut"]
     assert region is not None and region.iou(truth) >= 0.6
     assert found == 1  # the one result found in the picture
-    # Its stored box carried into the picture: about the product, as the region is.
-    assert described.iou(truth) >= 0.6
+    # How it was found: its Region, and its stored box carried into the picture, about the product too.
+    assert match.region == region and match.described.iou(truth) >= 0.6 and match.inliers >= MIN_INLIERS
 
 
 def test_a_sure_ranking_stands_and_only_its_first_is_looked_for(stored, coffee_on_gravel):

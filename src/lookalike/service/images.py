@@ -55,12 +55,12 @@ from lookalike.service.search import (
     to_score,
     with_runners_up,
 )
-from lookalike.service.verify import CANDIDATES, FEATURES, is_found, verified_first
+from lookalike.service.verify import CANDIDATES, COPY, FEATURES, is_found, verified_first
 from lookalike.store.base import Store
 from lookalike.vision import colour, detail, softened
 from lookalike.vision.categories import CATEGORIES, OTHER
 from lookalike.vision.decode import MAX_SIDE, MIN_SIDE, picture_size
-from lookalike.vision.local import Features
+from lookalike.vision.local import Features, Match
 from lookalike.vision.pipeline import Sight, View, Vision
 
 
@@ -443,7 +443,7 @@ class ImageService:
                 runners_up = nearest + nearest_accepted(others, filter, first_look=len(looks))
                 looks += [other.view for other in others]
                 with stage("verify"):
-                    ranking, where, in_picture, described = verified_first(
+                    ranking, where, in_picture, matches = verified_first(
                         ranking,
                         lambda: sight.features,
                         lambda key: self._features(instance, key),
@@ -462,7 +462,7 @@ class ImageService:
                 ranking = with_runners_up(ranking, shown, result_of(options), kept=max(1, in_picture))
                 if sight.located.whole is not None:
                     ranking[:in_picture] = self._scored_where_found(
-                        instance, sight, ranking[:in_picture], described, looks
+                        instance, sight, ranking[:in_picture], matches, looks
                     )
             hits = page_of(ranking, options)
             if where is not None:  # where verification found the first result
@@ -480,16 +480,24 @@ class ImageService:
         instance: Instance,
         sight: Sight,
         found: list[Found],
-        described: Sequence[Box],
+        matches: Sequence[Match],
         looks: Sequence[View],
     ) -> list[Found]:
-        """The results found in a cluttered photo, each at its closeness to the part of the picture where
-        its stored box lies, when that is closer than the box the search found it by and that box is
-        another (one model pass for them all). An add boxes a shop's photo of its product in a room by the
-        detector's object (vision/pipeline.py), which a search does not look for first: the same photo,
-        searched as it is or resized, is found by a box that covers the product in part, and would score
-        lower than the picture it is."""
-        redo = [i for i, box in enumerate(described) if box != looks[found[i].look].region]
+        """The results found in a cluttered photo as copies of their stored picture (by COPY agreeing
+        matches or more), each at its closeness to the part of the picture where its stored box lies,
+        when that is closer than the box the search found it by and that box is another (one model pass
+        for them all). An add boxes a shop's photo of its product in a room by the detector's object
+        (vision/pipeline.py), which a search does not look for first: the same photo, searched as it is or
+        resized, is found by a box that covers the product in part, and would score lower than the
+        picture it is. A shopper's photo of the product is scored as before: on the quality harness such a
+        pass raised 13 of 80 scene searches' verified results, by 0.017 of cosine (the median), for 5 % of
+        a search's CPU."""
+        described = [match.described for match in matches]
+        redo = [
+            i
+            for i, match in enumerate(matches)
+            if match.inliers >= COPY and match.described != looks[found[i].look].region
+        ]
         if not redo:
             return found
         keys = [found[i].hit.image.key for i in redo]
