@@ -120,15 +120,8 @@ class StandInVision:
         )
         return data
 
-    def see(
-        self,
-        data: bytes,
-        *,
-        crop_subject: bool = True,
-        region: Box | None = None,
-        every_subject: bool = True,
-        product_shot: bool = False,
-    ) -> StandInSight:
+    def see(self, data: bytes, *, every_subject: bool = True, **how: object) -> StandInSight:
+        # How the caller asked to look (Crop, a Region, a shop's own shot) changes nothing in a written scene.
         sight = StandInSight(self.scenes[data], every_subject)
         self.sights.append(sight)
         return sight
