@@ -1,6 +1,6 @@
 """Where a default search lost the product: the subjects it probed, what each found, and which it chose.
 
-    python -m bench.quality.probes [--split dev|heldout] [--seeds 11 12 13]
+    python -m bench.quality.probes [--split dev|heldout] [--seeds 11 12 13] [--catalog-styles]
 
 In-process only (the real ImageService over a real embedded store): the service's choice of subject
 (service/categorize.py `best_subject`) is watched as it returns, changing nothing, and each scene and
@@ -17,7 +17,8 @@ other-side query searched as a client would (Crop and Region absent) is put in o
 A sure search probes its first subject alone. The counts are given by kind of query and size of object,
 every seed together; each search's probes are written to bench/out/quality/SPLIT-probes.json, and a
 picture of each miss with the subjects probed (orange) beside the true box (green) and the Region (red) to
-bench/out/quality/SPLIT-probes/seedN/ (bench/quality/misses.py).
+bench/out/quality/SPLIT-probes/seedN/ (bench/quality/misses.py); with `--catalog-styles` (the catalog shot
+eight ways, as bench_quality.py shoots it) to SPLIT-styled-probes.json and SPLIT-styled-probes/.
 """
 
 from __future__ import annotations
@@ -160,16 +161,20 @@ def main() -> int:
     parser.add_argument("--per-object", type=int, default=2, help="queries of each object per seed")
     parser.add_argument("--furniture", type=int, default=120, help="rendered models queried")
     parser.add_argument("--duplicates", type=int, default=100, help="near-duplicate queries per seed")
+    parser.add_argument("--catalog-styles", action="store_true", help="catalog shots eight ways, 480-1200 px")
     args = parser.parse_args()
-    data = cached_build(fetch(), args.split, args.seeds, args.per_object, args.furniture, args.duplicates)
+    sizes = (args.per_object, args.furniture, args.duplicates)
+    data = cached_build(fetch(), args.split, args.seeds, *sizes, int(args.catalog_styles))
     records = record(data)
     OUT.mkdir(parents=True, exist_ok=True)
-    out = OUT / f"{args.split}-probes.json"
+    name = f"{args.split}-styled" if args.catalog_styles else args.split
+    out = OUT / f"{name}-probes.json"
     out.write_text(json.dumps(records))
-    pictures = OUT / f"{args.split}-probes"
+    pictures = OUT / f"{name}-probes"
     shutil.rmtree(pictures, ignore_errors=True)
     misses = write_misses(data, as_rows(records), pictures)
-    print(f"# Where the default searches put the product: {args.split} split, seeds {args.seeds}\n")
+    catalog = ", the catalog shot eight ways" if args.catalog_styles else ""
+    print(f"# Where the default searches put the product: {args.split} split{catalog}, seeds {args.seeds}\n")
     print("\n".join(table(records)))
     print(f"\neach search's probes in {out}; {misses} pictures of misses in {pictures}")
     return 0
