@@ -24,7 +24,6 @@ import argparse
 import hashlib
 import io
 import json
-import os
 import random
 import sys
 from pathlib import Path
@@ -37,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tools/ and bench
 
 from bench.quality import fetch as registries
 from bench.quality.scenes import SOURCES, scenes
-from tools.head_pairs import DEBIAN, _background, disjoint, harness_pictures, load_sources
+from tools.head_pairs import DEBIAN, _background, checked_sources, source_arguments
 
 from lookalike.vision.background import ASSET, MANIFEST, TOP
 from lookalike.vision.detector import Detector
@@ -87,19 +86,12 @@ def subject_vectors(vision: Vision, data: bytes) -> np.ndarray:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cache", type=Path, required=True, help="where the packages are unpacked")
-    parser.add_argument(
-        "--bench-cache", type=Path, default=Path(os.environ.get("LOOKALIKE_BENCH_CACHE") or "bench/.cache")
-    )
+    source_arguments(parser)
     parser.add_argument("--frames", type=int, default=8, help="frames cut from each photo")
     parser.add_argument("--size", type=int, default=1024, help="vectors kept")
     parser.add_argument("--seed", type=int, default=20261204)
     args = parser.parse_args()
-    sources = load_sources(args.cache)
-    harness = harness_pictures(args.bench_cache)
-    if not harness:
-        raise SystemExit(f"no harness pictures under {args.bench_cache}: run python -m bench.quality.fetch")
-    disjoint(sources, harness)
+    sources = checked_sources(args.cache, args.bench_cache)
     vision = Vision(Embedder(threads=1, pooling=DEFAULT), detector=Detector(threads=1))
     photos = [photo for name, photo in sorted(sources.photos.items()) if name.startswith("lomiri-20.04/")]
     dev_scenes = [photo for _, some in sorted(scenes(registries.fetch(), "dev").items()) for photo in some]

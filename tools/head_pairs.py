@@ -22,10 +22,12 @@ given is the object's, each side jittered by up to 10 % of its size half of the 
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import io
 import json
 import math
+import os
 import random
 import struct
 import subprocess
@@ -332,32 +334,38 @@ def harness_pictures(bench_cache: Path) -> list[Path]:
     return sorted(found)
 
 
-def main() -> int:
-    import argparse
-    import os
-
-    from lookalike.vision.embedder import Embedder
-    from lookalike.vision.pooling import DEFAULT
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def source_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every tool that trains on these pictures takes: where they and the harness's are."""
     parser.add_argument("--cache", type=Path, required=True, help="where the packages are unpacked")
     parser.add_argument(
         "--bench-cache", type=Path, default=Path(os.environ.get("LOOKALIKE_BENCH_CACHE") or "bench/.cache")
     )
+
+
+def checked_sources(cache: Path, bench_cache: Path) -> Sources:
+    """The training pictures, once none of them is found among the quality harness's."""
+    sources = load_sources(cache)
+    print(f"{len(sources.photos)} photos, {len(sources.cutouts)} cut-outs", flush=True)
+    harness = harness_pictures(bench_cache)
+    if not harness:
+        raise SystemExit(f"no harness pictures under {bench_cache}: run python -m bench.quality.fetch first")
+    disjoint(sources, harness)
+    print(f"none of them among the harness's {len(harness)} pictures", flush=True)
+    return sources
+
+
+def main() -> int:
+    from lookalike.vision.embedder import Embedder
+    from lookalike.vision.pooling import DEFAULT
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    source_arguments(parser)
     parser.add_argument("--out", type=Path, required=True, help="the pairs, .npz")
     parser.add_argument("--seed", type=int, default=20261202)
     parser.add_argument("--crops", type=int, default=6, help="pseudo-objects cut from each photo")
     parser.add_argument("--views", type=int, default=4, help="shopper's views of each object")
     args = parser.parse_args()
-    sources = load_sources(args.cache)
-    print(f"{len(sources.photos)} photos, {len(sources.cutouts)} cut-outs", flush=True)
-    harness = harness_pictures(args.bench_cache)
-    if not harness:
-        raise SystemExit(
-            f"no harness pictures under {args.bench_cache}: run python -m bench.quality.fetch first"
-        )
-    disjoint(sources, harness)
-    print(f"none of them among the harness's {len(harness)} pictures", flush=True)
+    sources = checked_sources(args.cache, args.bench_cache)
     pairs = make_pairs(
         sources, Vision(Embedder(threads=1, pooling=DEFAULT)), args.seed, args.crops, args.views
     )
