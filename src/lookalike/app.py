@@ -84,7 +84,8 @@ def build_components(settings: Settings, url: str | None = None) -> Components:
     packaged = settings.image_model is None and embedder.pooling == DEFAULT
     projection = Projection() if packaged else None
     background = Background() if packaged else None  # the bank holds the packaged descriptor's vectors
-    # The screening model is the packaged one quantised: it screens for the packaged model alone.
+    # The screening model is the model the packaged one was fine-tuned from, quantised (the fine-tuned one
+    # quantised screened worse: docs/quality.md, round 31); it serves the packaged model alone.
     screener = None
     if settings.image_model is None:
         screener = Embedder(threads=threads, pooling=embedder.pooling, asset=SCREEN_ASSET)

@@ -28,10 +28,11 @@ from lookalike.vision.pooling import DEFAULT, FEATURES, POOLINGS, rmac_gem
 
 INPUT_SIZE = 224
 MODEL_ASSET = "assets/efficientnet_lite0.onnx"
-# The same model in 8-bit integers, its weights in 7 bits so that every CPU computes the same integers
-# (tools/quantize_onnx.py): 1.3 times cheaper on AVX2 alone, 2.3 times with VNNI; its vectors close to the
-# float model's (cosine 0.96-0.97 on average on real photos and their crops) but not the same, so never
-# stored; a search screens its further subjects with it.
+# The model the packaged one was fine-tuned from (vision/fingerprint.py, `kin`) in 8-bit integers, its
+# weights in 7 bits so that every CPU computes the same integers (tools/quantize_onnx.py): 1.3 times cheaper
+# on AVX2 alone, 2.3 times with VNNI; its vectors close to the float model's (cosine 0.96-0.97 on average on
+# real photos and their crops) but not the same, so never stored; a search screens its further subjects
+# with it.
 SCREEN_ASSET = "assets/efficientnet_lite0_int8.onnx"
 # How a vector is made from the model is named by its pooling (vision/pooling.py: POOLINGS), of the picture
 # as `preprocess` gives it, L2-normalised. Any other change (input size, whitening) needs a name of its
