@@ -1,8 +1,10 @@
-"""A data directory records the model that made its vectors; a server with another model refuses it."""
+"""A data directory records the model that made its vectors; a server with another model refuses it, unless
+the packaged model was fine-tuned from that one."""
 
 from __future__ import annotations
 
 import json
+from importlib import resources
 
 import pytest
 
@@ -10,12 +12,17 @@ from lookalike.app import build_components
 from lookalike.cli import main
 from lookalike.config import Settings
 from lookalike.vision.fingerprint import (
+    MODEL_MANIFEST,
     RECORD_FILE,
     Fingerprint,
     check_or_record,
     image_model_sha256,
+    kin,
     stored_pooling,
 )
+
+MANIFEST = json.loads(resources.files("lookalike.vision").joinpath(MODEL_MANIFEST).read_text())
+TUNED_FROM = MANIFEST["fine_tuned"]["from_onnx_sha256"]  # the model the packaged one was fine-tuned from
 
 
 def test_the_first_start_records_the_model_and_the_next_accepts_it(tmp_path):
@@ -79,3 +86,24 @@ def test_vectors_made_another_way_from_the_same_model_are_refused_saying_so(tmp_
         build_components(Settings(data_dir=tmp_path))
     assert "vector whitened-v9" in str(refused.value) and "vector rmac-gem3" in str(refused.value)
     assert "add the pictures again" in str(refused.value)
+
+
+def test_the_packaged_model_says_which_model_it_was_fine_tuned_from():
+    assert image_model_sha256(None) != TUNED_FROM
+    assert kin(TUNED_FROM, image_model_sha256(None)) and kin(image_model_sha256(None), TUNED_FROM)
+    assert not kin(TUNED_FROM, "0" * 64) and not kin("0" * 64, image_model_sha256(None))
+
+
+def test_a_directory_the_model_it_was_tuned_from_made_keeps_working_its_record_as_it_was(tmp_path):
+    """Its training held a catalog shot's vector where the earlier model put it: the stored vectors are
+    searched as they are, and a server of the earlier model could open the directory again."""
+    earlier = {"image_model_sha256": TUNED_FROM, "vector_size": 1280, "descriptors": {"vector": "rmac-gem3"}}
+    (tmp_path / RECORD_FILE).write_text(json.dumps(earlier))
+    build_components(Settings(data_dir=tmp_path)).close()
+    assert json.loads((tmp_path / RECORD_FILE).read_text()) == earlier
+
+
+def test_kin_vectors_made_another_way_are_still_refused(tmp_path):
+    check_or_record(tmp_path, Fingerprint(TUNED_FROM, 1280, {"vector": "whitened-v9"}))
+    with pytest.raises(ValueError, match="Run the version of Lookalike that made them"):
+        build_components(Settings(data_dir=tmp_path))

@@ -6,13 +6,16 @@ The record is small and open to more: the image model's SHA-256 and vector size,
 under its own name: `vector`, how a vector is made from the model (its pooling, vision/pooling.py). A record
 written before a descriptor was recorded was made by its first version (FIRST_VERSIONS). A data directory
 keeps the pooling its vectors were made with (`stored_pooling`), so vectors stored before a better pooling
-came keep working, and a new directory gets the better one. Local features are not here: each stored image's
+came keep working, and a new directory gets the better one. The packaged model was fine-tuned from an
+earlier one with its catalog shots' vectors held where that one put them (`kin`), so a directory the earlier
+one made keeps working too, its record as it was. Local features are not here: each stored image's
 carry their own format tag, and an image whose features another version wrote is left unverified rather than
 refused (vision/local.py).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field, replace
@@ -25,6 +28,7 @@ from lookalike.vision.embedder import MODEL_ASSET
 from lookalike.vision.pooling import FEATURES
 
 RECORD_FILE = "model.json"
+MODEL_MANIFEST = "assets/efficientnet_lite0.json"
 # What every data directory was made with before its record named the descriptor.
 FIRST_VERSIONS = {"vector": FEATURES}
 
@@ -74,6 +78,21 @@ def image_model_sha256(model_path: Path | None) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def kin(first_sha256: str, second_sha256: str) -> bool:
+    """Whether two image models' vectors can be compared: the same model's, or the packaged model's and the
+    model's it was fine-tuned from (tools/finetune_descriptor.py), whose vectors of a catalog shot its
+    training kept (cosine 0.998 on average; a catalog the earlier model stored, searched with the packaged
+    one, finds as many first as one it stored itself: docs/quality.md, round 31)."""
+    return first_sha256 == second_sha256 or {first_sha256, second_sha256} == _tuned_pair()
+
+
+@functools.cache
+def _tuned_pair() -> frozenset[str]:
+    manifest = json.loads(resources.files("lookalike.vision").joinpath(MODEL_MANIFEST).read_text())
+    tuned = manifest.get("fine_tuned")
+    return frozenset() if tuned is None else frozenset({manifest["onnx_sha256"], tuned["from_onnx_sha256"]})
+
+
 def check_or_record(data_dir: Path, current: Fingerprint) -> None:
     """Record `current` in a data directory that has no record; ValueError, saying what to do, if the
     record there is of another model."""
@@ -88,6 +107,8 @@ def check_or_record(data_dir: Path, current: Fingerprint) -> None:
     named = set(current.descriptors)
     first = {name: version for name, version in FIRST_VERSIONS.items() if name in named}
     recorded = replace(recorded, descriptors=first | recorded.descriptors)
+    if kin(recorded.image_model_sha256, current.image_model_sha256):
+        recorded = replace(recorded, image_model_sha256=current.image_model_sha256)
     if recorded == current:
         return
     same_model = (recorded.image_model_sha256, recorded.vector_size) == (
