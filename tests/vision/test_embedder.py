@@ -154,10 +154,9 @@ def test_model_path_and_threads_are_honoured(photo):
 def test_the_screening_model_is_the_model_the_packaged_one_was_tuned_from_quantised():
     data = ASSETS.joinpath(SCREEN_MANIFEST["onnx_file"]).read_bytes()
     assert hashlib.sha256(data).hexdigest() == SCREEN_MANIFEST["onnx_sha256"]
+    # The model the packaged one was fine-tuned from (vision/fingerprint.py, `kin`), or the packaged one.
     tuned_from = MANIFEST.get("fine_tuned", {}).get("from_onnx_sha256", MANIFEST["onnx_sha256"])
-    assert (
-        SCREEN_MANIFEST["from_onnx_sha256"] == tuned_from
-    )  # the packaged model's kin (vision/fingerprint.py)
+    assert SCREEN_MANIFEST["from_onnx_sha256"] == tuned_from
     ops = {node.op_type for node in onnx.load_from_string(data).graph.node}
     assert "QLinearConv" in ops and "Conv" not in ops  # every convolution in 8 bits
 

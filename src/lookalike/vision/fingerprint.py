@@ -82,7 +82,7 @@ def kin(first_sha256: str, second_sha256: str) -> bool:
     """Whether two image models' vectors can be compared: the same model's, or the packaged model's and the
     model's it was fine-tuned from (tools/finetune_descriptor.py), whose vectors of a catalog shot its
     training kept (cosine 0.998 on average; a catalog the earlier model stored, searched with the packaged
-    one, finds as many first as one it stored itself: docs/quality.md, round 31)."""
+    one, finds nearly as many products first as one it stored itself: docs/quality.md, round 31)."""
     return first_sha256 == second_sha256 or {first_sha256, second_sha256} == _tuned_pair()
 
 
