@@ -356,6 +356,7 @@ def checked_sources(cache: Path, bench_cache: Path) -> Sources:
 
 def main() -> int:
     from lookalike.vision.embedder import Embedder
+    from lookalike.vision.fingerprint import image_model_sha256
     from lookalike.vision.pooling import DEFAULT
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -371,6 +372,9 @@ def main() -> int:
     )
     recipe = {"debian": DEBIAN, "seed": args.seed, "crops": args.crops, "views": args.views}
     recipe |= {"photos": len(sources.photos), "cutouts": len(sources.cutouts), "descriptor": DEFAULT}
+    # The pairs are the packaged model's vectors, which a fine-tune changes (the shipped projection's were
+    # described by the PyPI model, before round 31's).
+    recipe |= {"image_model_sha256": image_model_sha256(None)}
     np.savez(args.out, recipe=np.array(json.dumps(recipe)), **pairs)
     return 0
 

@@ -11,6 +11,10 @@ It is not the stored vector: as a descriptor in its own right it ranks a right b
 catalog's answer to a wrong box look as convincing, so the search picks the wrong subject more often (on
 the quality harness, scene R@1 0.665 -> 0.655 end to end). So the stored vectors and the choice of subject
 stay R-MAC's, and the projection only reorders the first few candidates of the ranking (service/rerank.py).
+
+It was trained on the PyPI model's vectors, before the packaged model was fine-tuned (round 31): it still
+does nearly all a projection does for the new model's: trained again on them, it found a few products more
+first on the quality harness's development split and a few fewer held out (docs/quality.md, round 34).
 """
 
 from __future__ import annotations
