@@ -24,3 +24,9 @@ def test_a_box_is_its_own_intersection_and_has_an_iou_of_one_with_itself():
 def test_a_box_clipped_to_a_picture_keeps_only_what_lies_inside_it():
     assert Box(-5, 50, 10, 300).clip(40, 200) == Box(0, 40, 10, 200)
     assert Box(50, 60, 0, 10).clip(40, 200) is None
+
+
+def test_a_box_moved_toward_another_moves_each_side_that_share_of_the_way():
+    a, b = Box(0, 100, 0, 100), Box(20, 80, 40, 100)
+    assert a.toward(b, 0.0) == a and a.toward(b, 1.0) == b
+    assert a.toward(b, 0.25) == Box(5, 95, 10, 100)

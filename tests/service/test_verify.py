@@ -8,13 +8,24 @@ import pytest
 
 from lookalike.domain.image import Box, Hit, Image, ImageKey
 from lookalike.service.search import Found
-from lookalike.service.verify import CANDIDATES, MARGIN, SURE, is_found, verified_first
+from lookalike.service.verify import (
+    AGREE,
+    CANDIDATES,
+    COPY,
+    MARGIN,
+    SURE,
+    TOWARD,
+    is_found,
+    placed,
+    verified_first,
+)
 from lookalike.vision.decode import decode_reduced
 from lookalike.vision.local import (
     MIN_INLIERS,
     QUERY_POINTS,
     STORED_POINTS,
     Features,
+    Match,
     extract,
     extract_enlarged,
 )
@@ -172,3 +183,19 @@ def test_colour_variants_that_match_alike_go_by_their_likeness_in_colour(stored,
     assert names(moved)[:2] == ["coffee-blue", "coffee"]
     unknown = verified_first(unsure, lambda: query, both.get, SIZE, colours=lambda candidates: None)
     assert names(unknown.ranking)[:2] == ["coffee", "coffee-blue"]  # colours not kept: matches alone
+
+
+def test_a_verified_product_lies_between_its_carried_box_and_the_box_it_was_found_by_where_they_agree():
+    carried, found_by = Box(100, 300, 100, 300), Box(120, 340, 80, 300)
+    assert carried.iou(found_by) >= AGREE
+    match = Match(COPY - 1, carried, carried)
+    assert placed(match, found_by) == carried.toward(found_by, TOWARD) == Box(106, 312, 94, 300)
+
+
+def test_a_verified_product_keeps_its_carried_box_where_the_found_box_disagrees_or_it_is_a_copy():
+    carried = Box(100, 300, 100, 300)
+    elsewhere = Box(250, 450, 100, 300)
+    assert carried.iou(elsewhere) < AGREE
+    assert placed(Match(MIN_INLIERS, carried, carried), elsewhere) == carried
+    # A copy of the stored picture is carried over exactly.
+    assert placed(Match(COPY, carried, carried), Box(120, 340, 80, 300)) == carried

@@ -47,6 +47,10 @@ class Box(NamedTuple):
         y1, y2 = max(self.y1, other.y1), min(self.y2, other.y2)
         return Box(x1, x2, y1, y2) if x2 > x1 and y2 > y1 else None
 
+    def toward(self, other: Box, share: float) -> Box:
+        """This box with each side moved `share` of the way to `other`'s, to the nearest pixel."""
+        return Box(*(round(mine + share * (theirs - mine)) for mine, theirs in zip(self, other, strict=True)))
+
     def clip(self, width: int, height: int) -> Box | None:
         """This box inside a width x height image, or None if nothing of it is left."""
         return self.intersection(Box(0, width, 0, height))

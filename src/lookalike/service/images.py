@@ -55,7 +55,7 @@ from lookalike.service.search import (
     to_score,
     with_runners_up,
 )
-from lookalike.service.verify import CANDIDATES, COPY, FEATURES, is_found, verified_first
+from lookalike.service.verify import CANDIDATES, COPY, FEATURES, is_found, placed, verified_first
 from lookalike.store.base import Store
 from lookalike.vision import colour, detail, softened
 from lookalike.vision.categories import CATEGORIES, OTHER
@@ -466,7 +466,7 @@ class ImageService:
                     )
             hits = page_of(ranking, options)
             if where is not None:  # where verification found the first result
-                region = where
+                region = placed(matches[0], looks[ranking[0].look].region)
             else:
                 region = looks[ranking[0].look].region if ranking else chosen.region
         matched = self.store.count(instance.collection, filter)

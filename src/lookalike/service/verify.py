@@ -14,7 +14,8 @@ Verification is spent where the ranking can gain.
 
 Where the first result was found, its Region, is the stored product carried into the picture by the
 fitted map (`local.carried_region`): tighter than the box the search found it by, which takes in some of
-the product's surroundings.
+the product's surroundings. Each errs its own way (the carried box as the stored box erred, and by a turned
+product's rectangle), so where the two agree the Region lies between them (`placed`).
 
 A small product gives the whole picture's features few matches: a catalog shot's features lie at its own
 scale, several times the product's in a shopper's photo. A candidate the whole picture does not verify is
@@ -40,6 +41,12 @@ MARGIN = 0.05  # of cosine, between the first result and the second
 # on the quality harness (styled catalog, development split, seed 11) a near-duplicate's match had 76-316 of
 # them but one (13), a scene query's 10-78, 6 of 36 at 50 or more.
 COPY = 50
+# Where the carried box and the box the search found the product by agree (IoU >= AGREE), the Region is
+# the carried box moved TOWARD of the way to the other (round 35: on the quality harness's development
+# scenes, 3 seeds, it moved 146 and 159 Regions closer to the product, by 0.01 of IoU or more, and 56 and
+# 65 less close, styled and white catalog; every seed's mean IoU up).
+AGREE = 0.5
+TOWARD = 0.3
 
 
 class Verified(NamedTuple):
@@ -71,6 +78,16 @@ def is_found(
         return True
     enlarged = closer()
     return enlarged is not None and verify(enlarged, stored, box, *size) is not None
+
+
+def placed(match: Match, found_by: Box) -> Box:
+    """Where a product verified in the query picture is, given the box the search found it by: its carried
+    box, moved toward the found box where they agree. A copy of the stored picture (COPY agreeing
+    matches or more) is carried over exactly, and a box enlarged for a second look is its own Region."""
+    region = match.region
+    if match.inliers >= COPY or region.iou(found_by) < AGREE:
+        return region
+    return region.toward(found_by, TOWARD)
 
 
 def verified_first(
