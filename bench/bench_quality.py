@@ -3,7 +3,8 @@ of scenes, every seed, every size of object?
 
     python bench/bench_quality.py [--split dev|heldout] [--seeds 11 12 13] [--in-process]
                                   [--per-object 2] [--furniture 120] [--duplicates 100] [--no-misses]
-                                  [--catalog-styles]
+                                  [--catalog-styles] [--scene-side 800] [--portrait]
+                                  [--object-share 0.02 0.40]
 
 (`make quality` runs it with the defaults: the development split, three seeds, through a real server.)
 
@@ -20,6 +21,9 @@ report.md, summary.json, rows.json and a picture of every miss (misses/seedN/) t
 bench/out/quality/SPLIT[-in-process]/.
 
 Tune on the development split only: the held-out split (its own objects and scene photos) is for reporting.
+The framing options (--scene-side, --portrait, --object-share; queries.py `Framing`) lay the same objects
+in the same scenes framed otherwise: they tell whether a figure holds for shoppers' photos unlike the
+harness's, never what to tune on.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from bench.quality.fetch import fetch
 from bench.quality.measure import measure
 from bench.quality.misses import write_misses
 from bench.quality.objects import SPLITS
+from bench.quality.queries import HARNESS_FRAMING, Framing
 from bench.quality.report import markdown, summary, where_misses_are
 from bench.quality.runners import add_catalog, service
 
@@ -60,11 +65,24 @@ def main() -> int:
         help="catalog shots eight ways (tight, thin, grey, beige, sweep, shadow, room, white), 480-1200 px",
     )
     parser.add_argument("--no-misses", action="store_true", help="write no pictures of the misses")
+    framing = parser.add_argument_group("framing", "shoppers' photos framed otherwise than `make quality`'s")
+    framing.add_argument("--scene-side", type=int, default=Framing.side, help="longer side of a scene, px")
+    framing.add_argument("--portrait", action="store_true", help="scenes cut upright, 3 wide to 4 high")
+    framing.add_argument(
+        "--object-share",
+        type=float,
+        nargs=2,
+        default=Framing.shares,
+        metavar=("LEAST", "MOST"),
+        help="the share of the frame an object's box covers, drawn log-uniform between these",
+    )
     args = parser.parse_args()
+    least, most = args.object_share
+    framed = Framing(args.scene_side, args.portrait, (least, most))
 
     started = time.perf_counter()
     sizes = (args.per_object, args.furniture, args.duplicates)
-    data = cached_build(fetch(), args.split, args.seeds, *sizes, int(args.catalog_styles))
+    data = cached_build(fetch(), args.split, args.seeds, *sizes, int(args.catalog_styles), framing=framed)
     way = "in-process (ImageService, embedded store, no HTTP)" if args.in_process else "real server + SDK"
     print(
         f"{args.split} split: catalog {len(data.catalog)} objects + {len(data.distractors)} distractors; "
@@ -80,7 +98,8 @@ def main() -> int:
     table = summary(rows)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     text = "\n".join([
-        f"# {args.split} split, seeds {' '.join(map(str, args.seeds))}, {way}",
+        f"# {args.split} split, seeds {' '.join(map(str, args.seeds))}, {way}"
+        + ("" if framed == HARNESS_FRAMING else f"; scenes framed {framed}"),
         "",
         markdown(table),
         "",

@@ -25,7 +25,7 @@ from bench.quality.objects import (
     side_of,
     style_of,
 )
-from bench.quality.queries import Query, duplicate_query, scene_query
+from bench.quality.queries import HARNESS_FRAMING, Framing, Query, duplicate_query, scene_query
 from lookalike.domain.image import Box
 
 OTHER_SPLIT = {"dev": "heldout", "heldout": "dev"}
@@ -54,6 +54,7 @@ def build(
     furniture: int = 120,
     duplicates: int = 100,
     styles: int = 0,
+    framing: Framing = HARNESS_FRAMING,
 ) -> Dataset:
     """The split's catalog and, for each seed, `per_object` queries of every stamp and of `furniture` of the
     rendered models (the scene sources taking turns, so each gets as many; a model's every other query shows
@@ -63,7 +64,8 @@ def build(
     Distractors are the same for both splits: every stamp that is not a photo cut-out (drawings, small or
     uncut photos) as a product shot, the 20 ImageNet photos of foolbox and 5 of scikit-image's photos. With
     `styles`, each shot is made one of objects.py's STYLES ways (`style_of`) at one of its SHOT_SIDES
-    (`side_of`); those "in a room" are laid in the other split's scene photos."""
+    (`side_of`); those "in a room" are laid in the other split's scene photos. The scene queries are framed
+    as `framing` says (the near-duplicates are the catalog shots' own)."""
     stamps, other_stamps = load_stamps(sources["tuxpaint-stamps-default"] / "usr/share/tuxpaint/stamps")
     stamps, models = _mine(stamps, split), _mine(load_renders(sources["renders"]), split)
 
@@ -86,7 +88,7 @@ def build(
             distractors[f"skimage/{name}"] = jpeg(Image.open(f))
     labels |= {name: category_of(name) for name in distractors}
 
-    backgrounds = scenes.scenes(sources, split)
+    backgrounds = scenes.scenes(sources, split, framing.side, framing.portrait)
     names = sorted(backgrounds)
     chosen = set(hash_order([model.name for model in models])[:furniture])
     queried = stamps + [model for model in models if model.name in chosen]
@@ -100,7 +102,14 @@ def build(
                 background = rng.choice(backgrounds[source])
                 side = obj.side is not None and turn % 2 == 1
                 made.append(
-                    scene_query(obj, background, source, seed=(seed * 1000 + turn) * 100_003 + i, side=side)
+                    scene_query(
+                        obj,
+                        background,
+                        source,
+                        seed=(seed * 1000 + turn) * 100_003 + i,
+                        side=side,
+                        shares=framing.shares,
+                    )
                 )
         for i, obj in enumerate(rng.sample(queried, min(duplicates, len(queried)))):
             made.append(duplicate_query(obj.name, *shots[obj.name], seed=seed * 200_003 + i))
@@ -109,17 +118,19 @@ def build(
     return Dataset(split, catalog, distractors, labels, made_by_seed)
 
 
-def cached_build(sources: dict[str, Path], split: str, seeds: list[int], *args: int) -> Dataset:
+def cached_build(
+    sources: dict[str, Path], split: str, seeds: list[int], *args: int, framing: Framing = HARNESS_FRAMING
+) -> Dataset:
     """`build`, kept in bench/.cache/built/ (one set a split) under a key of its arguments, of the code that
     makes the pictures and of the rendered models: a second run of the same set skips a minute of CPU."""
     code = [Path(module.__file__).read_bytes() for module in (objects, scenes, queries)]
     code.append(Path(__file__).read_bytes())
     code.append((sources["renders"] / "models.tsv").read_bytes())
-    key = hashlib.sha1(repr((code, split, seeds, args, sorted(map(str, sources.values())))).encode())
+    key = hashlib.sha1(repr((code, split, seeds, args, framing, sorted(map(str, sources.values())))).encode())
     path = CACHE / "built" / f"{split}-{key.hexdigest()[:16]}.pickle"
     if path.is_file():
         return pickle.loads(path.read_bytes())
-    data = build(sources, split, seeds, *args)
+    data = build(sources, split, seeds, *args, framing=framing)
     path.parent.mkdir(exist_ok=True)
     for old in path.parent.glob(f"{split}-*.pickle"):
         old.unlink()

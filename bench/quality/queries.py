@@ -6,7 +6,8 @@ A scene query takes one object and one scene photo of a source and makes, with i
 - a perspective warp (each corner pulled in by up to 15 % of the side: the object seen at an angle);
 - rotated by up to +-20 degrees;
 - scaled so that its box covers 2-40 % of the frame's area (log-uniform: about a third under 5 %, a third
-  5-15 %, a third over 15 %), laid at a random place in the photo (800 px on its longer side);
+  5-15 %, a third over 15 %), laid at a random place in the photo (800 px on its longer side; `Framing`
+  frames them otherwise: bigger or smaller photos, upright ones, bigger objects);
 - the whole frame blurred (Gaussian, radius 0.6-2 px) or noisy (sigma 3-10), half and half;
 - recompressed as JPEG quality 50-80.
 The true box is the bounding box of the laid mask. A viewpoint query does all that to a rendered model's
@@ -29,7 +30,21 @@ from lookalike.domain.image import Box
 from lookalike.vision.decode import MIN_SIDE
 
 MIN_SHARE, MAX_SHARE = 0.02, 0.40  # of the frame's area, for the object's box
-SIZE_BINS = ((0.05, "<5 %"), (0.15, "5-15 %"), (1.0, "15-40 %"))
+SIZE_BINS = ((0.05, "<5 %"), (0.15, "5-15 %"), (0.40, "15-40 %"), (1.0, "over 40 %"))
+
+
+@dataclass(frozen=True)
+class Framing:
+    """How the shoppers' photos of a run are framed: the scene's longer side in pixels, upright (portrait)
+    or wide as the scene photo is, and the share of the frame the object's box covers (drawn log-uniform).
+    The default is `make quality`'s; the others show whether a figure holds for photos framed otherwise."""
+
+    side: int = 800
+    portrait: bool = False
+    shares: tuple[float, float] = (MIN_SHARE, MAX_SHARE)
+
+
+HARNESS_FRAMING = Framing()  # `make quality`'s
 
 
 @dataclass(frozen=True)
@@ -94,9 +109,15 @@ def warped(rgba: Image.Image, rng: random.Random, most: float = 0.15) -> Image.I
 
 
 def scene_query(
-    obj: StockObject, background: Image.Image, source: str, seed: int, side: bool = False
+    obj: StockObject,
+    background: Image.Image,
+    source: str,
+    seed: int,
+    side: bool = False,
+    shares: tuple[float, float] = (MIN_SHARE, MAX_SHARE),
 ) -> Query:
-    """The object (its other side, with `side`) transformed and laid in the background."""
+    """The object (its other side, with `side`) transformed and laid in the background, its box covering
+    between `shares` of the frame."""
     rng = random.Random(seed)
     frame = background.convert("RGBA")
     assert obj.side is not None or not side
@@ -106,7 +127,7 @@ def scene_query(
     thing = warped(thing, rng).rotate(rng.uniform(-20, 20), resample=Image.Resampling.BICUBIC, expand=True)
     ys, xs = np.nonzero(np.asarray(thing.getchannel("A")) > 128)
     thing = thing.crop((xs.min(), ys.min(), xs.max() + 1, ys.max() + 1))
-    share = math.exp(rng.uniform(math.log(MIN_SHARE), math.log(MAX_SHARE)))
+    share = math.exp(rng.uniform(*map(math.log, shares)))
     scale = min(
         (share * frame.width * frame.height / (thing.width * thing.height)) ** 0.5,
         frame.width / thing.width,

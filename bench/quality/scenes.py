@@ -74,10 +74,22 @@ def photo_paths(source: SceneSource, root: Path) -> list[Path]:
     return [chosen[name] for name in sorted(chosen)]
 
 
-def scenes(sources: dict[str, Path], split: str) -> dict[str, list[Image.Image]]:
-    """Each source's photos of the split, fitted to SCENE_SIDE."""
+def scenes(
+    sources: dict[str, Path], split: str, side: int = SCENE_SIDE, portrait: bool = False
+) -> dict[str, list[Image.Image]]:
+    """Each source's photos of the split, fitted to `side`; with `portrait`, the middle of each cut upright
+    (3 wide to 4 high), as a phone held upright frames the same place."""
     out = {}
     for source in SOURCES:
         paths = {_name(source, p): p for p in photo_paths(source, sources[source.package])}
-        out[source.name] = [fit(Image.open(paths[name]), SCENE_SIDE) for name in of_split(list(paths), split)]
+        photos = (Image.open(paths[name]) for name in of_split(list(paths), split))
+        out[source.name] = [fit(upright(photo) if portrait else photo, side) for photo in photos]
     return out
+
+
+def upright(photo: Image.Image) -> Image.Image:
+    """The middle of a photo, 3 wide to 4 high (all of it across, if it is that narrow already)."""
+    width = min(photo.width, round(photo.height * 3 / 4))
+    height = min(photo.height, round(width * 4 / 3))
+    left, top = (photo.width - width) // 2, (photo.height - height) // 2
+    return photo.crop((left, top, left + width, top + height))
