@@ -8,7 +8,7 @@ import io
 import math
 
 import numpy as np
-from bench.quality.compare import compare
+from bench.quality.compare import changed, compare
 from bench.quality.objects import (
     SHOT_SIDES,
     STYLES,
@@ -182,3 +182,15 @@ def test_two_runs_are_compared_group_by_group_on_the_mean_and_the_worst_seed():
     lines = compare(before, after)
     grey = next(line for line in lines if line.startswith("| grey |"))
     assert "0.500 (0.000) → 1.000 (1.000)" in grey
+
+
+def test_two_runs_rows_tell_which_answers_changed_and_which_first_places_moved():
+    before = [row(1, "default", 0, index=0), row(1, "default", 2, index=1), row(1, "true box", 0, index=0)]
+    after = [row(1, "default", 1, index=0), row(1, "default", 0, index=1), row(1, "true box", 0, index=0)]
+    after[2] = {**after[2], "region": [0, 10, 0, 10]}  # the same rank, another Region
+    lines = changed(before, after)
+    assert lines[0] == "3 of 3 searches answered otherwise (rank, Region, results or category)."
+    assert "| scene | grey | default | 1 | 1 |" in lines and lines[-1] == "| all | | | 1 | 1 |"
+    assert changed(before, before) == [
+        "0 of 3 searches answered otherwise (rank, Region, results or category)."
+    ]
