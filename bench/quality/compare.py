@@ -55,6 +55,8 @@ def changed(before: list[dict], after: list[dict]) -> list[str]:
     both = [(old[_key(row)], row) for row in after if _key(row) in old]
     other = sum(any(a.get(field) != b.get(field) for field in ANSWER) for a, b in both)
     lines = [f"{other} of {len(both)} searches answered otherwise (rank, Region, results or category)."]
+    if unlike := sum(a.get("target") != b.get("target") for a, b in both):
+        lines.append(f"{unlike} searches looked for another product: the runs are not of the same set.")
     flips: Counter[tuple[str, str, str, bool]] = Counter()
     for a, b in both:
         if (a["rank"] == 0) != (b["rank"] == 0):

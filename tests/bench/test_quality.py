@@ -194,3 +194,7 @@ def test_two_runs_rows_tell_which_answers_changed_and_which_first_places_moved()
     assert changed(before, before) == [
         "0 of 3 searches answered otherwise (rank, Region, results or category)."
     ]
+    other_set = [{**r, "target": "tools/blue"} for r in before]  # the same keys, other queries
+    assert "3 searches looked for another product: the runs are not of the same set." in changed(
+        before, other_set
+    )
