@@ -7,7 +7,8 @@ seed before and after, and the change of each; a change counts when the mean and
 across the sources, never on one seed. When each run's `rows.json` lies beside its summary, it also says how
 many searches answered otherwise (rank, Region, results or category) and, per kind of query, source and
 mode, how many found their product first only before (lost) or only after (gained): a mean that holds can
-hide a change that moved many answers both ways.
+hide a change that moved many answers both ways. Rows that looked for other products are counted and
+named: such runs are not of the same set, and compare nothing.
 """
 
 from __future__ import annotations
