@@ -43,9 +43,9 @@ from bench.quality.dataset import cached_build
 from bench.quality.fetch import fetch
 from bench.quality.measure import measure
 from bench.quality.misses import write_misses
-from bench.quality.objects import SPLITS
+from bench.quality.objects import SPLITS, style_of
 from bench.quality.queries import HARNESS_FRAMING, Framing
-from bench.quality.report import markdown, summary, where_misses_are
+from bench.quality.report import markdown, summary, what_came_first, where_misses_are
 from bench.quality.runners import add_catalog, service
 
 OUT = Path(__file__).resolve().parent / "out" / "quality"
@@ -96,6 +96,12 @@ def main() -> int:
         rows, cpu = measure(running, data)
         alone = categories.model_alone(running, data)
     table = summary(rows)
+    # Shot the styled way, which of them came first instead of the product.
+    thieves = (
+        [*what_came_first(rows, {name: style_of(name) for name in pictures}), ""]
+        if args.catalog_styles
+        else []
+    )
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     text = "\n".join([
         f"# {args.split} split, seeds {' '.join(map(str, args.seeds))}, {way}"
@@ -105,6 +111,7 @@ def main() -> int:
         "",
         *where_misses_are(rows),
         "",
+        *thieves,
         *categories.table("The category of the model alone, on the labelled pictures:", alone),
         "",
         *categories.table(

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import statistics
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping
 
 from bench.quality.queries import SIZE_BINS
 
@@ -91,6 +91,33 @@ def where_misses_are(rows: list[dict]) -> list[str]:
         elsewhere = sum(r["iou"] < 0.3 for r in boxed)
         lines.append(f"| {kind} | {len(missed)} | {len(boxed)} | {elsewhere} | {len(missed) - len(boxed)} |")
     return lines
+
+
+def what_came_first(rows: list[dict], shot_of: Mapping[str, str]) -> list[str]:
+    """What came first where the product did not (scene and viewpoint queries), by the way its catalog shot
+    was taken (`shot_of`: each stored product's, objects.py `style_of`), beside each way's share of the
+    catalog: a way whose shots come first more often than their share lets them steal shoppers' searches
+    (with Crop and Region absent, and with the true box as Region)."""
+    counts: dict[str, Counter[str]] = {mode: Counter() for mode in ("default", "true box")}
+    for r in rows:
+        if r["kind"] != "duplicate" and r["mode"] in counts and r["rank"] != 0 and r["found"]:
+            counts[r["mode"]][shot_of[r["found"][0]]] += 1
+    shares = Counter(shot_of.values())
+    lines = [
+        "| the first result's catalog shot | share of the catalog | of the misses (default) "
+        "| of the misses (true box as Region) |",
+        "|---|---|---|---|",
+    ]
+    for way, n in shares.most_common():
+        cells = [
+            f"{counts[mode][way]} ({_share(counts[mode][way], counts[mode].total())})" for mode in counts
+        ]
+        lines.append(f"| {way} | {_share(n, len(shot_of))} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.0f} %" if whole else "-"
 
 
 def _cell(value: float, figure: str) -> str:

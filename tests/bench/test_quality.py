@@ -20,7 +20,7 @@ from bench.quality.objects import (
     style_of,
 )
 from bench.quality.queries import MAX_SHARE, MIN_SHARE, duplicate_query, scene_query, size_bin
-from bench.quality.report import figures, summary, where_misses_are
+from bench.quality.report import figures, summary, what_came_first, where_misses_are
 from bench.quality.scenes import upright
 from PIL import Image
 
@@ -174,6 +174,23 @@ def test_a_miss_is_told_apart_by_what_the_true_box_would_have_found():
         row(1, "default", 0, index=2), row(1, "true box", 0, index=2),  # no miss
     ]  # fmt: skip
     assert where_misses_are(rows)[-1] == "| scene | 2 | 1 | 1 | 1 |"
+
+
+def test_what_came_first_instead_is_told_by_the_way_its_shot_was_taken_beside_that_ways_share():
+    shots = {"tools/red": "white", "tools/blue": "in a room", "tools/green": "white", "tools/grey": "white"}
+    stolen = [
+        {**row(1, "default", None, index=0), "found": ["tools/blue"]},
+        {**row(1, "default", 1, index=1), "found": ["tools/blue", "tools/red"]},
+        {**row(1, "default", None, index=2), "found": ["tools/green"]},
+        {**row(1, "true box", None, index=0), "found": ["tools/green"]},
+        {**row(1, "default", 0, index=3), "found": ["tools/red"]},  # found: no thief
+        {**row(1, "crop=false", None, index=0), "found": ["tools/blue"]},  # not a mode counted
+    ]
+    table = what_came_first(stolen, shots)
+    assert table[2:] == [
+        "| white | 75 % | 1 (33 %) | 1 (100 %) |",
+        "| in a room | 25 % | 2 (67 %) | 0 (0 %) |",
+    ]
 
 
 def test_two_runs_are_compared_group_by_group_on_the_mean_and_the_worst_seed():
