@@ -96,7 +96,7 @@ def main() -> int:
         rows, cpu = measure(running, data)
         alone = categories.model_alone(running, data)
     table = summary(rows)
-    # Shot the styled way, which of them came first instead of the product.
+    # With the catalog shot eight ways: which way's shots came first where the product did not.
     thieves = (
         [*what_came_first(rows, {name: style_of(name) for name in pictures}), ""]
         if args.catalog_styles
