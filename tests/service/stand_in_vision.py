@@ -69,6 +69,9 @@ class StandInSight:
     def colours(self, box: Box) -> np.ndarray:
         return np.full(colour.SIZE, 1 / colour.SIZE, np.float32)  # no pixels: every box alike in colour
 
+    def pixels(self, box: Box) -> int:
+        return max(box.width, box.height)  # the picture is as big as its scene says
+
     def thumbnail(self) -> bytes:
         raise AssertionError("a stand-in picture has no pixels to make a thumbnail of")
 

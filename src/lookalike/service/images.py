@@ -40,6 +40,7 @@ from lookalike.service.rerank import (
     DETAILS,
     RERANK,
     SOFTENED,
+    SOFTENED_PICTURE,
     Likeness,
     Softened,
     closest_first,
@@ -61,7 +62,7 @@ from lookalike.vision import colour, detail, softened
 from lookalike.vision.categories import CATEGORIES, OTHER
 from lookalike.vision.decode import MAX_SIDE, MIN_SIDE, picture_size
 from lookalike.vision.local import Features, Match
-from lookalike.vision.pipeline import Sight, View, Vision
+from lookalike.vision.pipeline import Sight, View, Vision, square
 
 
 class Prepared(NamedTuple):
@@ -136,7 +137,7 @@ class ImageService:
             self.store.upsert(instance.collection, list(records.values()))
             if unseen := [p.record.key for p in prepared if THUMBNAIL not in p.blobs]:  # not an old one
                 self.blobs.delete(instance, unseen)
-            for kind in (FEATURES, COLOURS, DETAILS, SOFTENED, THUMBNAIL):
+            for kind in (FEATURES, COLOURS, DETAILS, SOFTENED, SOFTENED_PICTURE, THUMBNAIL):
                 if kept := {p.record.key: p.blobs[kind] for p in prepared if kind in p.blobs}:
                     self.blobs.put(instance, kind, kept.items())
         return [p.info for p in prepared]
@@ -171,7 +172,8 @@ class ImageService:
         if seen.detail is not None:
             blobs[DETAILS] = detail.to_bytes(seen.detail)
         if self.vision.projection is not None:  # the reordering that reads it
-            blobs[SOFTENED] = softened.to_bytes(sight.softened())
+            vector, small = sight.softened()
+            blobs[SOFTENED], blobs[SOFTENED_PICTURE] = softened.to_bytes(vector), small
         if instance.thumbnails:
             blobs[THUMBNAIL] = sight.thumbnail()
         info = self._pic_info(instance, seen.region, (seen.region,), category)
@@ -307,6 +309,9 @@ class ImageService:
             rivals=rivals,
             others=others,
             colours=sight.colours,
+            # The caller's own small box is compared with the stored products at its size too. Where the
+            # search chose the box, the choice, not the comparison, is what loses small products.
+            at_size=self._at_size(instance, sight.pixels(chosen.region)) if picture.region else None,
         )
 
     def search_by_name(
@@ -381,6 +386,7 @@ class ImageService:
         rivals: Sequence[Probe] = (),
         others: Sequence[Probe] = (),
         colours: Callable[[Box], np.ndarray] | None = None,
+        at_size: Softened | None = None,
     ) -> SearchResult:
         """Search with the chosen view and any further views, each result at its best score, the best
         candidates verified in the `sight`'s picture if given, with the best of each of the `rivals` (the
@@ -435,6 +441,7 @@ class ImageService:
                         likeness,
                         details,
                         self._softened(instance),
+                        at_size,
                     )
             where = None
             if sight is not None:
@@ -559,6 +566,23 @@ class ImageService:
 
         return of
 
+    def _at_size(self, instance: Instance, side: int) -> Softened | None:
+        """Stored images' subjects described at `side` pixels, the size of a small query subject
+        (vision/softened.py `matched`); None for a subject not smaller than the softened view, or when one
+        was stored without it."""
+        if side >= softened.SIDE or side < MATCHED_LEAST:
+            return None
+
+        def of(keys: Sequence[ImageKey]) -> np.ndarray | None:
+            stored = self.blobs.get(instance, SOFTENED_PICTURE, keys)
+            if any(key not in stored for key in keys):
+                return None
+            with stage("matched"):
+                pictures = [square(softened.matched(stored[key], side)) for key in keys]
+                return self.vision.embedder.embed(pictures)
+
+        return of
+
     def _features(self, instance: Instance, key: ImageKey) -> Features | None:
         """A stored image's local features; None for an image stored without them."""
         data = self.blobs.get(instance, FEATURES, [key]).get(key)
@@ -570,6 +594,9 @@ class ImageService:
     def _pic_info(self, instance: Instance, region: Box, subjects: tuple[Box, ...], category: int) -> PicInfo:
         categories = CATEGORIES if instance.rules.has_categories else {OTHER: CATEGORIES[OTHER]}
         return PicInfo(region=region, category_id=category, categories=categories, multi_region=subjects)
+
+
+MATCHED_LEAST = 16  # pixels: a smaller subject is described from too little to match anything at its size
 
 
 def _predicts(instance: Instance, given: int | None) -> bool:

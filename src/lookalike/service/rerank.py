@@ -34,6 +34,7 @@ Softened = Callable[[Sequence[ImageKey]], "np.ndarray | None"]
 COLOURS = "colours"  # the kind of side file that holds a stored image's colour signature (vision/colour.py)
 DETAILS = "detail"  # the kind of side file that holds a stored image's finer detail (vision/detail.py)
 SOFTENED = "softened"  # the kind that holds a stored image's vector as a shopper sees it (vision/softened.py)
+SOFTENED_PICTURE = "softened-picture"  # the kind that holds that view itself, a small JPEG
 RERANK = 5  # candidates reordered: 3 give most of it, 10 no more
 # Of the colours' likeness (0 to 1), beside the projected closeness, whose spread over the five is about
 # as wide (medians 0.28-0.30 and 0.26-0.31). With the true box, offline, R@1 rose with it to 0.2-0.3 on both
@@ -52,6 +53,7 @@ def closest_first(
     colours: Likeness | None = None,
     details: Likeness | None = None,
     softened: Softened | None = None,
+    matched: Softened | None = None,
 ) -> list[Found]:
     """The ranking with its first RERANK candidates ordered by their projected closeness to the query's
     vectors (each candidate at its closest, of its stored vector and its `softened` one), less its
@@ -67,6 +69,8 @@ def closest_first(
         return ranking
     closeness = projection.closeness(np.stack(queries), np.stack(vectors))
     if softened is not None and (other := softened(keys)) is not None:
+        closeness = np.maximum(closeness, projection.closeness(np.stack(queries), other))
+    if matched is not None and (other := matched(keys)) is not None:
         closeness = np.maximum(closeness, projection.closeness(np.stack(queries), other))
     if background is not None:
         closeness = closeness - background.penalties(np.stack(vectors))

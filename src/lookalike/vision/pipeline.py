@@ -21,6 +21,7 @@ in a ranking.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -172,14 +173,23 @@ class Sight:
         with stage("local features"):
             return local.extract(self.picture, local.STORED_POINTS, self.first.region, local.STORED_SIDE)
 
-    def softened(self) -> np.ndarray:
-        """The first subject's vector as a shopper's photo would see it (vision/softened.py): what an add
-        keeps beside its vector (one more model pass)."""
+    def softened(self) -> tuple[np.ndarray, bytes]:
+        """The first subject's vector as a shopper's photo would see it (vision/softened.py), and that view
+        as a JPEG: what an add keeps beside its vector (one more model pass)."""
         image = self.picture.image
         sx, sy = image.width / self.picture.width, image.height / self.picture.height
         subject = crop(image, scale_box(self.first.region, sx, sy, image.width, image.height))
+        small = softened.shrunk(subject)
         with stage("describe"):
-            return self.vision.embedder.embed([square(softened.softened(subject))])[0]
+            view = Image.open(io.BytesIO(small)).convert("RGB")
+            return self.vision.embedder.embed([square(view)])[0], small
+
+    def pixels(self, box: Box) -> int:
+        """The longer side of a box (in the original's pixels) in the decoded picture's pixels."""
+        image = self.picture.image
+        return round(
+            max(box.width * image.width / self.picture.width, box.height * image.height / self.picture.height)
+        )
 
     def thumbnail(self) -> bytes:
         """A small JPEG of the picture for people to see (vision/thumbnail.py), made from the copy the

@@ -26,14 +26,26 @@ SIDE = 140  # pixels: the subject's longer side, shrunk to
 QUALITY = 70  # of the JPEG it goes through
 
 
-def softened(subject: Image.Image) -> Image.Image:
-    """`subject` shrunk to SIDE pixels on its longer side (never enlarged) and passed through a JPEG at
-    QUALITY."""
-    scale = min(1.0, SIDE / max(subject.size))
+def shrunk(subject: Image.Image, side: int = SIDE) -> bytes:
+    """`subject` shrunk to `side` pixels on its longer side (never enlarged), as a JPEG at QUALITY."""
+    scale = min(1.0, side / max(subject.size))
     size = (max(1, round(subject.width * scale)), max(1, round(subject.height * scale)))
     out = io.BytesIO()
     subject.resize(size, Image.Resampling.BILINEAR).convert("RGB").save(out, "JPEG", quality=QUALITY)
-    return Image.open(io.BytesIO(out.getvalue())).convert("RGB")
+    return out.getvalue()
+
+
+def softened(subject: Image.Image) -> Image.Image:
+    """`subject` shrunk to SIDE pixels on its longer side (never enlarged) and passed through a JPEG at
+    QUALITY."""
+    return Image.open(io.BytesIO(shrunk(subject))).convert("RGB")
+
+
+def matched(stored: bytes, side: int) -> Image.Image:
+    """A stored softened subject (`shrunk`'s JPEG) shrunk further to `side` pixels, as a small subject of a
+    shopper's photo shows its product."""
+    with Image.open(io.BytesIO(stored)) as image:
+        return Image.open(io.BytesIO(shrunk(image.convert("RGB"), side))).convert("RGB")
 
 
 def to_bytes(vector: np.ndarray) -> bytes:
