@@ -196,3 +196,19 @@ def test_softened_vectors_not_known_for_every_candidate_leave_the_order_as_it_wa
     ranking = fused_ranking(store, "shop", [query], SearchOptions(num=10), None, 10)
     unknown = closest_first(store, "shop", ranking, [query], projection, softened=lambda keys: None)
     assert unknown == closest_first(store, "shop", ranking, [query], projection)
+
+
+def test_a_candidate_counts_at_its_view_at_a_small_region_s_size_too(shop, projection):
+    # The farthest of the five, described at the size of the caller's small Region (vision/softened.py
+    # `matched`), is the query itself: it comes first, at the closest of its three views.
+    store, query, _ = shop
+    ranking, head, closeness = the_first_five(shop, projection)
+    farthest = int(np.argmin(closeness))
+    far = normalise(np.random.default_rng(6).normal(size=(RERANK, DIM)).astype(np.float32))
+    at_size = np.where(np.arange(RERANK)[:, None] == farthest, query, far)
+    reranked = closest_first(store, "shop", ranking, [query], projection, at_size=lambda keys: at_size)
+    order = [f.hit.image.product_id for f in reranked[:RERANK]]
+    assert order[0] == head[farthest]
+    assert order[1:] == [head[i] for i in np.argsort(-closeness) if i != farthest]
+    unknown = closest_first(store, "shop", ranking, [query], projection, at_size=lambda keys: None)
+    assert unknown == closest_first(store, "shop", ranking, [query], projection)

@@ -311,7 +311,7 @@ class ImageService:
             colours=sight.colours,
             # The caller's own small box is compared with the stored products at its size too. Where the
             # search chose the box, the choice, not the comparison, is what loses small products.
-            at_size=self._at_size(instance, sight.pixels(chosen.region)) if picture.region else None,
+            at_size=None if picture.region is None else self._at_size(instance, sight.pixels(chosen.region)),
         )
 
     def search_by_name(
@@ -567,17 +567,17 @@ class ImageService:
         return of
 
     def _at_size(self, instance: Instance, side: int) -> Softened | None:
-        """Stored images' subjects described at `side` pixels, the size of a small query subject
-        (vision/softened.py `matched`); None for a subject not smaller than the softened view, or when one
-        was stored without it."""
-        if side >= softened.SIDE or side < MATCHED_LEAST:
+        """Stored images' subjects described at `side` pixels, the size of a caller's small Region
+        (vision/softened.py `matched`: one model pass for the candidates together); None for a Region not
+        smaller than the softened view, and for candidates one of which was stored without its view."""
+        if side >= softened.SIDE or side < AT_SIZE_LEAST:
             return None
 
         def of(keys: Sequence[ImageKey]) -> np.ndarray | None:
             stored = self.blobs.get(instance, SOFTENED_PICTURE, keys)
             if any(key not in stored for key in keys):
                 return None
-            with stage("matched"):
+            with stage("describe"):
                 pictures = [square(softened.matched(stored[key], side)) for key in keys]
                 return self.vision.embedder.embed(pictures)
 
@@ -596,7 +596,7 @@ class ImageService:
         return PicInfo(region=region, category_id=category, categories=categories, multi_region=subjects)
 
 
-MATCHED_LEAST = 16  # pixels: a smaller subject is described from too little to match anything at its size
+AT_SIZE_LEAST = 16  # pixels: a Region smaller than this holds too little to compare anything at its size
 
 
 def _predicts(instance: Instance, given: int | None) -> bool:

@@ -10,7 +10,8 @@ colour, takes a red chair for a blue one of its cut (on the quality harness, sce
 Region +0.7 points on the development split and +2.0 held out: round 11); and so does its likeness in finer
 detail (vision/detail.py: an earlier stage of the same model pass, which still sees patterns, parts and
 print; round 12). Each candidate is projected at the closer of its two stored views, as its catalog shot
-shows it and as a shopper's photo would (vision/softened.py; round 13). Only the order changes; a page
+shows it and as a shopper's photo would (vision/softened.py; round 13), and, where the caller gave a Region
+smaller than that softened view, also at the Region's own size (round 42). Only the order changes; a page
 then lowers the scores of the results a moved one passed to its own (search.page_of), so that scores
 never rise down a page.
 """
@@ -53,10 +54,11 @@ def closest_first(
     colours: Likeness | None = None,
     details: Likeness | None = None,
     softened: Softened | None = None,
-    matched: Softened | None = None,
+    at_size: Softened | None = None,
 ) -> list[Found]:
     """The ranking with its first RERANK candidates ordered by their projected closeness to the query's
-    vectors (each candidate at its closest, of its stored vector and its `softened` one), less its
+    vectors (each candidate at its closest, of its stored vector, its `softened` one and, for a caller's
+    small Region, its vector `at_size`), less its
     `background` penalty, plus its likeness in `colours` and `details` (0 to 1 each); a candidate deleted
     meanwhile leaves the ranking as it was."""
     head = ranking[:RERANK]
@@ -70,7 +72,7 @@ def closest_first(
     closeness = projection.closeness(np.stack(queries), np.stack(vectors))
     if softened is not None and (other := softened(keys)) is not None:
         closeness = np.maximum(closeness, projection.closeness(np.stack(queries), other))
-    if matched is not None and (other := matched(keys)) is not None:
+    if at_size is not None and (other := at_size(keys)) is not None:
         closeness = np.maximum(closeness, projection.closeness(np.stack(queries), other))
     if background is not None:
         closeness = closeness - background.penalties(np.stack(vectors))
