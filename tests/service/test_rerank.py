@@ -177,38 +177,29 @@ def test_colours_not_known_for_every_candidate_leave_the_order_to_the_projection
     assert unknown == closest_first(store, "shop", ranking, [query], projection)
 
 
-def test_a_candidate_counts_at_the_closer_of_its_two_views(shop, projection):
-    # The farthest of the five, seen as a shopper sees it (vision/softened.py), is the query itself: at the
-    # closer of its two views it comes first; the others, whose softened views are far, keep their order.
+# A candidate's other views: as a shopper sees it (vision/softened.py), and, for a caller's small Region, at
+# the Region's size (vision/softened.py `matched`).
+OTHER_VIEWS = ("softened", "at_size")
+
+
+@pytest.mark.parametrize("view", OTHER_VIEWS)
+def test_a_candidate_counts_at_the_closest_of_its_views(shop, projection, view):
+    # The farthest of the five, seen the other way, is the query itself: at the closest of its views it
+    # comes first; the others, whose other views are far, keep their order.
     store, query, _ = shop
     ranking, head, closeness = the_first_five(shop, projection)
     farthest = int(np.argmin(closeness))
     far = normalise(np.random.default_rng(5).normal(size=(RERANK, DIM)).astype(np.float32))
-    softened = np.where(np.arange(RERANK)[:, None] == farthest, query, far)
-    reranked = closest_first(store, "shop", ranking, [query], projection, softened=lambda keys: softened)
+    other = np.where(np.arange(RERANK)[:, None] == farthest, query, far)
+    reranked = closest_first(store, "shop", ranking, [query], projection, **{view: lambda keys: other})
     order = [f.hit.image.product_id for f in reranked[:RERANK]]
     assert order[0] == head[farthest]
     assert order[1:] == [head[i] for i in np.argsort(-closeness) if i != farthest]
 
 
-def test_softened_vectors_not_known_for_every_candidate_leave_the_order_as_it_was(shop, projection):
+@pytest.mark.parametrize("view", OTHER_VIEWS)
+def test_other_views_not_known_for_every_candidate_leave_the_order_as_it_was(shop, projection, view):
     store, query, _ = shop
     ranking = fused_ranking(store, "shop", [query], SearchOptions(num=10), None, 10)
-    unknown = closest_first(store, "shop", ranking, [query], projection, softened=lambda keys: None)
-    assert unknown == closest_first(store, "shop", ranking, [query], projection)
-
-
-def test_a_candidate_counts_at_its_view_at_a_small_region_s_size_too(shop, projection):
-    # The farthest of the five, described at the size of the caller's small Region (vision/softened.py
-    # `matched`), is the query itself: it comes first, at the closest of its three views.
-    store, query, _ = shop
-    ranking, head, closeness = the_first_five(shop, projection)
-    farthest = int(np.argmin(closeness))
-    far = normalise(np.random.default_rng(6).normal(size=(RERANK, DIM)).astype(np.float32))
-    at_size = np.where(np.arange(RERANK)[:, None] == farthest, query, far)
-    reranked = closest_first(store, "shop", ranking, [query], projection, at_size=lambda keys: at_size)
-    order = [f.hit.image.product_id for f in reranked[:RERANK]]
-    assert order[0] == head[farthest]
-    assert order[1:] == [head[i] for i in np.argsort(-closeness) if i != farthest]
-    unknown = closest_first(store, "shop", ranking, [query], projection, at_size=lambda keys: None)
+    unknown = closest_first(store, "shop", ranking, [query], projection, **{view: lambda keys: None})
     assert unknown == closest_first(store, "shop", ranking, [query], projection)
