@@ -45,7 +45,7 @@ from bench.quality.measure import measure
 from bench.quality.misses import write_misses
 from bench.quality.objects import SPLITS, style_of
 from bench.quality.queries import HARNESS_FRAMING, Framing
-from bench.quality.report import markdown, summary, what_came_first, where_misses_are
+from bench.quality.report import markdown, summary, what_came_first, where_misses_are, where_regions_lie
 from bench.quality.runners import add_catalog, service
 
 OUT = Path(__file__).resolve().parent / "out" / "quality"
@@ -110,6 +110,8 @@ def main() -> int:
         markdown(table),
         "",
         *where_misses_are(rows),
+        "",
+        *where_regions_lie(rows),
         "",
         *thieves,
         *categories.table("The category of the model alone, on the labelled pictures:", alone),

@@ -7,6 +7,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 
 from bench.quality.queries import SIZE_BINS
+from lookalike.domain.image import Box
 
 # name, what it is, from the rows of one group (every mode of its queries)
 FIGURES = ("R@1", "R@5", "IoU", "R@1 box", "R@1 whole")
@@ -90,6 +91,47 @@ def where_misses_are(rows: list[dict]) -> list[str]:
         boxed = [r for r in missed if with_box[(r["seed"], r["index"])]]
         elsewhere = sum(r["iou"] < 0.3 for r in boxed)
         lines.append(f"| {kind} | {len(missed)} | {len(boxed)} | {elsewhere} | {len(missed) - len(boxed)} |")
+    return lines
+
+
+REGION_PLACES = ("on it", "around it, too wide", "on a part of it", "across it", "elsewhere")
+
+
+def region_place(row: dict) -> str:
+    """Where a search's Region lay against the product's true box: on it (IoU >= 0.5); around it, too wide
+    (holding 70 % of it, it under half of the Region); on a part of it (70 % of the Region in it, under
+    half of it); across it (some other overlap); elsewhere (none)."""
+    box, found = Box(*row["box"]), Box(*row["region"])
+    both = box.intersection(found)
+    common, product, region = 0 if both is None else _area(both), _area(box), _area(found)
+    if row["iou"] >= 0.5:
+        return "on it"
+    if common >= 0.7 * product and common < 0.5 * region:
+        return "around it, too wide"
+    if common >= 0.7 * region and common < 0.5 * product:
+        return "on a part of it"
+    return "across it" if common else "elsewhere"
+
+
+def _area(box: Box) -> int:
+    return box.width * box.height
+
+
+def where_regions_lie(rows: list[dict]) -> list[str]:
+    """The misses of first place (Crop and Region absent, scene queries, every seed) by where their Region
+    lay (`region_place`), each split by whether the true box as Region found the product: a search that
+    looked elsewhere needs another box; one around the product too wide, a tighter one; one on the product
+    that missed, a better description."""
+    with_box = {(r["seed"], r["index"]): r["rank"] == 0 for r in rows if r["mode"] == "true box"}
+    missed = [r for r in rows if r["kind"] == "scene" and r["mode"] == "default" and r["rank"] != 0]
+    places = Counter((region_place(r), with_box[(r["seed"], r["index"])]) for r in missed)
+    lines = [
+        "| scene misses: where the Region lay | misses | found with the true box | missed with it too |",
+        "|---|---|---|---|",
+    ]
+    for place in REGION_PLACES:
+        found, lost = places[place, True], places[place, False]
+        lines.append(f"| {place} | {found + lost} | {found} | {lost} |")
     return lines
 
 

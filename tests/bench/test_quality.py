@@ -20,7 +20,14 @@ from bench.quality.objects import (
     style_of,
 )
 from bench.quality.queries import MAX_SHARE, MIN_SHARE, duplicate_query, scene_query, size_bin
-from bench.quality.report import figures, summary, what_came_first, where_misses_are
+from bench.quality.report import (
+    figures,
+    region_place,
+    summary,
+    what_came_first,
+    where_misses_are,
+    where_regions_lie,
+)
 from bench.quality.scenes import upright
 from PIL import Image
 
@@ -174,6 +181,32 @@ def test_a_miss_is_told_apart_by_what_the_true_box_would_have_found():
         row(1, "default", 0, index=2), row(1, "true box", 0, index=2),  # no miss
     ]  # fmt: skip
     assert where_misses_are(rows)[-1] == "| scene | 2 | 1 | 1 | 1 |"
+
+
+def placed(region: list[int], iou: float, rank: int | None = None, index: int = 0) -> dict:
+    """A default search of a product boxed at x 100-200, y 100-200, its Region where given."""
+    return {**row(1, "default", rank, iou=iou, index=index), "box": [100, 200, 100, 200], "region": region}
+
+
+def test_a_region_is_placed_on_around_on_a_part_of_across_or_away_from_its_product():
+    assert region_place(placed([90, 210, 95, 205], iou=0.76)) == "on it"
+    assert region_place(placed([0, 400, 0, 400], iou=0.06)) == "around it, too wide"
+    assert region_place(placed([120, 160, 120, 160], iou=0.16)) == "on a part of it"
+    assert region_place(placed([150, 300, 150, 300], iou=0.08)) == "across it"
+    assert region_place(placed([300, 400, 300, 400], iou=0.0)) == "elsewhere"
+
+
+def test_the_misses_are_counted_by_where_their_region_lay_and_what_the_true_box_found():
+    rows = [
+        placed([0, 400, 0, 400], iou=0.06, index=0), row(1, "true box", 0, index=0),
+        placed([0, 400, 0, 400], iou=0.06, rank=2, index=1), row(1, "true box", None, index=1),
+        placed([300, 400, 300, 400], iou=0.0, index=2), row(1, "true box", 0, index=2),
+        placed([300, 400, 300, 400], iou=0.0, rank=0, index=3), row(1, "true box", 0, index=3),  # found
+    ]  # fmt: skip
+    table = where_regions_lie(rows)
+    assert "| around it, too wide | 2 | 1 | 1 |" in table
+    assert "| elsewhere | 1 | 1 | 0 |" in table
+    assert "| on it | 0 | 0 | 0 |" in table
 
 
 def test_what_came_first_instead_is_told_by_the_way_its_shot_was_taken_beside_that_ways_share():
